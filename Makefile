@@ -1,0 +1,58 @@
+# Agora — two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS ?= redis://127.0.0.1:6379/0
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-embedded test-production install install-test translations bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: install
+	$(PY) manage.py compile_translations
+
+run: install translations
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	@echo ""
+	@echo "Agora runs at http://$(HOST):$(PORT)/  (demo logins: moderator, observer, resident01 … resident40; password agora-demo)"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) agora.asgi:application
+
+# The whole suite twice: on the embedded default (SQLite, in-memory layer), then on the
+# production configuration (PostgreSQL + Redis). Tests marked redis/postgres/browser skip
+# with a reason on a machine without them; in CI (CI=true) they fail instead.
+test: install-test translations
+	$(MAKE) --no-print-directory test-embedded
+	$(MAKE) --no-print-directory test-production
+
+test-embedded:
+	@echo "== Embedded default: SQLite + in-memory channel layer =="
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-production:
+	@echo "== Production configuration: PostgreSQL + Redis channel layer =="
+	@if $(PY) -c "import socket,sys; [socket.create_connection(a, 1).close() for a in (('127.0.0.1',5432),('127.0.0.1',6379))]" 2>/dev/null; then \
+		DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) AGORA_REDIS_PREFIX=agora-test-$$$$ $(PY) -m pytest -q $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then echo "PostgreSQL or Redis is not reachable on 127.0.0.1 — CI needs both." && exit 1; \
+	else echo "SKIPPED: PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running here."; fi
+
+bench: install-test
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts

@@ -1,0 +1,47 @@
+"""The one place that cleans user-supplied text (STYLE: "One place sanitizes").
+
+Text is cleaned when it is saved. Everywhere else templates auto-escape; only fields
+produced here are marked safe, and only in the templates that render them.
+"""
+
+from __future__ import annotations
+
+import bleach
+from bleach.linkifier import Linker
+
+ALLOWED_TAGS: frozenset[str] = frozenset({"b", "strong", "i", "em", "br", "a"})
+ALLOWED_ATTRIBUTES: dict[str, list[str]] = {"a": ["href", "title", "rel", "target"]}
+ALLOWED_PROTOCOLS: frozenset[str] = frozenset({"http", "https", "mailto"})
+
+
+def _safe_link(attrs: dict, new: bool = False) -> dict:
+    href_key = (None, "href")
+    href = attrs.get(href_key, "")
+    if not href.lower().startswith(("http://", "https://", "mailto:")):
+        return None  # type: ignore[return-value]  # bleach: None drops the link, keeps the text
+    attrs[(None, "rel")] = "nofollow noopener noreferrer"
+    attrs[(None, "target")] = "_blank"
+    return attrs
+
+
+_cleaner = bleach.sanitizer.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
+_linker = Linker(callbacks=[_safe_link], skip_tags={"pre", "code"})
+
+
+def clean_rich_text(text: str) -> str:
+    """Return HTML safe to render: a small allowlist, links made safe. Idempotent."""
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    cleaned = _cleaner.clean(normalized)
+    linked = _linker.linkify(cleaned)
+    return linked.replace("\n", "<br>")
+
+
+def clean_plain_text(text: str) -> str:
+    """Strip every tag: for titles, names and other one-line fields."""
+    return bleach.clean(text, tags=set(), attributes={}, strip=True).strip()

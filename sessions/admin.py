@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from sessions.models import AgendaItem, Message, SessionTransition, TopicSession
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+
+
+@admin.register(TopicSession)
+class TopicSessionAdmin(admin.ModelAdmin):
+    list_display = ("title", "community", "category", "state", "starts_at")
+    list_filter = ("state", "category", "community")
+    search_fields = ("title",)
+    inlines = [AgendaItemInline]
+    filter_horizontal = ("audience_tags", "observers")
+    readonly_fields = ("state", "last_seq")
+
+
+@admin.register(SessionTransition)
+class SessionTransitionAdmin(admin.ModelAdmin):
+    list_display = ("session", "from_state", "to_state", "by", "at")
+    readonly_fields = ("session", "from_state", "to_state", "by", "at")
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("session", "seq", "author", "created_at", "hidden", "pinned")
+    list_filter = ("hidden", "pinned")
+    readonly_fields = ("session", "seq", "author", "text_html", "created_at")

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TopicSessionsConfig(AppConfig):
+    # django.contrib.sessions already owns the label "sessions".
+    name = "sessions"
+    label = "topic_sessions"
+    verbose_name = _("Topic sessions")
+
+    def ready(self) -> None:
+        from sessions.live import handlers  # noqa: F401  (registers WebSocket handlers)

@@ -1,0 +1,170 @@
+"""The live session WebSocket: thin, async; every rule lives in a service (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from agora.errors import Refused
+from sessions.live.events import session_group
+from sessions.live.presence import LiveContext, live_connect, live_disconnect, presence_announce
+from sessions.live.registry import HANDLERS
+from sessions.live.rendering import render_variant
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+PRESENCE_COALESCE_SECONDS = 0.5
+CLOSE_REFUSED = 4403
+
+# Per process: one pending presence announcement per session, however many join at once.
+_presence_pending: dict[int, asyncio.Task[None]] = {}
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def language_from_scope(scope: dict[str, Any]) -> str:
+    cookie = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    codes = {code for code, _name in settings.LANGUAGES}
+    return cookie if cookie in codes else settings.LANGUAGE_CODE
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):
+    ctx: LiveContext | None = None
+
+    async def connect(self) -> None:
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        self.user = self.scope.get("user")
+        self.language = language_from_scope(self.scope)
+        self.synced = False
+        self.pending: list[dict[str, Any]] = []
+        self.last_sent_seq = 0
+        try:
+            self.ctx = await database_sync_to_async(live_connect)(
+                session_id=self.session_id, user=self.user, channel_name=self.channel_name
+            )
+        except Refused:
+            await self.close(code=CLOSE_REFUSED)
+            return
+        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
+        await self.channel_layer.group_add(user_group(self.ctx.user_id), self.channel_name)
+        await self.accept()
+        self._schedule_presence()
+
+    async def disconnect(self, code: int) -> None:
+        if self.ctx is None:
+            return
+        await self.channel_layer.group_discard(session_group(self.session_id), self.channel_name)
+        await self.channel_layer.group_discard(user_group(self.ctx.user_id), self.channel_name)
+        await database_sync_to_async(live_disconnect)(channel_name=self.channel_name)
+        self._schedule_presence()
+
+    def _schedule_presence(self) -> None:
+        task = _presence_pending.get(self.session_id)
+        if task is None or task.done():
+            _presence_pending[self.session_id] = asyncio.ensure_future(_announce_presence_later(self.session_id))
+
+    # --- incoming -----------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.send_error("bad_frame", _("That message could not be read (too large or not text)."))
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_json", _("That message could not be read."))
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error("bad_message", _("That message could not be read."))
+            return
+        handler = HANDLERS.get(content["type"])
+        if handler is None:
+            await self.send_error("unknown_type", _("Unknown request."), request=content)
+            return
+        try:
+            with translation.override(self.language):
+                reply = await handler(self, content)
+        except Refused as refusal:
+            with translation.override(self.language):
+                await self.send_error(refusal.code, str(refusal.message), request=content)
+            return
+        except Exception:
+            log.exception("live handler %s failed", content["type"])
+            await self.send_error("server_error", _("Something went wrong. Please try again."), request=content)
+            return
+        if reply is not None:
+            await self.send_json(reply)
+
+    async def send_error(self, code: str, message: str, *, request: dict[str, Any] | None = None) -> None:
+        with translation.override(self.language):
+            frame: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
+        if request is not None:
+            client_id = request.get("client_id")
+            if isinstance(client_id, str | int):
+                frame["client_id"] = client_id
+            frame["request_type"] = request.get("type")
+        await self.send_json(frame)
+
+    # --- outgoing (group events) ---------------------------------------------------------
+    async def live_event(self, event: dict[str, Any]) -> None:
+        assert self.ctx is not None
+        if event.get("audience") == "moderators" and not self.ctx.can_moderate:
+            return
+        frame = self.frame_for(event)
+        if event["kind"] == "message":
+            if not self.synced:
+                self.pending.append(frame)
+                return
+            if frame["seq"] <= self.last_sent_seq:
+                return
+            self.last_sent_seq = frame["seq"]
+        await self.send_json(frame)
+
+    def frame_for(self, event: dict[str, Any]) -> dict[str, Any]:
+        assert self.ctx is not None
+        frame = {"type": event["kind"], **event["payload"]}
+        if event.get("template"):
+            frame["html"] = render_variant(
+                event_id=event["id"],
+                template=event["template"],
+                context=event["context"],
+                language=self.language,
+                role=self.ctx.variant,
+            )
+        return frame
+
+    async def send_replay(self, frames: list[dict[str, Any]]) -> None:
+        """Send replayed messages, then what arrived live meanwhile: in order, once each."""
+        for frame in frames:
+            if frame["seq"] > self.last_sent_seq:
+                self.last_sent_seq = frame["seq"]
+                await self.send_json(frame)
+        self.synced = True
+        pending, self.pending = self.pending, []
+        for frame in sorted(pending, key=lambda f: f["seq"]):
+            if frame["seq"] > self.last_sent_seq:
+                self.last_sent_seq = frame["seq"]
+                await self.send_json(frame)
+
+    async def user_disconnect(self, event: dict[str, Any]) -> None:
+        """Sent to ``user.<id>`` when the user logs out or is removed: close at once."""
+        if event.get("session_id") in (None, self.session_id):
+            with translation.override(self.language):
+                await self.send_json({"type": "closed", "reason": event.get("reason", ""), "message": _("You have left this session.")})
+            await self.close(code=CLOSE_REFUSED)
+
+
+async def _announce_presence_later(session_id: int) -> None:
+    await asyncio.sleep(PRESENCE_COALESCE_SECONDS)
+    _presence_pending.pop(session_id, None)
+    await database_sync_to_async(presence_announce)(session_id=session_id)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from agora.models import Community, Tag
+from sessions.models import Category, TopicSession
+
+
+class TopicSessionForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=5000)
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    place = forms.CharField(label=_("Place"), max_length=120, required=False)
+    audience_tags = forms.ModelMultipleChoiceField(
+        label=_("Audience"),
+        queryset=Tag.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty to invite all residents; otherwise only residents with one of these tags."),
+    )
+    observers = forms.ModelMultipleChoiceField(
+        label=_("Invited observers"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    agenda = forms.CharField(
+        label=_("Agenda (one item per line)"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000
+    )
+
+    def __init__(self, *args: object, community: Community, language: str = "zh-hans", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["observers"].queryset = get_user_model().objects.filter(
+            memberships__community=community, memberships__role="observer"
+        )
+        self.fields["audience_tags"].label_from_instance = lambda tag: tag.label(language)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_for(session: TopicSession) -> dict[str, object]:
+        from django.utils import timezone
+
+        return {
+            "title": session.title,
+            "category": session.category,
+            "description": session.description,
+            "starts_at": timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M"),
+            "place": session.place,
+            "audience_tags": list(session.audience_tags.all()),
+            "observers": list(session.observers.all()),
+        }
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,107 @@
+"""WebSocket handlers for the discussion itself (docs/protocol.md). Each checks permission
+through the service it calls; none touches the ORM directly."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from django.utils.translation import gettext_lazy as _
+
+from agora.errors import Refused
+from sessions import selectors, services
+from sessions.live.presence import live_heartbeat
+from sessions.live.registry import live_handler
+from sessions.live.rendering import render_variant
+from sessions.models import TopicSession
+
+if TYPE_CHECKING:
+    from sessions.consumers import SessionConsumer
+
+REPLAY_CHUNK = 500
+MESSAGE_TEMPLATE = "sessions/partials/_message.html"
+
+
+def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    value = content.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not (0 <= value < 2**63):
+        raise Refused(_("A field of the request is missing or wrong: %(name)s.") % {"name": name}, code="bad_field")
+    return value
+
+
+def _session(session_id: int) -> TopicSession:
+    return TopicSession.objects.get(pk=session_id)
+
+
+def _replay(session_id: int, after_seq: int) -> list[dict[str, Any]]:
+    return selectors.messages_after(session=_session(session_id), after_seq=after_seq, limit=REPLAY_CHUNK)
+
+
+@live_handler("hello")
+async def hello(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any]:
+    """Replay every message after ``last_seq`` from the database, then go live."""
+    after = _int_field(content, "last_seq", required=False) or 0
+    assert consumer.ctx is not None
+    frames: list[dict[str, Any]] = []
+    while True:
+        chunk = await database_sync_to_async(_replay)(consumer.session_id, after)
+        for data in chunk:
+            frames.append(
+                {
+                    "type": "message",
+                    "seq": data["seq"],
+                    "id": data["id"],
+                    "replayed": True,
+                    "html": render_variant(
+                        event_id=f"m{data['id']}:{data['agree']}:{data['disagree']}:{data['hidden']}:{data['pinned']}",
+                        template=MESSAGE_TEMPLATE,
+                        context={"m": data},
+                        language=consumer.language,
+                        role=consumer.ctx.variant,
+                    ),
+                }
+            )
+        if len(chunk) < REPLAY_CHUNK:
+            break
+        after = chunk[-1]["seq"]
+    await consumer.send_replay(frames)
+    return {"type": "synced", "last_seq": consumer.last_sent_seq}
+
+
+@live_handler("message.post")
+async def message_post(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any]:
+    text = content.get("text")
+    if not isinstance(text, str):
+        raise Refused(_("A field of the request is missing or wrong: %(name)s.") % {"name": "text"}, code="bad_field")
+    reply_to = _int_field(content, "reply_to", required=False)
+
+    def post() -> tuple[int, int]:
+        message = services.message_post(
+            session=_session(consumer.session_id), author=consumer.user, text=text, reply_to_id=reply_to
+        )
+        return message.pk, message.seq
+
+    message_id, seq = await database_sync_to_async(post)()
+    return {"type": "message.ack", "client_id": content.get("client_id"), "id": message_id, "seq": seq}
+
+
+@live_handler("reaction.set")
+async def reaction_set(consumer: SessionConsumer, content: dict[str, Any]) -> None:
+    message_id = _int_field(content, "message_id")
+    kind = content.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise Refused(_("Unknown reaction."), code="invalid")
+
+    def react() -> None:
+        services.reaction_set(message_id=message_id, session=_session(consumer.session_id), user=consumer.user, kind=kind)
+
+    await database_sync_to_async(react)()
+    return None
+
+
+@live_handler("ping")
+async def ping(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any]:
+    await database_sync_to_async(live_heartbeat)(channel_name=consumer.channel_name)
+    return {"type": "pong"}

@@ -1,0 +1,33 @@
+"""Render live fragments once per audience variant (language × role) per process.
+
+A room of 2,000 people has only a handful of variants, so a broadcast costs a few
+template renders, not 2,000. The cache is keyed by the event's id.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+_CACHE: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def render_variant(*, event_id: str, template: str, context: dict[str, Any], language: str, role: str) -> str:
+    key = (event_id, language, role)
+    html = _CACHE.get(key)
+    if html is None:
+        with translation.override(language):
+            html = render_to_string(template, {**context, "viewer_role": role, "is_moderator_view": role == "moderator"})
+        _CACHE[key] = html
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return html
+
+
+def render_count() -> int:
+    """For tests: how many distinct variants are cached."""
+    return len(_CACHE)

@@ -1,0 +1,161 @@
+/* Agora live session client (protocol: docs/protocol.md).
+ * Reconnects by itself and asks for everything after the last sequence it saw, so
+ * nothing is missed and nothing shows twice. Other scripts subscribe to frame types
+ * through window.AgoraLive.on(type, fn) and send through window.AgoraLive.send(obj). */
+(function () {
+  "use strict";
+  var root = document.getElementById("session");
+  if (!root) return;
+  var sessionId = root.dataset.sessionId;
+  var lastSeq = parseInt(root.dataset.lastSeq || "0", 10);
+  var list = document.getElementById("messages");
+  var statusEl = document.getElementById("live-status");
+  var announcer = document.getElementById("announcer");
+  var composer = document.getElementById("composer");
+  var textarea = document.getElementById("id_text");
+  var errorEl = document.getElementById("composer-error");
+  var sendBtn = document.getElementById("send");
+  var draftKey = "agora-draft-" + sessionId;
+  var socket = null, backoff = 500, pingTimer = null, closedForGood = false;
+  var replyTo = null, pendingClientId = null, counter = 0;
+  var listeners = {};
+
+  function setStatus(text, cls) {
+    if (!statusEl) return;
+    statusEl.textContent = text;
+    statusEl.className = "live-status " + (cls || "");
+  }
+  function announce(text) { if (announcer) { announcer.textContent = ""; setTimeout(function () { announcer.textContent = text; }, 50); } }
+  function fragment(html) { var t = document.createElement("template"); t.innerHTML = html.trim(); return t.content.firstElementChild; }
+
+  function emit(frame) {
+    (listeners[frame.type] || []).forEach(function (fn) { try { fn(frame); } catch (e) { console.error(e); } });
+  }
+  window.AgoraLive = {
+    on: function (type, fn) { (listeners[type] = listeners[type] || []).push(fn); },
+    send: function (obj) { if (socket && socket.readyState === 1) { socket.send(JSON.stringify(obj)); return true; } return false; },
+    sessionId: sessionId
+  };
+
+  function showMessage(frame) {
+    if (frame.seq <= lastSeq && document.getElementById("msg-" + frame.seq)) return;
+    lastSeq = Math.max(lastSeq, frame.seq);
+    var empty = document.getElementById("no-messages");
+    if (empty) empty.remove();
+    if (!frame.html) return;
+    var el = fragment(frame.html);
+    if (!el) return;
+    var existing = document.getElementById(el.id);
+    if (existing) { existing.replaceWith(el); return; }
+    var nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
+    list.appendChild(el);
+    if (!frame.replayed) {
+      var author = el.querySelector(".author");
+      var text = el.querySelector(".message-text");
+      announce((root.dataset.msgNew || "") + " " + (author ? author.textContent : "") + ": " + (text ? text.textContent.slice(0, 140) : ""));
+      if (nearBottom && el.dataset.author !== root.dataset.userId) el.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  var handlers = {
+    message: showMessage,
+    synced: function () { setStatus(root.dataset.msgOnline, "online"); },
+    "message.ack": function (frame) {
+      if (frame.client_id !== pendingClientId) return;
+      pendingClientId = null;
+      textarea.value = "";
+      sessionStorage.removeItem(draftKey);
+      clearReply();
+      sendBtn.disabled = false;
+      errorEl.hidden = true;
+      textarea.focus();
+    },
+    error: function (frame) {
+      if (frame.client_id && frame.client_id === pendingClientId) { pendingClientId = null; sendBtn.disabled = false; }
+      if (errorEl) { errorEl.textContent = frame.message; errorEl.hidden = false; }
+      else { setStatus(frame.message, "error"); }
+    },
+    reaction: function (frame) {
+      var el = list.querySelector('[data-id="' + frame.message_id + '"]');
+      if (!el) return;
+      var a = el.querySelector(".count-agree"), d = el.querySelector(".count-disagree");
+      if (a) a.textContent = frame.agree;
+      if (d) d.textContent = frame.disagree;
+    },
+    presence: function (frame) { var p = document.getElementById("presence"); if (p && frame.html) p.innerHTML = frame.html; },
+    "session.state": function (frame) {
+      if (frame.state === root.dataset.state) return;
+      if (textarea && textarea.value) sessionStorage.setItem(draftKey, textarea.value);
+      window.location.reload();
+    },
+    closed: function (frame) { closedForGood = true; setStatus(frame.message, "error"); }
+  };
+
+  function connect() {
+    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(proto + window.location.host + "/ws/sessions/" + sessionId + "/");
+    socket.onopen = function () {
+      backoff = 500;
+      socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
+      clearInterval(pingTimer);
+      pingTimer = setInterval(function () { window.AgoraLive.send({ type: "ping" }); }, 25000);
+    };
+    socket.onmessage = function (ev) {
+      var frame;
+      try { frame = JSON.parse(ev.data); } catch (e) { return; }
+      if (handlers[frame.type]) handlers[frame.type](frame);
+      emit(frame);
+    };
+    socket.onclose = function (ev) {
+      clearInterval(pingTimer);
+      if (pendingClientId) { pendingClientId = null; sendBtn.disabled = false; }
+      if (ev.code === 4403 || closedForGood) { closedForGood = true; return; }
+      setStatus(root.dataset.msgOffline, "offline");
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    };
+  }
+
+  function clearReply() {
+    replyTo = null;
+    var r = document.getElementById("replying");
+    if (r) r.hidden = true;
+  }
+
+  if (composer) {
+    var saved = sessionStorage.getItem(draftKey);
+    if (saved && !textarea.value) textarea.value = saved;
+    textarea.addEventListener("input", function () { sessionStorage.setItem(draftKey, textarea.value); });
+    textarea.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); composer.requestSubmit(); }
+    });
+    composer.addEventListener("submit", function (ev) {
+      if (!socket || socket.readyState !== 1) return; // no live connection: the form posts normally
+      ev.preventDefault();
+      var text = textarea.value.trim();
+      if (!text || pendingClientId) return;
+      pendingClientId = "c" + Date.now() + "-" + (++counter);
+      sendBtn.disabled = true;
+      errorEl.hidden = true;
+      window.AgoraLive.send({ type: "message.post", text: text, reply_to: replyTo, client_id: pendingClientId });
+    });
+    var cancel = document.getElementById("cancel-reply");
+    if (cancel) cancel.addEventListener("click", clearReply);
+  }
+
+  list.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("button");
+    if (!btn) return;
+    var item = btn.closest(".message");
+    if (btn.classList.contains("react") && item) {
+      window.AgoraLive.send({ type: "reaction.set", message_id: parseInt(item.dataset.id, 10), kind: btn.dataset.kind });
+    } else if (btn.classList.contains("reply") && composer) {
+      replyTo = parseInt(btn.dataset.replyTo, 10);
+      document.getElementById("replying-label").textContent = "↩ " + btn.dataset.replyName;
+      document.getElementById("replying").hidden = false;
+      textarea.focus();
+    }
+  });
+
+  connect();
+})();

@@ -1,0 +1,38 @@
+"""Shared fixtures: a small community with every role, and a real daphne server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.factories import World, make_world
+from tests.servers import DaphneServer, fail_if_service_missing, services_required
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return make_world()
+
+
+@pytest.fixture
+def tx_world(transactional_db: None) -> World:
+    return make_world()
+
+
+@pytest.fixture
+def daphne_server(transactional_db: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
+    """One real daphne process on this test's database (and Redis, when configured)."""
+    server = DaphneServer.start(log_dir=tmp_path_factory.mktemp("daphne"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    services_required(items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    fail_if_service_missing(item)
