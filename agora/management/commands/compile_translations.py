@@ -14,7 +14,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         root = Path(settings.BASE_DIR)
         count = 0
-        for po_path in sorted(root.glob("*/locale/*/LC_MESSAGES/django.po")):
+        catalogs = [p for p in root.rglob("locale/*/LC_MESSAGES/django.po") if ".venv" not in p.parts]
+        for po_path in sorted(catalogs):
             mo_path = po_path.with_suffix(".mo")
             if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                 continue
