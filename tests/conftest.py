@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
+# Fast password hashing for the test process and every daphne it starts (read by settings).
+os.environ.setdefault("AGORA_PASSWORD_HASHERS", "md5")
+
 from collections.abc import Iterator
 
 import pytest
 
 from tests.factories import World, make_world
 from tests.servers import DaphneServer, fail_if_service_missing, services_required
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

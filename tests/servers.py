@@ -51,8 +51,9 @@ def missing_reason(marker: str) -> str | None:
 def services_required(items: list[pytest.Item]) -> None:
     in_ci = os.environ.get("CI", "").lower() == "true" and os.environ.get("AGORA_ALLOW_SKIPS") != "1"
     for item in items:
+        in_browser_dir = "/tests/browser/" in str(item.fspath)
         for marker in ("redis", "postgres", "browser"):
-            if item.get_closest_marker(marker) is None:
+            if item.get_closest_marker(marker) is None and not (marker == "browser" and in_browser_dir):
                 continue
             reason = missing_reason(marker)
             if reason is None:
