@@ -16,7 +16,7 @@
   var errorEl = document.getElementById("composer-error");
   var sendBtn = document.getElementById("send");
   var draftKey = "agora-draft-" + sessionId;
-  var socket = null, backoff = 500, pingTimer = null, closedForGood = false;
+  var socket = null, backoff = 500, pingTimer = null, retryTimer = null, closedForGood = false, lastFrameAt = 0;
   var replyTo = null, pendingClientId = null, counter = 0;
   var listeners = {};
 
@@ -98,10 +98,16 @@
       backoff = 500;
       socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
       clearInterval(pingTimer);
-      pingTimer = setInterval(function () { window.AgoraLive.send({ type: "ping" }); }, 25000);
+      lastFrameAt = Date.now();
+      pingTimer = setInterval(function () {
+        // A phone that changed networks may keep a dead socket open: no answer for 60 s means gone.
+        if (Date.now() - lastFrameAt > 60000) { socket.close(); return; }
+        window.AgoraLive.send({ type: "ping" });
+      }, 25000);
     };
     socket.onmessage = function (ev) {
       var frame;
+      lastFrameAt = Date.now();
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
       if (handlers[frame.type]) handlers[frame.type](frame);
       emit(frame);
@@ -111,10 +117,20 @@
       if (pendingClientId) { pendingClientId = null; sendBtn.disabled = false; }
       if (ev.code === 4403 || closedForGood) { closedForGood = true; return; }
       setStatus(root.dataset.msgOffline, "offline");
-      setTimeout(connect, backoff);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 5000);
     };
   }
+
+  // The browser knows when the network goes and comes back: don't wait for timeouts.
+  window.addEventListener("offline", function () { if (socket && socket.readyState <= 1) socket.close(); });
+  window.addEventListener("online", function () {
+    if (closedForGood || (socket && socket.readyState <= 1)) return;
+    clearTimeout(retryTimer);
+    backoff = 500;
+    connect();
+  });
 
   function clearReply() {
     replyTo = null;
