@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "agora.apps.AgoraConfig",
     "sessions.apps.TopicSessionsConfig",
     "voting.apps.VotingConfig",
+    "sessions.minutes.apps.MinutesConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,221 @@
+"""Builds the minutes content of a session as plain, JSON-safe data (docs/minutes-schema.json).
+
+One function gathers everything a record freezes: attendance, agenda with summaries and
+transcript, motions and resolutions, action items. Numbers are integers; decimals and
+times are strings, so the canonical JSON has exactly one spelling.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone as dt_timezone
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from agora.models import Membership, Resident, Role
+from sessions.minutes import voting_bridge
+from sessions.minutes.models import ActionItem, Visibility
+from sessions.models import AttendanceIntent, Message, Presence, SessionTransition, SessionState, TopicSession
+
+SCHEMA = "agora.minutes/1"
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(cleaned_html: str) -> str:
+    """Stored message HTML (already cleaned) → plain text for the transcript."""
+    return html.unescape(_TAG.sub("", _BR.sub("\n", cleaned_html))).strip()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+def _people(*, session: TopicSession, user_ids: set[int]) -> dict[int, dict[str, str]]:
+    """Name, building and role of each person (role from the roster; residents by building)."""
+    people: dict[int, dict[str, str]] = {
+        u.pk: {"name": u.get_full_name() or u.get_username(), "building": "", "role": ""}
+        for u in get_user_model().objects.filter(pk__in=user_ids)
+    }
+    for user_id, building in Resident.objects.filter(community_id=session.community_id, user_id__in=user_ids).values_list(
+        "user_id", "household__building__name"
+    ):
+        people[user_id].update(building=building, role=Role.RESIDENT)
+    for user_id, role in Membership.objects.filter(community_id=session.community_id, user_id__in=user_ids).values_list(
+        "user_id", "role"
+    ):
+        people[user_id]["role"] = role
+    for person in people.values():
+        person["role"] = person["role"] or Role.OBSERVER  # invited from outside the roster
+    return people
+
+
+def attendance(*, session: TopicSession) -> dict[str, Any]:
+    """Who took part, each person once, by building.
+
+    In person: the hybrid-meeting check-ins (sessions.meeting), when that module is there.
+    Online: everyone who posted during the meeting, voted online, or is still connected;
+    a connection leaves no trace after it closes, so silent online listeners who never
+    voted are not counted. People who checked in are not counted again online.
+    Signed up (报名) is reported on its own: a promise, not attendance.
+    """
+    in_person_ids, in_person_extra, source = _in_person(session=session)
+    online_ids = set(
+        Message.objects.filter(session=session, before_start=False).values_list("author_id", flat=True).distinct()
+    )
+    online_ids |= set(Presence.objects.filter(session=session).values_list("user_id", flat=True).distinct())
+    online_ids |= voting_bridge.online_voter_ids(session=session)
+    online_ids -= in_person_ids
+    people = _people(session=session, user_ids=online_ids | in_person_ids)
+    by_building: dict[str, dict[str, int]] = {}
+    for mode, ids in (("online", online_ids), ("in_person", in_person_ids)):
+        for user_id in ids:
+            key = people[user_id]["building"] if people[user_id]["role"] == Role.RESIDENT else ""
+            row = by_building.setdefault(key, {"online": 0, "in_person": 0})
+            row[mode] += 1
+    if in_person_extra:
+        row = by_building.setdefault("", {"online": 0, "in_person": 0})
+        row["in_person"] += in_person_extra
+    return {
+        "online": len(online_ids),
+        "in_person": len(in_person_ids) + in_person_extra,
+        "total": len(online_ids) + len(in_person_ids) + in_person_extra,
+        "signed_up": AttendanceIntent.objects.filter(session=session).count(),
+        "by_building": [
+            {"building": b, "online": n["online"], "in_person": n["in_person"]} for b, n in sorted(by_building.items())
+        ],
+        "in_person_source": source,
+    }
+
+
+def _in_person(*, session: TopicSession) -> tuple[set[int], int, str]:
+    """(checked-in user ids, extra anonymous head count entered by the moderator, source)."""
+    try:
+        from sessions.meeting.selectors import attendance_summary  # the hybrid-meeting module
+    except ImportError:
+        return set(), 0, "none"
+    summary = attendance_summary(session)
+    ids = {int(i) for i in summary.get("in_person_user_ids", [])}
+    extra = int(summary.get("in_person_anonymous", 0) or 0)
+    return ids, extra, "check_in"
+
+
+def _adjourned_at(session: TopicSession) -> str | None:
+    move = SessionTransition.objects.filter(session=session, to_state=SessionState.ADJOURNED).order_by("-at").first()
+    return _iso(move.at) if move else None
+
+
+def transcript(*, session: TopicSession, public: bool) -> tuple[dict[int | None, list[dict[str, Any]]], dict[int | None, int]]:
+    """Visible messages per agenda item (None: not tied to one) and the number hidden there.
+
+    In public minutes residents appear by building only, not by name.
+    """
+    messages = list(Message.objects.filter(session=session).order_by("seq"))
+    people = _people(session=session, user_ids={m.author_id for m in messages})
+    shown: dict[int | None, list[dict[str, Any]]] = {}
+    hidden: dict[int | None, int] = {}
+    for m in messages:
+        if m.hidden:
+            hidden[m.agenda_item_id] = hidden.get(m.agenda_item_id, 0) + 1
+            continue
+        who = people[m.author_id]
+        named = not (public and who["role"] == Role.RESIDENT)
+        shown.setdefault(m.agenda_item_id, []).append(
+            {
+                "seq": m.seq,
+                "at": _iso(m.created_at),
+                "author": who["name"] if named else None,
+                "building": who["building"],
+                "role": who["role"],
+                "before_start": m.before_start,
+                "text": plain_text(m.text_html),
+            }
+        )
+    return shown, hidden
+
+
+def action_items_data(*, session: TopicSession) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": item.pk,
+            "what": item.what,
+            "responsible": item.responsible,
+            "due_on": item.due_on.isoformat() if item.due_on else None,
+            "status": item.status,
+            "resolution_id": getattr(item, "resolution_id", None),
+        }
+        for item in ActionItem.objects.filter(session=session).order_by("pk")
+    ]
+
+
+def minutes_content(
+    *,
+    session: TopicSession,
+    summaries: dict[str, str],
+    visibility: str,
+    published_by: str,
+    published_at: datetime,
+    kind: str = "original",
+    corrects: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    public = visibility == Visibility.PUBLIC
+    shown, hidden = transcript(session=session, public=public)
+    votes = voting_bridge.session_votes(session=session)
+    motions_by_item: dict[int | None, list[int]] = {}
+    for motion in votes["motions"]:
+        motions_by_item.setdefault(motion.get("agenda_item_id"), []).append(motion["id"])
+    agenda: list[dict[str, Any]] = []
+    for item in session.agenda_items.order_by("position"):
+        agenda.append(
+            {
+                "id": item.pk,
+                "position": item.position,
+                "title": item.title,
+                "summary": summaries.get(str(item.pk), ""),
+                "messages": shown.get(item.pk, []),
+                "hidden_count": hidden.get(item.pk, 0),
+                "motion_ids": motions_by_item.get(item.pk, []),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "kind": kind,
+        "corrects": corrects,
+        "community": {"slug": session.community.slug, "name": session.community.name},
+        "session": {
+            "id": session.pk,
+            "title": session.title,
+            "category": session.category,
+            "place": session.place,
+            "starts_at": _iso(session.starts_at),
+            "adjourned_at": _adjourned_at(session),
+            "description": plain_text(session.description),
+        },
+        "visibility": visibility,
+        "attendance": attendance(session=session),
+        "general": {
+            "summary": summaries.get("general", ""),
+            "messages": shown.get(None, []),
+            "hidden_count": hidden.get(None, 0),
+            "motion_ids": motions_by_item.get(None, []),
+        },
+        "agenda": agenda,
+        "motions": votes["motions"],
+        "resolutions": votes["resolutions"],
+        "action_items": action_items_data(session=session),
+        "published_at": _iso(published_at),
+        "published_by": published_by,
+    }
+
+
+def outcome_of(content: dict[str, Any]) -> str:
+    results = [r.get("outcome") for r in content.get("resolutions", [])]
+    if not results:
+        return "none"
+    passed = sum(1 for r in results if r == "passed")
+    if passed == len(results):
+        return "passed"
+    return "failed" if passed == 0 else "mixed"

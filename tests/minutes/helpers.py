@@ -1,0 +1,58 @@
+"""Sessions that have happened: agenda, messages (one hidden), adjourned — ready for minutes."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from agora.models import Community
+from sessions.minutes import services as minutes_services
+from sessions.minutes.models import MinutesRecord, Visibility
+from sessions.models import AgendaItem, Message, SessionState, TopicSession
+from sessions.services import message_post, topic_session_adjourn
+from tests.factories import World, session_make
+
+
+def held_session(
+    world: World,
+    *,
+    title: str = "新增停车位如何分配",
+    texts: tuple[str, ...] = ("我家有两辆车，希望按户分配停车位", "租户也应该有机会申请车位", "地库改造预算多少？"),
+    hidden_text: str = "广告：低价出租车位 请加微信",
+    community: Community | None = None,
+    moderator: AbstractBaseUser | None = None,
+) -> TopicSession:
+    """A live session with two agenda items and messages, then adjourned."""
+    moderator = moderator or world.moderator
+    session = session_make(community or world.community, moderator, state=SessionState.LIVE, title=title, audience=[])
+    first = AgendaItem.objects.create(session=session, position=1, title="车位分配方案")
+    second = AgendaItem.objects.create(session=session, position=2, title="租户的车位")
+    authors = [world.resident, world.resident2, moderator] if session.community_id == world.community.pk else [moderator]
+    for i, text in enumerate(texts):
+        m = message_post(session=session, author=authors[i % len(authors)], text=text)
+        Message.objects.filter(pk=m.pk).update(agenda_item=first if i < 2 else second)
+    if hidden_text:
+        m = message_post(session=session, author=authors[0], text=hidden_text)
+        Message.objects.filter(pk=m.pk).update(
+            agenda_item=first, hidden=True, hidden_reason="spam", hidden_by=moderator, hidden_at=timezone.now()
+        )
+    topic_session_adjourn(session=session, by=moderator)
+    session.refresh_from_db()
+    return session
+
+
+def published(
+    world: World,
+    *,
+    visibility: str = Visibility.PUBLIC,
+    summary: str = "会议决定：新增停车位按户抽签分配，每户限一个。",
+    **kwargs: object,
+) -> MinutesRecord:
+    moderator = kwargs.pop("moderator", None) or world.moderator
+    session = held_session(world, moderator=moderator, **kwargs)  # type: ignore[arg-type]
+    first = session.agenda_items.order_by("position").first()
+    assert first is not None
+    minutes_services.minutes_draft_save(
+        session=session, by=moderator, summaries={str(first.pk): summary, "general": "全体通过。"}, visibility=visibility
+    )
+    return minutes_services.minutes_publish(session=session, by=moderator)
