@@ -31,7 +31,7 @@ run: install translations
 	$(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "Agora runs at http://$(HOST):$(PORT)/  (demo logins: moderator, observer, resident01 … resident40; password agora-demo)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) agora.asgi:application
+	$(PY) -m agora.server -b $(HOST) -p $(PORT)
 
 # The whole suite twice: on the embedded default (SQLite, in-memory layer), then on the
 # production configuration (PostgreSQL + Redis). Tests marked redis/postgres/browser skip

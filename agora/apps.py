@@ -8,3 +8,8 @@ class AgoraConfig(AppConfig):
     name = "agora"
     label = "agora"
     verbose_name = _("Community roster")
+
+    def ready(self) -> None:
+        from agora import accounts
+
+        accounts.connect_axes_signals()

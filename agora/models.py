@@ -183,3 +183,23 @@ class DisplayPreference(models.Model):
     class Meta:
         verbose_name = _("display preference")
         verbose_name_plural = _("display preferences")
+
+
+class AuditEvent(models.Model):
+    """A security-relevant event: who did what, when, from where (docs/security.md).
+
+    Moderators read their community's events; events with no community (a failed login for an
+    unknown name) are for district admins.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=40, db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")

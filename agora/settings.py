@@ -8,10 +8,12 @@ to PostgreSQL and ``REDIS_URL`` to the Redis channel layer (see docs/deployment.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,14 +26,51 @@ def _env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
-DEBUG = _env_bool("AGORA_DEBUG", False)
-SECRET_KEY = os.environ.get(
-    "AGORA_SECRET_KEY",
-    # Only for the embedded default on one's own machine; production mode refuses it.
-    "agora-embedded-insecure-key-change-me-in-production-0123456789abcdef",
-)
-ALLOWED_HOSTS = _env_list("AGORA_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+# Production mode (AGORA_PRODUCTION=1): secrets and hosts must come from the environment and
+# `manage.py check --deploy --fail-level WARNING` passes (docs/deployment.md).
+PRODUCTION = _env_bool("AGORA_PRODUCTION", False)
+EMBEDDED_SECRET_KEY = "agora-embedded-insecure-key-change-me-in-production-0123456789abcdef"
+DEBUG = _env_bool("AGORA_DEBUG", False) and not PRODUCTION
+SECRET_KEY = os.environ.get("AGORA_SECRET_KEY", "" if PRODUCTION else EMBEDDED_SECRET_KEY)
+ALLOWED_HOSTS = _env_list("AGORA_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("AGORA_CSRF_TRUSTED_ORIGINS", "")
+if PRODUCTION:
+    if len(SECRET_KEY) < 50 or SECRET_KEY == EMBEDDED_SECRET_KEY:
+        raise ImproperlyConfigured("AGORA_PRODUCTION=1 needs AGORA_SECRET_KEY: a random string of 50+ characters.")
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured("AGORA_PRODUCTION=1 needs AGORA_ALLOWED_HOSTS: the site's host names, never '*'.")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _env_bool("AGORA_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # the token reaches htmx through the page, never through the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy: no inline script anywhere; htmx runs with allowEval off.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF, "ws:", "wss:"] if not PRODUCTION else [SELF, "wss:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 INSTALLED_APPS = [
     "daphne",
@@ -43,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
     "agora.apps.AgoraConfig",
     "sessions.apps.TopicSessionsConfig",
     "voting.apps.VotingConfig",
@@ -59,7 +99,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     "agora.middleware.DisplayPreferencesMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the "locked" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "agora.urls"
@@ -145,6 +188,21 @@ AUTH_PASSWORD_VALIDATORS = [
 if os.environ.get("AGORA_PASSWORD_HASHERS") == "md5":
     # Tests only (tests/conftest.py and the daphne servers they start): hashing speed.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTHENTICATION_BACKENDS = [
+    # Brute-force protection first: locks on username + IP together, so nobody can lock a
+    # resident out from elsewhere.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "agora.accounts.client_ip"
+# How many reverse proxies put themselves in X-Forwarded-For (0: trust only REMOTE_ADDR).
+AGORA_PROXY_COUNT = int(os.environ.get("AGORA_PROXY_COUNT", "0"))
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -5,13 +5,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from agora import views
+from sessions.minutes import urls as minutes_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("prefs/elder/", views.elder_mode_toggle, name="elder_mode"),
+    path("audit/<slug:community_slug>/", views.audit_log, name="audit_log"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sessions/", include("sessions.urls")),
+    path("minutes/", include("sessions.minutes.urls")),
+    path("archive/", include(minutes_urls.archive_urlpatterns)),
+    path("needs/", include(minutes_urls.needs_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agora.audit import audit_record
 from agora.errors import NotAllowed, Refused
 from agora.models import Community, Tag
 from agora.roles import is_moderator
@@ -123,6 +124,7 @@ def _transition(*, session: TopicSession, by: User, to: str) -> TopicSession:
                 code="bad_transition",
             )
         SessionTransition.objects.create(session=locked, from_state=locked.state, to_state=to, by=by)
+        audit_record(kind="session.transition", community=locked.community_id, actor=by, session_id=locked.pk, from_state=locked.state, to_state=to)
         locked.state = to
         locked.save(update_fields=["state", "updated_at"])
         announce(locked.pk, live_event(kind="session.state", payload={"state": to}))

@@ -107,7 +107,7 @@ class DaphneServer:
         log_path = log_dir / f"daphne-{port}.log"
         log = log_path.open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "agora.asgi:application"],
+            [sys.executable, "-m", "agora.server", "-b", "127.0.0.1", "-p", str(port)],
             cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("agora", "sessions", "voting", "templates")
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
-_TEMPLATE_CALL = re.compile(r"\b(n?p?gettext)\(u'((?:[^'\\]|\\.)*)'(?:,\s*u'((?:[^'\\]|\\.)*)')?")
+_TEMPLATE_CALL = re.compile(r"""\b(n?p?gettext)\(u(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
 
 
 def _unescape(s: str) -> str:
@@ -27,10 +27,10 @@ def template_strings(path: Path) -> set[str]:
     from django.utils.translation.template import templatize
 
     found: set[str] = set()
-    for func, first, second in _TEMPLATE_CALL.findall(templatize(path.read_text(encoding="utf-8"))):
+    for func, single, double in _TEMPLATE_CALL.findall(templatize(path.read_text(encoding="utf-8"))):
         if func.startswith("p"):
             continue  # pgettext(context, msg): the context is not a msgid
-        found.add(_unescape(first))  # a plural entry is keyed by its singular
+        found.add(_unescape(single or double))  # a plural entry is keyed by its singular
     return found
 
 

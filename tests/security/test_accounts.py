@@ -1,0 +1,99 @@
+"""Login brute-force protection, closing live connections on logout/deactivation, the security log."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.urls import reverse
+
+from agora.asgi import application
+from agora.models import AuditEvent, Membership
+from tests.factories import PASSWORD, World
+from tests.sessions.live_helpers import receive_until
+
+
+def _login(ip: str, username: str, password: str) -> int:
+    client = Client(REMOTE_ADDR=ip)
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code
+
+
+@pytest.mark.django_db
+def test_five_wrong_passwords_lock_that_name_from_that_address_only(world: World) -> None:
+    for _ in range(5):
+        assert _login("10.0.0.66", "res1", "wrong") in (200, 429)
+    locked = Client(REMOTE_ADDR="10.0.0.66").post(reverse("login"), {"username": "res1", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "15 分钟" in locked.content.decode()
+    # The real resident, from their own phone, still gets in: no lock-out from elsewhere.
+    assert _login("10.0.0.7", "res1", PASSWORD) == 302
+    assert AuditEvent.objects.filter(kind="login.failed", community=world.community).count() >= 5
+    assert AuditEvent.objects.filter(kind="login.locked", community=world.community).exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_login_says_so_in_chinese(world: World) -> None:
+    page = Client().post(reverse("login"), {"username": "res1", "password": "wrong"}).content.decode()
+    assert "请输入一个正确的" in page or "正确的用户名和密码" in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_logout_closes_the_users_open_websockets_at_once(tx_world: World) -> None:
+    client = Client()
+    await database_sync_to_async(client.force_login)(tx_world.resident)
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    comm = WebsocketCommunicator(application, f"/ws/sessions/{tx_world.session.pk}/", headers=headers)
+    assert (await comm.connect())[0]
+    await comm.send_json_to({"type": "hello", "last_seq": 0})
+    await receive_until(comm, "synced")
+    await database_sync_to_async(client.post)(reverse("logout"))
+    frames = await receive_until(comm, "closed")
+    assert frames[-1]["reason"] == "logout"
+    assert (await comm.receive_output(timeout=3))["type"] == "websocket.close"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_deactivating_a_user_closes_their_websockets(tx_world: World) -> None:
+    client = Client()
+    await database_sync_to_async(client.force_login)(tx_world.resident)
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    comm = WebsocketCommunicator(application, f"/ws/sessions/{tx_world.session.pk}/", headers=headers)
+    assert (await comm.connect())[0]
+
+    def deactivate() -> None:
+        tx_world.resident.is_active = False
+        tx_world.resident.save()
+
+    await database_sync_to_async(deactivate)()
+    frames = await receive_until(comm, "closed")
+    assert frames[-1]["reason"] == "deactivated"
+
+
+@pytest.mark.django_db
+def test_role_changes_and_session_moves_are_in_the_moderators_security_log(world: World) -> None:
+    from sessions.services import topic_session_adjourn
+
+    Membership.objects.filter(user=world.observer).update(role="observer")
+    membership = Membership.objects.get(user=world.observer)
+    membership.role = "moderator"
+    membership.save()
+    topic_session_adjourn(session=world.session, by=world.moderator)
+    client = Client()
+    client.force_login(world.moderator)
+    page = client.get(reverse("audit_log", args=[world.community.slug])).content.decode()
+    assert "角色变更" in page and "议事状态变更" in page
+    assert AuditEvent.objects.filter(kind="session.transition", actor=world.moderator, community=world.community).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["resident", "observer", "other_moderator", None])
+def test_only_the_communitys_moderators_read_its_security_log(world: World, who: str | None) -> None:
+    client = Client()
+    if who:
+        client.force_login(getattr(world, who))
+    response = client.get(reverse("audit_log", args=[world.community.slug]))
+    assert response.status_code in (302, 404)
