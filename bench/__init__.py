@@ -1,0 +1,1 @@
+"""Benchmarks (docs/performance.md). ``python -m bench`` runs the live-session benchmark."""

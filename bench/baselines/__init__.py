@@ -1,0 +1,1 @@
+"""Minimal broadcast servers measured in the same run as Agora, for comparison."""

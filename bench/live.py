@@ -1,0 +1,351 @@
+"""The live-session benchmark: one room, N real residents, Agora beside two baselines.
+
+``python -m bench --clients 2000`` (``make bench BENCH_ARGS="--clients 2000"``):
+
+1. prepares a bench database (PostgreSQL ``agora_bench`` when PostgreSQL runs on
+   127.0.0.1:5432, else a SQLite file under /tmp): a fresh community, N residents, a
+   moderator and a live session; a Django session is minted for each (no password logins);
+2. starts its own redis-server on a free port (never the shared one), pinned to core 0;
+3. for each target (Agora, a minimal Channels consumer, a bare ``websockets`` server) starts
+   the server pinned to core 0 and runs ``bench.loadgen`` pinned to core 1: connect storm,
+   latency of single messages, sustained rates; CPU time of server and Redis from /proc;
+4. prints the figures side by side with ratios and writes JSON under bench/results/.
+
+Everything listens on 127.0.0.1 only and every phase is bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/agora_bench"
+TARGETS = ("agora", "channels", "websockets")
+LABELS = {"agora": "Agora", "channels": "Channels baseline", "websockets": "websockets baseline"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pinned(core: int | None, argv: list[str]) -> list[str]:
+    if core is None or shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return argv
+    return ["taskset", "-c", str(core), *argv]
+
+
+def wait_for_port(process: subprocess.Popen[bytes], port: int, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited early (code {process.returncode})")
+        if reachable(port):
+            return
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+# --- database --------------------------------------------------------------------------
+def choose_database(database: str | None) -> dict[str, str]:
+    """Environment that points Django (here and in the servers) at the bench database."""
+    if database is None:
+        database = PG_BENCH_URL if reachable(5432) else "sqlite:///tmp/agora-bench.sqlite3"
+    if database.startswith("sqlite:"):
+        return {"AGORA_SQLITE_PATH": database.split("://", 1)[1] if "://" in database else database[7:]}
+    if database.startswith("postgres"):
+        _ensure_pg_database(database)
+        return {"DATABASE_URL": database}
+    raise SystemExit(f"--database must be postgres://… or sqlite:///path, not {database!r}")
+
+
+def _ensure_pg_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@dataclass
+class Room:
+    session_id: int
+    sender_cookie: str
+    cookies: list[str]
+
+
+def prepare_room(*, clients: int, english_every: int) -> Room:
+    """A fresh community with ``clients`` residents in a live session, and their cookies."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from agora.models import Building, Community, Household, Membership, Resident, Role, Tenure
+    from sessions.models import SessionState, TopicSession
+
+    call_command("migrate", verbosity=0, interactive=False)
+    run = datetime.now(UTC).strftime("%m%d%H%M%S")
+    User = get_user_model()
+    unusable = make_password(None)
+    with transaction.atomic():
+        community = Community.objects.create(slug=f"bench-{run}", name=f"压测社区 {run}")
+        buildings = [Building.objects.create(community=community, name=f"{b}号楼") for b in range(1, 21)]
+        moderator = User.objects.create(username=f"bench-{run}-mod", first_name="主持人", password=unusable)
+        Membership.objects.create(user=moderator, community=community, role=Role.MODERATOR)
+        users = User.objects.bulk_create(
+            [User(username=f"bench-{run}-{i:05d}", first_name=f"居民{i}", password=unusable) for i in range(clients)]
+        )
+        households = Household.objects.bulk_create(
+            [
+                Household(building=buildings[i % len(buildings)], unit="1", room=str(1000 + i), exclusive_area="80.00", owner_key=f"b{run}-{i}")
+                for i in range(clients)
+            ]
+        )
+        Resident.objects.bulk_create(
+            [
+                Resident(user=u, household=h, community=community, tenure=Tenure.OWNER, verified=True)
+                for u, h in zip(users, households, strict=True)
+            ]
+        )
+        session = TopicSession.objects.create(
+            community=community, created_by=moderator, title="压测:新增停车位如何分配", category="parking",
+            starts_at=timezone.now(), state=SessionState.LIVE,
+        )
+    expires = timezone.now() + timedelta(days=1)
+    store = SessionStore()
+    backend = "django.contrib.auth.backends.ModelBackend"
+
+    def mint(user: Any) -> tuple[str, Session]:
+        key = get_random_string(32)
+        data = store.encode({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash()})
+        return key, Session(session_key=key, session_data=data, expire_date=expires)
+
+    minted = [mint(u) for u in [moderator, *users]]
+    Session.objects.bulk_create([row for _key, row in minted], batch_size=500)
+    name = settings.SESSION_COOKIE_NAME
+    cookies = []
+    for i, (key, _row) in enumerate(minted[1:]):
+        lang = "; django_language=en" if english_every and i % english_every == english_every - 1 else ""
+        cookies.append(f"{name}={key}{lang}")
+    return Room(session.pk, f"{name}={minted[0][0]}", cookies)
+
+
+# --- servers -----------------------------------------------------------------------------
+def start_redis(port: int, log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        pinned(0, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]),
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    wait_for_port(process, port, "redis-server")
+    return process
+
+
+def start_target(target: str, *, port: int, env: dict[str, str], server: str, log: Path) -> subprocess.Popen[bytes]:
+    python = sys.executable
+    if target == "websockets":
+        argv = [python, "-m", "bench.baselines.websockets_broadcast", str(port)]
+    else:
+        app = "agora.asgi:application" if target == "agora" else "bench.baselines.channels_broadcast:application"
+        if target == "channels":
+            env = {**env, "DJANGO_SETTINGS_MODULE": "bench.baselines.channels_broadcast"}
+        if server == "uvicorn":
+            argv = [python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--backlog", "4096",
+                    "--log-level", "warning", "--no-access-log", "--ws-ping-interval", "0", app]
+        else:
+            argv = [python, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096", "--ping-interval", "600", app]
+    process = subprocess.Popen(pinned(0, argv), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_for_port(process, port, f"{target} server")
+    return process
+
+
+def run_loadgen(spec: dict[str, Any], workdir: Path, timeout: float) -> dict[str, Any]:
+    spec_path = workdir / f"spec-{spec['target']}.json"
+    out_path = workdir / f"result-{spec['target']}.json"
+    spec_path.write_text(json.dumps(spec))
+    subprocess.run(
+        pinned(1, [sys.executable, "-m", "bench.loadgen", str(spec_path), str(out_path)]),
+        cwd=ROOT, check=True, timeout=timeout,
+    )
+    return json.loads(out_path.read_text())
+
+
+# --- the run -----------------------------------------------------------------------------
+def run(options: Any) -> dict[str, Any]:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    workdir = Path(options.out or RESULTS / stamp)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_env = choose_database(options.database)
+    os.environ.update(db_env)
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agora.settings")
+    use_redis = options.layer == "redis"
+    redis_process = None
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "AGORA_SQLITE_PATH", "REDIS_URL"}}
+    env.update(db_env)
+    env.update({"AGORA_SERVE_STATIC": "0", "AGORA_LOG_LEVEL": "ERROR", "PYTHONUNBUFFERED": "1"})
+    env.update(dict(kv.split("=", 1) for kv in options.server_env))
+    pids: dict[str, int] = {}
+    if use_redis:
+        redis_port = free_port()
+        redis_process = start_redis(redis_port, workdir / "redis.log")
+        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+        env["AGORA_REDIS_PREFIX"] = f"bench{stamp[-7:-1]}"
+        pids["redis"] = redis_process.pid
+    room = prepare_room(clients=options.clients, english_every=options.english_every)
+    phases = {
+        "single_rate": 1.0,
+        "single_count": options.single_count,
+        "rates": options.rates,
+        "sustained_seconds": options.seconds,
+        "drain_seconds": options.drain,
+    }
+    meta = {
+        "clients": options.clients,
+        "layer": "redis" if use_redis else "memory",
+        "database": "postgresql" if "DATABASE_URL" in db_env else "sqlite",
+        "server": options.server,
+        "cpus": os.cpu_count(),
+        "started": stamp,
+        "server_env": options.server_env,
+    }
+    results: dict[str, Any] = {"meta": meta, "targets": {}}
+    print(f"bench: {options.clients} clients, {meta['layer']} layer, {meta['database']}, {options.server}; results in {workdir}", flush=True)
+    try:
+        for target in options.targets:
+            port = free_port()
+            process = start_target(target, port=port, env=env, server=options.server, log=workdir / f"{target}.log")
+            try:
+                spec = {
+                    "target": target,
+                    "ws_url": f"ws://127.0.0.1:{port}/ws/sessions/{room.session_id}/",
+                    "origin": f"http://127.0.0.1:{port}",
+                    "cookies": room.cookies,
+                    "sender_cookie": room.sender_cookie,
+                    "pids": {"server": process.pid, **pids},
+                    "phases": phases,
+                }
+                bound = 120 + options.clients * 0.05 + len(options.rates) * (options.seconds + options.drain + 5)
+                print(f"  {LABELS[target]} …", flush=True)
+                results["targets"][target] = run_loadgen(spec, workdir, timeout=bound)
+            finally:
+                stop(process)
+    finally:
+        if redis_process is not None:
+            stop(redis_process)
+    (workdir / "results.json").write_text(json.dumps(results, indent=1))
+    return results
+
+
+
+# --- the report ----------------------------------------------------------------------------
+def _fmt(value: float | int | None, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not unit:
+        return f"{value:,}"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+def _cpu_per_frame(phases: list[dict[str, Any]], with_redis: bool) -> float | None:
+    delivered = sum(p["delivered"] for p in phases)
+    cpu = sum(p["server_cpu_s"].get("server", 0.0) + (p["server_cpu_s"].get("redis", 0.0) if with_redis else 0.0) for p in phases)
+    return 1e6 * cpu / delivered if delivered else None
+
+
+def rows_for(result: dict[str, Any]) -> list[tuple[str, float | int | None, str]]:
+    """(label, value, unit) for one target, in report order; lower is better except where noted."""
+    connect = result["connect"]
+    rows: list[tuple[str, float | int | None, str]] = [
+        ("connected", connect["connected"], ""),
+        ("connect errors", connect["errors"], ""),
+        ("connect storm, s", connect["seconds"], "s"),
+        ("server memory per connection, KiB", connect["memory_per_connection_bytes"].get("server", 0) / 1024, ""),
+        ("server CPU for the storm, s", connect["server_cpu_s"].get("server"), "s"),
+    ]
+    single = result["single"]
+    for q in ("p50", "p95", "p99", "max"):
+        rows.append((f"one message to all: {q}, ms", single["latency_ms"][q], ""))
+    rows.append(("one message to all: delivered %", single["delivery_pct"], ""))
+    for phase in result["sustained"]:
+        r = phase["rate"]
+        rows.append((f"{r:g} msg/s: delivered %", phase["delivery_pct"], ""))
+        rows.append((f"{r:g} msg/s: duplicates", phase["duplicates"], ""))
+        rows.append((f"{r:g} msg/s: p50, ms", phase["latency_ms"]["p50"], ""))
+        rows.append((f"{r:g} msg/s: p99, ms", phase["latency_ms"]["p99"], ""))
+        rows.append((f"{r:g} msg/s: max, ms", phase["latency_ms"]["max"], ""))
+        rows.append((f"{r:g} msg/s: server CPU µs/frame", _cpu_per_frame([phase], with_redis=False), ""))
+    all_phases = [single, *result["sustained"]]
+    rows.append(("all phases: server CPU µs/frame", _cpu_per_frame(all_phases, with_redis=False), ""))
+    rows.append(("all phases: server+Redis CPU µs/frame", _cpu_per_frame(all_phases, with_redis=True), ""))
+    return rows
+
+
+def render(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    targets = [t for t in TARGETS if t in results["targets"]]
+    table = {t: rows_for(results["targets"][t]) for t in targets}
+    header = ["", *(LABELS[t] for t in targets)]
+    if "agora" in targets:
+        header += [f"Agora / {LABELS[t].split()[0]}" for t in targets if t != "agora"]
+    lines = [
+        f"Live session benchmark — {meta['clients']} clients, {meta['layer']} channel layer, {meta['database']}, "
+        f"{meta['server']}, {meta['cpus']} CPUs, {meta['started']}",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    first = table[targets[0]]
+    for i, (label, _v, _u) in enumerate(first):
+        values = [table[t][i][1] for t in targets]
+        cells = [label, *(_fmt(v, table[t][i][2]) for t, v in zip(targets, values, strict=True))]
+        if "agora" in targets:
+            agora = table["agora"][i][1]
+            cells += [_ratio(agora, table[t][i][1]) for t in targets if t != "agora"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
