@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from agora import views
 from sessions.minutes import urls as minutes_urls
+from sessions.minutes import urls as minutes_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,9 @@ urlpatterns = [
     path("audit/<slug:community_slug>/", views.audit_log, name="audit_log"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sessions/", include("sessions.urls")),
+    path("minutes/", include("sessions.minutes.urls")),
+    path("archive/", include(minutes_urls.archive_urlpatterns)),
+    path("needs/", include(minutes_urls.needs_urlpatterns)),
     path("minutes/", include("sessions.minutes.urls")),
     path("archive/", include(minutes_urls.archive_urlpatterns)),
     path("needs/", include(minutes_urls.needs_urlpatterns)),

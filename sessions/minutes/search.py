@@ -118,7 +118,6 @@ def highlight(text: str, query: Query, *, width: int = 0) -> list[Segment]:
     pattern = _pattern(query)
     if pattern is None:
         return [(text, False)] if text and not width else []
-    text = unicodedata.normalize("NFKC", text)
     first = pattern.search(text)
     if width:
         if first is None:
