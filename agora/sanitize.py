@@ -6,6 +6,8 @@ produced here are marked safe, and only in the templates that render them.
 
 from __future__ import annotations
 
+import html
+
 import bleach
 from bleach.linkifier import Linker
 
@@ -43,5 +45,7 @@ def clean_rich_text(text: str) -> str:
 
 
 def clean_plain_text(text: str) -> str:
-    """Strip every tag: for titles, names and other one-line fields."""
-    return bleach.clean(text, tags=set(), attributes={}, strip=True).strip()
+    """Strip every tag, keep the characters (for titles, names, places). Stored as plain text:
+    templates escape it on output, so "a < b" shows as typed."""
+    stripped = bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True)
+    return html.unescape(stripped).replace("\x00", "").strip()
