@@ -215,7 +215,7 @@ def outcome_of(content: dict[str, Any]) -> str:
     results = [r.get("outcome") for r in content.get("resolutions", [])]
     if not results:
         return "none"
-    passed = sum(1 for r in results if r == "passed")
+    passed = sum(1 for r in results if r in {"passed", "winner"})
     if passed == len(results):
         return "passed"
     return "failed" if passed == 0 else "mixed"

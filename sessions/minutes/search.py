@@ -51,6 +51,10 @@ def _runs(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def is_cjk(text: str) -> bool:
+    return bool(text) and all(re.match(rf"[{_CJK}]", ch) for ch in text)
+
+
 def index_tokens(text: str) -> set[str]:
     """Every token a text is findable by: CJK characters and bigrams, Latin/digit words."""
     tokens: set[str] = set()

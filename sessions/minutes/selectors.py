@@ -88,6 +88,11 @@ def archive_records(*, user: AnyUser, filters: ArchiveFilters) -> tuple[QuerySet
         .filter(hits=len(query.tokens))
         .order_by("-title_hits", "-held_on", "-pk")
     )
+    # Bigrams do not say they are adjacent: a three-character word must also occur as typed.
+    # This runs only on the candidates the index found.
+    for phrase in query.phrases:
+        if len(phrase) >= 3 and search.is_cjk(phrase):
+            qs = qs.filter(canonical__contains=phrase)
     return qs, query
 
 

@@ -1,0 +1,117 @@
+"""Minutes generated from what happened in a session, and publishing them."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from agora.errors import NotAllowed, Refused
+from sessions.minutes import services
+from sessions.minutes.content import attendance
+from sessions.minutes.models import MinutesRecord, RecordKind, Visibility
+from sessions.minutes.selectors import ArchiveFilters, archive_records
+from sessions.minutes.verification import chain_verify
+from sessions.models import AttendanceIntent, SessionState
+from tests.factories import resident_make
+from tests.minutes.helpers import held_session, published
+
+pytestmark = pytest.mark.django_db
+
+
+def test_draft_holds_agenda_transcript_and_counts_hidden_messages(world) -> None:  # type: ignore[no-untyped-def]
+    session = held_session(world)
+    AttendanceIntent.objects.create(session=session, user=world.outsider)
+    draft, c = services.minutes_draft_generate(session=session, by=world.moderator)
+    assert [i["title"] for i in c["agenda"]] == ["车位分配方案", "租户的车位"]
+    first, second = c["agenda"]
+    assert [m["text"] for m in first["messages"]] == ["我家有两辆车，希望按户分配停车位", "租户也应该有机会申请车位"]
+    assert first["hidden_count"] == 1 and second["hidden_count"] == 0
+    assert [m["text"] for m in second["messages"]] == ["地库改造预算多少？"]
+    assert "广告" not in str(c)
+    # Three people spoke (the hidden message's author once); one more only signed up.
+    a = c["attendance"]
+    assert (a["online"], a["in_person"], a["total"], a["signed_up"]) == (3, 0, 3, 1)
+    assert {row["building"]: row["online"] for row in a["by_building"]} == {"": 1, "1号楼": 1, "2号楼": 1}
+
+
+def test_public_minutes_name_residents_by_building_only(world) -> None:  # type: ignore[no-untyped-def]
+    record = published(world, visibility=Visibility.PUBLIC)
+    messages = record.content["agenda"][0]["messages"]
+    assert messages[0]["author"] is None and messages[0]["building"] == "1号楼"
+    members = published(world, visibility=Visibility.MEMBERS, title="内部议题")
+    assert members.content["agenda"][0]["messages"][0]["author"] == "res1"
+
+
+def test_in_person_check_ins_are_counted_once_by_building(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """In-person people come from the hybrid-meeting selector; someone also online counts once."""
+    session = held_session(world)
+    walk_in = resident_make(world.community, "walkin", building="3号楼")
+    fake = types.ModuleType("sessions.meeting.selectors")
+    fake.attendance_summary = lambda s: {"in_person_user_ids": [world.resident.pk, walk_in.pk], "in_person_anonymous": 2}  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sessions.meeting", types.ModuleType("sessions.meeting"))
+    monkeypatch.setitem(sys.modules, "sessions.meeting.selectors", fake)
+    a = attendance(session=session)
+    assert (a["online"], a["in_person"], a["total"]) == (2, 4, 6)
+    rows = {row["building"]: (row["online"], row["in_person"]) for row in a["by_building"]}
+    assert rows == {"": (1, 2), "1号楼": (0, 1), "2号楼": (1, 0), "3号楼": (0, 1)}
+    assert a["in_person_source"] == "check_in"
+
+
+def test_summaries_are_saved_cleaned_and_published(world) -> None:  # type: ignore[no-untyped-def]
+    session = held_session(world)
+    item = session.agenda_items.get(position=1)
+    services.minutes_draft_save(
+        session=session, by=world.moderator, summaries={str(item.pk): "<script>x</script>按户<b>抽签</b>", "bogus": "x"}, visibility=Visibility.PUBLIC
+    )
+    record = services.minutes_publish(session=session, by=world.moderator)
+    assert record.content["agenda"][0]["summary"] == "x按户抽签"
+    assert record.visibility == Visibility.PUBLIC and record.outcome == "none"
+    session.refresh_from_db()
+    assert session.state == SessionState.ARCHIVED
+    assert session.transitions.filter(to_state=SessionState.ARCHIVED, by=world.moderator).exists()
+
+
+def test_only_moderators_draft_and_only_after_adjournment(world) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused):
+        services.minutes_draft_generate(session=world.session, by=world.moderator)  # still live
+    session = held_session(world)
+    for user in (world.resident, world.observer, world.other_moderator):
+        with pytest.raises(NotAllowed):
+            services.minutes_draft_generate(session=session, by=user)
+        with pytest.raises(NotAllowed):
+            services.minutes_publish(session=session, by=user)
+    assert not MinutesRecord.objects.exists()
+
+
+def test_published_minutes_cannot_be_published_again(world) -> None:  # type: ignore[no-untyped-def]
+    record = published(world)
+    with pytest.raises(Refused):
+        services.minutes_publish(session=record.session, by=world.moderator)
+    assert MinutesRecord.objects.count() == 1
+
+
+def test_a_correction_is_a_new_linked_record_and_the_original_is_untouched(world) -> None:  # type: ignore[no-untyped-def]
+    original = published(world)
+    before = (original.canonical, original.content_hash)
+    item_id = str(original.content["agenda"][0]["id"])
+    correction = services.minutes_correct(
+        record=original, by=world.moderator, summaries={item_id: "更正：每户限一个车位，租户同等参加抽签。"}, reason="漏写租户"
+    )
+    original.refresh_from_db()
+    assert (original.canonical, original.content_hash) == before
+    assert correction.kind == RecordKind.CORRECTION and correction.corrects_id == original.pk
+    assert correction.prev_hash == original.content_hash and correction.seq == original.seq + 1
+    assert correction.content["corrects"] == {"id": original.pk, "hash": original.content_hash, "reason": "漏写租户"}
+    assert correction.content["agenda"][0]["summary"].startswith("更正")
+    assert chain_verify(community=world.community).ok
+    # The archive lists the newest version only; the old one keeps its permalink.
+    listed, _q = archive_records(user=world.moderator, filters=ArchiveFilters())
+    assert [r.pk for r in listed] == [correction.pk]
+    with pytest.raises(Refused):
+        services.minutes_correct(record=original, by=world.moderator, summaries={}, reason="again")
+    with pytest.raises(NotAllowed):
+        services.minutes_correct(record=correction, by=world.resident, summaries={}, reason="mine")
+    with pytest.raises(Refused):
+        services.minutes_correct(record=correction, by=world.moderator, summaries={}, reason="  ")
