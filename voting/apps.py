@@ -8,3 +8,6 @@ class VotingConfig(AppConfig):
     name = "voting"
     label = "voting"
     verbose_name = _("Votes and resolutions")
+
+    def ready(self) -> None:
+        from voting import live  # noqa: F401  (registers WebSocket handlers)

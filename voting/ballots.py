@@ -1,0 +1,192 @@
+"""Casting a ballot online: one counted ballot per voting unit, idempotent, never after close.
+
+Receipts. Each online ballot gets a random receipt (secrets.token_urlsafe, 144 bits). The
+ballot row keeps only sha256(receipt), which the published result lists. A replay of the
+same submission (same idempotency key) must get the same receipt back, yet the database
+alone must not link the voter to the ballot. So the participation row stores:
+
+- ``key_digest`` = sha256 of the client's idempotency key (recognizes a replay);
+- ``receipt_sealed`` = the receipt XOR a pad derived from the key (only the key opens it);
+- ``receipt_check`` = sha256(receipt, unit) (a change request must show this unit's receipt).
+
+Without the client's key or receipt (both ≥128 random bits), none of these leads to a ballot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from agora.errors import NotAllowed, Refused
+from voting import rules
+from voting.announce import tally_announce_on_commit
+from voting.choices import validate_choice
+from voting.models import Ballot, BallotUnit, Channel, Motion, MotionKind, MotionState, Participation
+from voting.services import motion_close_due
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+
+
+def receipt_hash(receipt: str) -> str:
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def _key_digest(motion_id: int, key: str) -> str:
+    return hashlib.sha256(f"key:{motion_id}:{key}".encode()).hexdigest()
+
+
+def _pad(motion_id: int, key: str, length: int) -> bytes:
+    pad = b""
+    counter = 0
+    while len(pad) < length:
+        pad += hashlib.sha256(f"seal:{motion_id}:{counter}:{key}".encode()).digest()
+        counter += 1
+    return pad[:length]
+
+
+def _seal(motion_id: int, key: str, receipt: str) -> str:
+    raw = receipt.encode()
+    return bytes(a ^ b for a, b in zip(raw, _pad(motion_id, key, len(raw)), strict=True)).hex()
+
+
+def _unseal(motion_id: int, key: str, sealed: str) -> str:
+    raw = bytes.fromhex(sealed)
+    return bytes(a ^ b for a, b in zip(raw, _pad(motion_id, key, len(raw)), strict=True)).decode()
+
+
+def _receipt_check(receipt: str, unit_key: str) -> str:
+    return hashlib.sha256(f"check:{unit_key}:{receipt}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CastResult:
+    motion_id: int
+    receipt: str
+    receipt_hash: str
+    changed: bool = False
+    replayed: bool = False
+
+
+def _refuse_closed(motion: Motion) -> Refused:
+    if motion.closes_at is not None and motion.closes_at <= timezone.now():
+        when = formats.date_format(timezone.localtime(motion.closes_at), "DATETIME_FORMAT")
+        return Refused(_("Voting closed at %(time)s. Your ballot was not counted.") % {"time": when}, code="closed")
+    if motion.state == MotionState.DRAFT:
+        return Refused(_("Voting on this motion has not opened yet."), code="not_open")
+    return Refused(_("Voting on this motion is closed. Your ballot was not counted."), code="closed")
+
+
+def ballot_cast(
+    *, motion: Motion, voter: AbstractBaseUser, choice: Any, idempotency_key: str, receipt: str | None = None
+) -> CastResult:
+    """Cast (or, if the motion allows, change) a ballot. Refusals raise :class:`Refused`.
+
+    ``receipt`` is needed only to change a secret ballot: the server cannot find it otherwise.
+    """
+    if not isinstance(idempotency_key, str) or not KEY_PATTERN.match(idempotency_key):
+        raise Refused(_("The ballot could not be read. Please reload the page and vote again."), code="bad_key")
+    standing = rules.voter_standing(user=voter, motion=motion)
+    if standing.unit is None:
+        raise NotAllowed(standing.reason, code="not_eligible")
+    unit = standing.unit
+    options = list(motion.options.all())
+    clean_choice = validate_choice(motion=motion, options=options, choice=choice)
+    digest = _key_digest(motion.pk, idempotency_key)
+    due = False
+    try:
+        with transaction.atomic():
+            locked = Motion.objects.select_for_update().get(pk=motion.pk)
+            if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= timezone.now():
+                due = True
+                raise _refuse_closed(locked)
+            if locked.state != MotionState.OPEN:
+                raise _refuse_closed(locked)
+            existing = Participation.objects.filter(motion=locked, unit_key=unit.unit_key).first()
+            if existing is None:
+                result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)
+            else:
+                result = _cast_again(locked, voter, unit, existing, clean_choice, idempotency_key, digest, receipt)
+            if not result.replayed:
+                tally_announce_on_commit(motion_id=locked.pk, session_id=locked.session_id)
+            return result
+    except IntegrityError:
+        # Only reachable if the row lock were bypassed; the constraint still holds the line.
+        raise Refused(_("You have already voted on this motion."), code="already_voted") from None
+    finally:
+        if due:
+            motion_close_due(session_id=motion.session_id)
+
+
+def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, choice: list[int], key: str, digest: str) -> CastResult:
+    receipt = secrets.token_urlsafe(18)
+    hashed = receipt_hash(receipt)
+    ballot = Ballot.objects.create(motion=locked, choice=choice, weight=unit.weight, area=unit.area, receipt_hash=hashed)
+    Participation.objects.create(
+        motion=locked,
+        unit_key=unit.unit_key,
+        channel=Channel.ONLINE,
+        voter=voter,
+        household=unit.household,
+        ballot=None if locked.secret else ballot,
+        key_digest=digest,
+        receipt_sealed=_seal(locked.pk, key, receipt),
+        receipt_check=_receipt_check(receipt, unit.unit_key),
+    )
+    return CastResult(locked.pk, receipt, hashed)
+
+
+def _cast_again(
+    locked: Motion,
+    voter: AbstractBaseUser,
+    unit: rules.VotingUnit,
+    existing: Participation,
+    choice: list[int],
+    key: str,
+    digest: str,
+    receipt: str | None,
+) -> CastResult:
+    if existing.channel == Channel.IN_PERSON:
+        raise Refused(_("Your household has already voted in the room, so it cannot also vote online."), code="voted_in_person")
+    if existing.key_digest == digest:
+        original = _unseal(locked.pk, key, existing.receipt_sealed)
+        return CastResult(locked.pk, original, receipt_hash(original), replayed=True)
+    if existing.voter_id != voter.pk:
+        if locked.kind == MotionKind.ART278:
+            raise Refused(_("This owner's units have already voted on this motion."), code="already_voted")
+        if locked.ballot_unit == BallotUnit.HOUSEHOLD:
+            raise Refused(_("Someone in your household has already voted on this motion (one ballot per household)."), code="already_voted")
+    if not locked.allow_change:
+        raise Refused(_("You have already voted, and this motion does not allow changing a ballot."), code="already_voted")
+    # The ballot is found through the voter's own receipt (a secret ballot has no other way).
+    if not receipt or _receipt_check(receipt, unit.unit_key) != existing.receipt_check:
+        raise Refused(
+            _("To change your ballot, use the device you first voted from: it keeps your receipt."),
+            code="receipt_needed",
+        )
+    ballot = Ballot.objects.filter(motion=locked, receipt_hash=receipt_hash(receipt)).first()
+    original = receipt
+    if ballot is None:
+        raise Refused(_("Your earlier ballot could not be found. Please contact the moderator."), code="not_found")
+    ballot.choice = choice
+    ballot.save(update_fields=["choice"])
+    existing.changes += 1
+    existing.key_digest = digest
+    existing.receipt_sealed = _seal(locked.pk, key, original)
+    existing.save(update_fields=["changes", "key_digest", "receipt_sealed"])
+    return CastResult(locked.pk, original, receipt_hash(original), changed=True)
+
+
+def has_voted(*, motion: Motion, user: AbstractBaseUser) -> Participation | None:
+    """The participation that counts for this user's unit (theirs or their household's)."""
+    standing = rules.voter_standing(user=user, motion=motion)
+    if standing.unit is None:
+        return Participation.objects.filter(motion=motion, voter=user).first()
+    return Participation.objects.filter(motion=motion, unit_key=standing.unit.unit_key).first()

@@ -1,0 +1,42 @@
+"""What a valid choice looks like for each kind of motion (shared by online and in-person ballots)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from agora.errors import Refused
+from voting.models import Motion, MotionKind, MotionOption
+
+SINGLE_KINDS = {MotionKind.APPROVE_REJECT, MotionKind.SINGLE, MotionKind.ART278}
+
+
+def validate_choice(*, motion: Motion, options: Sequence[MotionOption], choice: Any) -> list[int]:
+    """Return the choice as a list of option ids, or refuse with a sentence.
+
+    One id for approve/reject, single choice and Art. 278; a set (listed once each) for
+    approval; an order of preference (best first, need not rank all) for ranked.
+    """
+    if isinstance(choice, int) and not isinstance(choice, bool):
+        choice = [choice]
+    if not isinstance(choice, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in choice):
+        raise Refused(_("Please choose an option."), code="bad_choice")
+    valid = {o.pk for o in options}
+    if not choice:
+        raise Refused(_("Please choose an option."), code="bad_choice")
+    if any(c not in valid for c in choice):
+        raise Refused(_("That option is not part of this motion."), code="bad_choice")
+    if len(set(choice)) != len(choice):
+        raise Refused(_("Each option can be chosen only once."), code="bad_choice")
+    if motion.kind in SINGLE_KINDS and len(choice) != 1:
+        raise Refused(_("Choose exactly one option."), code="bad_choice")
+    if motion.kind == MotionKind.APPROVAL and motion.max_choices and len(choice) > motion.max_choices:
+        raise Refused(
+            _("You can choose at most %(n)d options.") % {"n": motion.max_choices}, code="bad_choice"
+        )
+    if motion.kind == MotionKind.APPROVAL:
+        order = {o.pk: o.position for o in options}
+        choice = sorted(choice, key=lambda c: order[c])
+    return list(choice)

@@ -1,0 +1,176 @@
+"""Reads for motions: plain JSON-safe data for pages, live fragments and the minutes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, Sum
+
+from agora.models import Household, Membership, Resident, Role, Tenure
+from sessions.models import Participant, TopicSession
+from voting.models import BallotUnit, Eligibility, InPersonCount, Motion, MotionKind, MotionState, Resolution, WeightMode
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+def motion_data(motion: Motion) -> dict[str, Any]:
+    return {
+        "id": motion.pk,
+        "session_id": motion.session_id,
+        "text": motion.text,
+        "description": motion.description,
+        "agenda_item": motion.agenda_item.title if motion.agenda_item_id and motion.agenda_item else "",
+        "kind": motion.kind,
+        "state": motion.state,
+        "eligibility": motion.eligibility,
+        "ballot_unit": motion.ballot_unit,
+        "weight_mode": motion.weight_mode,
+        "base": motion.base,
+        "threshold": motion.threshold,
+        "quorum_percent": motion.quorum_percent,
+        "major_matter": motion.major_matter,
+        "secret": motion.secret,
+        "allow_change": motion.allow_change,
+        "results_live": motion.results_live,
+        "max_choices": motion.max_choices,
+        "closes_at": _iso(motion.closes_at),
+        "opened_at": _iso(motion.opened_at),
+        "closed_at": _iso(motion.closed_at),
+        "options": [
+            {"id": o.pk, "position": o.position, "code": o.code, "label": o.label} for o in motion.options.all()
+        ],
+    }
+
+
+def live_tally_data(motion: Motion) -> dict[str, Any]:
+    """Counts while voting. Per-option numbers only when the motion shows results live and
+    is not secret (a secret vote shows only how many ballots were cast)."""
+    online = list(motion.ballots.values_list("choice", flat=True))
+    in_person = list(InPersonCount.objects.filter(motion=motion).values_list("choice", "count"))
+    n_in_person = sum(count for _choice, count in in_person)
+    data: dict[str, Any] = {
+        "ballots": len(online),
+        "in_person": n_in_person,
+        "total": len(online) + n_in_person,
+        "options": None,
+    }
+    if motion.results_live and not motion.secret and motion.state == MotionState.OPEN:
+        first: dict[int, int] = defaultdict(int)
+        ranked = motion.kind == MotionKind.RANKED
+        for choice in online:
+            for option_id in choice[:1] if ranked else choice:
+                first[option_id] += 1
+        for choice, count in in_person:
+            for option_id in choice[:1] if ranked else choice:
+                first[option_id] += count
+        top = max(first.values(), default=0)
+        data["options"] = [
+            {"id": o.pk, "code": o.code, "label": o.label, "total": first[o.pk], "percent": round(100 * first[o.pk] / top) if top else 0}
+            for o in motion.options.all()
+        ]
+    return data
+
+
+def tally_payload(data: dict[str, Any]) -> dict[str, Any]:
+    """The exact final tally in a close event (machine-readable, beside the rendered HTML)."""
+    return {
+        "ballots": data["participation"]["online"],
+        "in_person": data["participation"]["in_person"],
+        "total": data["participation"]["total"],
+        "options": [{"id": o["id"], "online": o["online"], "in_person": o["in_person"], "total": o["total"]} for o in data["options"]],
+    }
+
+
+def resolution_data(resolution: Resolution) -> dict[str, Any]:
+    return {"id": resolution.pk, "outcome": resolution.outcome, **resolution.data, "receipt_hashes": resolution.receipt_hashes}
+
+
+@dataclass(frozen=True)
+class EligibleBase:
+    headcount: int  # persons, households or owners
+    weight: Decimal  # equal to headcount unless weighted by area
+    owner_areas: dict[str, Decimal]  # Art. 278: owner key -> total exclusive area
+
+
+def eligible_residents(motion: Motion) -> Any:
+    session: TopicSession = motion.session
+    residents = Resident.objects.filter(community_id=session.community_id, verified=True)
+    observers = Membership.objects.filter(community_id=session.community_id, role=Role.OBSERVER).values("user_id")
+    residents = residents.exclude(user_id__in=observers)
+    removed = Participant.objects.filter(session=session, removed=True).values("user_id")
+    residents = residents.exclude(user_id__in=removed)
+    if motion.eligibility == Eligibility.OWNERS or motion.kind == MotionKind.ART278:
+        residents = residents.filter(tenure=Tenure.OWNER)
+    else:
+        tag_ids = list(session.audience_tags.values_list("pk", flat=True))
+        if tag_ids:
+            residents = residents.filter(tags__in=tag_ids).distinct()
+    return residents
+
+
+def eligible_base(motion: Motion) -> EligibleBase:
+    """Who may vote, counted in the motion's voting units (at the time of asking)."""
+    from voting.rules import owner_key_of
+
+    if motion.kind == MotionKind.ART278:
+        areas: dict[str, Decimal] = defaultdict(Decimal)
+        households = Household.objects.filter(building__community_id=motion.session.community_id).filter(
+            Q(exclusive_area__gt=0)
+        )
+        for household in households:
+            areas[owner_key_of(household)] += household.exclusive_area or Decimal("0")
+        return EligibleBase(len(areas), Decimal(len(areas)), dict(areas))
+    residents = eligible_residents(motion)
+    if motion.ballot_unit == BallotUnit.HOUSEHOLD:
+        household_ids = set(residents.values_list("household_id", flat=True))
+        if motion.weight_mode == WeightMode.AREA:
+            qs = Household.objects.filter(pk__in=household_ids, exclusive_area__gt=0)
+            total = qs.aggregate(total=Sum("exclusive_area"))["total"] or Decimal("0")
+            return EligibleBase(qs.count(), total, {})
+        return EligibleBase(len(household_ids), Decimal(len(household_ids)), {})
+    count = residents.values("user_id").distinct().count()
+    return EligibleBase(count, Decimal(count), {})
+
+
+def session_motions(*, session: TopicSession, user: AbstractBaseUser, can_manage: bool) -> list[dict[str, Any]]:
+    """Motions of a session for the page: drafts only for moderators; each with its tally or result."""
+    motions = Motion.objects.filter(session=session).select_related("agenda_item", "resolution", "session").prefetch_related("options")
+    if not can_manage:
+        motions = motions.exclude(state=MotionState.DRAFT)
+    out = []
+    for motion in motions:
+        item: dict[str, Any] = {"motion": motion_data(motion), "tally": live_tally_data(motion), "result": None}
+        if motion.state == MotionState.CLOSED and hasattr(motion, "resolution"):
+            item["result"] = resolution_data(motion.resolution)
+        item["me"] = my_standing(motion=motion, user=user)
+        out.append(item)
+    return out
+
+
+def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
+    """This user's own position on a motion (never broadcast: per-user data)."""
+    from voting.ballots import has_voted
+    from voting.rules import voter_standing
+
+    standing = voter_standing(user=user, motion=motion)
+    participation = has_voted(motion=motion, user=user) if user.is_authenticated else None
+    return {
+        "can_vote": standing.eligible and motion.state == MotionState.OPEN,
+        "eligible": standing.eligible,
+        "reason": str(standing.reason),
+        "voted": participation is not None,
+        "voted_in_person": participation is not None and participation.channel == "in_person",
+        "voted_by_other": participation is not None and participation.voter_id not in (None, user.pk),
+    }

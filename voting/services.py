@@ -1,0 +1,321 @@
+"""Writes for motions: draft, open, close, in-person counts. Ballots live in voting/ballots.py.
+
+Every transition locks the motion row (select_for_update; on SQLite the IMMEDIATE
+transaction serializes writers) and re-reads the state, so racing requests see one
+outcome. Events are announced only after commit (sessions.live.events.announce).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agora.errors import NotAllowed, Refused
+from agora.models import Household
+from agora.sanitize import clean_plain_text
+from sessions.live.events import announce, live_event
+from sessions.models import AgendaItem, SessionState, TopicSession
+from voting import rules, selectors
+from voting.announce import auto_close_schedule
+from voting.choices import validate_choice
+from voting.models import (
+    Base,
+    BallotUnit,
+    Channel,
+    Eligibility,
+    InPersonCount,
+    Motion,
+    MotionKind,
+    MotionOption,
+    MotionState,
+    Participation,
+    Resolution,
+    Threshold,
+    WeightMode,
+)
+from voting.results import resolution_compute
+
+User = AbstractBaseUser
+CODED_OPTIONS = [("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")]
+MAX_OPTIONS = 20
+
+
+def _require_manager(*, user: User, session: TopicSession) -> None:
+    if not rules.can_manage_motions(user=user, session=session):
+        raise NotAllowed(_("Only a moderator of this community can do that."))
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    kind: str = MotionKind.APPROVE_REJECT
+    eligibility: str = Eligibility.AUDIENCE
+    ballot_unit: str = BallotUnit.PERSON
+    weight_mode: str = WeightMode.EQUAL
+    base: str = Base.YES_NO
+    threshold: str = Threshold.MORE_THAN_HALF
+    quorum_percent: int | None = None
+    major_matter: bool = False
+    secret: bool = True
+    allow_change: bool = True
+    results_live: bool = False
+    max_choices: int | None = None
+    closes_at: datetime | None = None
+    options: Sequence[str] = field(default_factory=tuple)
+
+
+def _clean_options(settings: MotionSettings) -> list[tuple[str, str]]:
+    if settings.kind in {MotionKind.APPROVE_REJECT, MotionKind.ART278}:
+        return list(CODED_OPTIONS)
+    labels = [clean_plain_text(o)[:120] for o in settings.options]
+    labels = [label for label in labels if label]
+    if len(labels) < 2:
+        raise Refused(_("A motion of this kind needs at least two options."), code="invalid")
+    if len(labels) > MAX_OPTIONS:
+        raise Refused(_("A motion can have at most %(n)d options.") % {"n": MAX_OPTIONS}, code="invalid")
+    if len(set(labels)) != len(labels):
+        raise Refused(_("Two options have the same text."), code="invalid")
+    return [("", label) for label in labels]
+
+
+def _check_settings(settings: MotionSettings) -> None:
+    enums = [
+        (settings.kind, MotionKind),
+        (settings.eligibility, Eligibility),
+        (settings.ballot_unit, BallotUnit),
+        (settings.weight_mode, WeightMode),
+        (settings.base, Base),
+        (settings.threshold, Threshold),
+    ]
+    if any(value not in enum.values for value, enum in enums):
+        raise Refused(_("A setting of the motion is not valid."), code="invalid")
+    if settings.quorum_percent is not None and not 1 <= settings.quorum_percent <= 100:
+        raise Refused(_("The quorum must be between 1% and 100%."), code="invalid")
+    if settings.weight_mode == WeightMode.AREA and settings.ballot_unit != BallotUnit.HOUSEHOLD:
+        raise Refused(_("Weighting by floor area needs one ballot per household."), code="invalid")
+    if settings.closes_at is not None and settings.closes_at <= timezone.now():
+        raise Refused(_("The closing time must be in the future."), code="invalid")
+    if settings.kind == MotionKind.APPROVAL and settings.max_choices is not None:
+        if not 1 <= settings.max_choices <= len(settings.options):
+            raise Refused(_("The most choices allowed must be between 1 and the number of options."), code="invalid")
+
+
+def motion_create(
+    *,
+    session: TopicSession,
+    by: User,
+    text: str,
+    description: str = "",
+    agenda_item: AgendaItem | None = None,
+    settings: MotionSettings | None = None,
+) -> Motion:
+    """Draft a motion (before or during the session). Residents see it only once opened."""
+    _require_manager(user=by, session=session)
+    settings = settings or MotionSettings()
+    if session.state in {SessionState.ADJOURNED, SessionState.ARCHIVED}:
+        raise Refused(_("This session has ended: no new motions."), code="ended")
+    text = clean_plain_text(text)[:300]
+    if not text:
+        raise Refused(_("A motion needs a text."), code="invalid")
+    _check_settings(settings)
+    options = _clean_options(settings)
+    if agenda_item is not None and agenda_item.session_id != session.pk:
+        raise Refused(_("That agenda item belongs to another session."), code="invalid")
+    art278 = settings.kind == MotionKind.ART278
+    with transaction.atomic():
+        motion = Motion.objects.create(
+            session=session,
+            agenda_item=agenda_item,
+            text=text,
+            description=clean_plain_text(description)[:2000],
+            kind=settings.kind,
+            eligibility=Eligibility.OWNERS if art278 else settings.eligibility,
+            ballot_unit=BallotUnit.HOUSEHOLD if art278 else settings.ballot_unit,
+            weight_mode=WeightMode.EQUAL if art278 else settings.weight_mode,
+            base=settings.base,
+            threshold=settings.threshold,
+            quorum_percent=None if art278 else settings.quorum_percent,
+            major_matter=settings.major_matter if art278 else False,
+            secret=settings.secret,
+            allow_change=settings.allow_change,
+            results_live=settings.results_live,
+            max_choices=settings.max_choices if settings.kind == MotionKind.APPROVAL else None,
+            closes_at=settings.closes_at,
+            created_by=by,
+        )
+        MotionOption.objects.bulk_create(
+            MotionOption(motion=motion, position=i, code=code, label=label) for i, (code, label) in enumerate(options, 1)
+        )
+        _announce_motion(motion, kind="motion.drafted", audience="moderators")
+    return motion
+
+
+def motion_discard(*, motion: Motion, by: User) -> None:
+    """Delete a draft that was never opened."""
+    _require_manager(user=by, session=motion.session)
+    with transaction.atomic():
+        locked = Motion.objects.select_for_update().get(pk=motion.pk)
+        if locked.state != MotionState.DRAFT:
+            raise Refused(_("Only a draft can be deleted; this motion has been opened."), code="not_draft")
+        announce(locked.session_id, live_event(kind="motion.discarded", payload={"motion_id": locked.pk}, audience="moderators"))
+        locked.delete()
+
+
+def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) -> Motion:
+    _require_manager(user=by, session=motion.session)
+    if closes_at is not None and closes_at <= timezone.now():
+        raise Refused(_("The closing time must be in the future."), code="invalid")
+    with transaction.atomic():
+        locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
+        if locked.state != MotionState.DRAFT:
+            raise Refused(_("This motion is already open or closed."), code="not_draft")
+        if locked.session.state != SessionState.LIVE:
+            raise Refused(_("Voting can only be opened while the session is live."), code="not_live")
+        if closes_at is not None:
+            locked.closes_at = closes_at
+        if locked.closes_at is not None and locked.closes_at <= timezone.now():
+            raise Refused(_("The closing time must be in the future."), code="invalid")
+        locked.state = MotionState.OPEN
+        locked.opened_at = timezone.now()
+        locked.opened_by = by
+        locked.save(update_fields=["state", "opened_at", "opened_by", "closes_at"])
+        _announce_motion(locked, kind="motion.opened", audience="all")
+        if locked.closes_at is not None:
+            when = locked.closes_at
+            transaction.on_commit(lambda: auto_close_schedule(motion_id=locked.pk, at=when))
+    return locked
+
+
+def _close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolution:
+    """Precondition: inside a transaction holding the motion row lock, state open."""
+    locked.state = MotionState.CLOSED
+    locked.closed_at = at
+    locked.closed_by = by
+    locked.save(update_fields=["state", "closed_at", "closed_by"])
+    outcome, data, hashes = resolution_compute(motion=locked)
+    resolution = Resolution.objects.create(motion=locked, outcome=outcome, data=data, receipt_hashes=hashes)
+    announce(
+        locked.session_id,
+        live_event(
+            kind="motion.closed",
+            payload={"motion_id": locked.pk, "outcome": outcome, "tally": selectors.tally_payload(data)},
+            template="voting/partials/_resolution.html",
+            context={"motion": selectors.motion_data(locked), "result": selectors.resolution_data(resolution)},
+        ),
+    )
+    return resolution
+
+
+def motion_close(*, motion: Motion, by: User) -> Resolution:
+    """Close by hand. The result is computed once, in the same transaction."""
+    _require_manager(user=by, session=motion.session)
+    with transaction.atomic():
+        locked = Motion.objects.select_for_update().get(pk=motion.pk)
+        if locked.state == MotionState.CLOSED:
+            raise Refused(_("Voting on this motion is already closed."), code="closed")
+        if locked.state != MotionState.OPEN:
+            raise Refused(_("This motion has not been opened yet."), code="not_open")
+        now = timezone.now()
+        due = locked.closes_at is not None and locked.closes_at <= now
+        return _close_locked(locked, by=None if due else by, at=locked.closes_at if due else now)  # type: ignore[arg-type]
+
+
+def motion_close_due(*, session_id: int | None = None, now: datetime | None = None) -> list[int]:
+    """Close every open motion whose closing time has passed (lazily, and from a timer)."""
+    now = now or timezone.now()
+    due = Motion.objects.filter(state=MotionState.OPEN, closes_at__lte=now)
+    if session_id is not None:
+        due = due.filter(session_id=session_id)
+    closed = []
+    for motion_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = Motion.objects.select_for_update().get(pk=motion_id)
+            if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= now:
+                _close_locked(locked, by=None, at=locked.closes_at)
+                closed.append(motion_id)
+    return closed
+
+
+@dataclass(frozen=True)
+class InPersonEntry:
+    """Ballots counted in the room for one choice: a count, or (household mode) the households."""
+
+    choice: list[int]
+    count: int = 0
+    households: Sequence[Household] = ()
+
+
+def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPersonEntry]) -> list[InPersonCount]:
+    """Record in-person ballots; who entered them is kept. All or nothing."""
+    _require_manager(user=by, session=motion.session)
+    if not entries:
+        raise Refused(_("Enter at least one count."), code="invalid")
+    by_household = motion.ballot_unit == BallotUnit.HOUSEHOLD or motion.kind == MotionKind.ART278
+    options = list(motion.options.all())
+    with transaction.atomic():
+        locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
+        if locked.state != MotionState.OPEN:
+            raise Refused(_("In-person counts can only be entered while voting is open."), code="not_open")
+        rows: list[InPersonCount] = []
+        for entry in entries:
+            choice = validate_choice(motion=locked, options=options, choice=entry.choice)
+            if by_household:
+                rows.extend(_household_rows(locked, by, choice, entry.households))
+            else:
+                if entry.households:
+                    raise Refused(_("In this vote, in-person ballots are entered as counts."), code="invalid")
+                if entry.count < 1:
+                    raise Refused(_("A count must be a whole number of at least 1."), code="invalid")
+                rows.append(InPersonCount(motion=locked, choice=choice, count=entry.count, entered_by=by))
+        created = InPersonCount.objects.bulk_create(rows)
+    from voting.announce import tally_announce_on_commit
+
+    tally_announce_on_commit(motion_id=motion.pk, session_id=motion.session_id)
+    return created
+
+
+def _household_rows(locked: Motion, by: User, choice: list[int], households: Sequence[Household]) -> list[InPersonCount]:
+    if not households:
+        raise Refused(_("In household votes, list the households that voted in the room."), code="invalid")
+    community_id = locked.session.community_id
+    rows = []
+    taken = []
+    for household in households:
+        if household.building.community_id != community_id:
+            raise Refused(_("A listed household is not in this community."), code="invalid")
+        if locked.kind == MotionKind.ART278:
+            key = rules.owner_key_of(household)
+            unit_key, weight, area = f"o:{key}", 1, rules.owner_area(community_id=community_id, owner_key=key)
+        else:
+            unit_key, area = f"h:{household.pk}", None
+            weight = (household.exclusive_area or 0) if locked.weight_mode == WeightMode.AREA else 1
+        if Participation.objects.filter(motion=locked, unit_key=unit_key).exists():
+            taken.append(str(household))
+            continue
+        Participation.objects.create(motion=locked, unit_key=unit_key, channel=Channel.IN_PERSON, household=household)
+        rows.append(InPersonCount(motion=locked, choice=choice, count=1, weight=weight, area=area, household=household, entered_by=by))
+    if taken:
+        raise Refused(
+            _("These households have already voted (online or in the room): %(list)s. Nothing was recorded.")
+            % {"list": "、".join(taken)},
+            code="already_voted",
+        )
+    return rows
+
+
+def _announce_motion(motion: Motion, *, kind: str, audience: str) -> None:
+    announce(
+        motion.session_id,
+        live_event(
+            kind=kind,
+            payload={"motion_id": motion.pk, "state": motion.state},
+            template="voting/partials/_motion.html",
+            context={"motion": selectors.motion_data(motion), "tally": selectors.live_tally_data(motion)},
+            audience=audience,
+        ),
+    )
