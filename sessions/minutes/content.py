@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timezone as dt_timezone
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -56,18 +57,20 @@ def _people(*, session: TopicSession, user_ids: set[int]) -> dict[int, dict[str,
 def attendance(*, session: TopicSession) -> dict[str, Any]:
     """Who took part, each person once, by building.
 
-    In person: the hybrid-meeting check-ins (sessions.meeting), when that module is there.
-    Online: everyone who posted during the meeting, voted online, or is still connected;
-    a connection leaves no trace after it closes, so silent online listeners who never
-    voted are not counted. People who checked in are not counted again online.
+    In person: the hybrid-meeting check-ins and the guests the moderator counted in the
+    room (sessions.meeting.selectors.attendance_summary), when that module is installed.
+    Online: everyone who joined the live session (the meeting module keeps an attendance
+    row after the connection closes), posted during the meeting, voted online, or is
+    still connected. Whoever checked in is counted in person only, never twice.
     Signed up (报名) is reported on its own: a promise, not attendance.
     """
-    in_person_ids, in_person_extra, source = _in_person(session=session)
+    in_person_ids, guests, source = _in_person(session=session)
     online_ids = set(
         Message.objects.filter(session=session, before_start=False).values_list("author_id", flat=True).distinct()
     )
     online_ids |= set(Presence.objects.filter(session=session).values_list("user_id", flat=True).distinct())
     online_ids |= voting_bridge.online_voter_ids(session=session)
+    online_ids |= _joined_online(session=session)
     online_ids -= in_person_ids
     people = _people(session=session, user_ids=online_ids | in_person_ids)
     by_building: dict[str, dict[str, int]] = {}
@@ -76,13 +79,13 @@ def attendance(*, session: TopicSession) -> dict[str, Any]:
             key = people[user_id]["building"] if people[user_id]["role"] == Role.RESIDENT else ""
             row = by_building.setdefault(key, {"online": 0, "in_person": 0})
             row[mode] += 1
-    if in_person_extra:
+    if guests:
         row = by_building.setdefault("", {"online": 0, "in_person": 0})
-        row["in_person"] += in_person_extra
+        row["in_person"] += guests
     return {
         "online": len(online_ids),
-        "in_person": len(in_person_ids) + in_person_extra,
-        "total": len(online_ids) + len(in_person_ids) + in_person_extra,
+        "in_person": len(in_person_ids) + guests,
+        "total": len(online_ids) + len(in_person_ids) + guests,
         "signed_up": AttendanceIntent.objects.filter(session=session).count(),
         "by_building": [
             {"building": b, "online": n["online"], "in_person": n["in_person"]} for b, n in sorted(by_building.items())
@@ -92,15 +95,24 @@ def attendance(*, session: TopicSession) -> dict[str, Any]:
 
 
 def _in_person(*, session: TopicSession) -> tuple[set[int], int, str]:
-    """(checked-in user ids, extra anonymous head count entered by the moderator, source)."""
+    """(checked-in user ids, guests counted in the room, source)."""
     try:
         from sessions.meeting.selectors import attendance_summary  # the hybrid-meeting module
     except ImportError:
         return set(), 0, "none"
     summary = attendance_summary(session)
     ids = {int(i) for i in summary.get("in_person_user_ids", [])}
-    extra = int(summary.get("in_person_anonymous", 0) or 0)
-    return ids, extra, "check_in"
+    guests = int(summary.get("in_person_anonymous", 0) or 0)
+    return ids, guests, "check_in"
+
+
+def _joined_online(*, session: TopicSession) -> set[int]:
+    """People the meeting module recorded as having joined online (kept after they left)."""
+    try:
+        model = apps.get_model("topic_sessions", "Attendance")
+    except LookupError:
+        return set()
+    return set(model.objects.filter(session=session, online_at__isnull=False).values_list("user_id", flat=True))
 
 
 def _adjourned_at(session: TopicSession) -> str | None:

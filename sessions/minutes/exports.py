@@ -9,9 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from typing import Any
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sessions.minutes.models import ActionStatus, MinutesRecord, Outcome, Visibility
 from sessions.models import Category
@@ -61,6 +64,12 @@ def speaker(message: dict[str, Any]) -> str:
     return _role(message.get("role", ""))
 
 
+def option_label(option: dict[str, Any]) -> str:
+    """Approve/reject options are stored by code; show them in the reader's language."""
+    coded = {"yes": pgettext("vote option", "Yes"), "no": pgettext("vote option", "No"), "abstain": pgettext("vote option", "Abstain")}
+    return coded.get(option.get("code") or "", option.get("label", ""))
+
+
 def motion_rows(content: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per motion option: the tallies the CSV and Markdown show."""
     rows = []
@@ -70,7 +79,7 @@ def motion_rows(content: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "motion_id": motion["id"],
                     "motion": motion.get("text", ""),
-                    "option": option.get("label", ""),
+                    "option": option_label(option),
                     "online": option.get("online", 0),
                     "in_person": option.get("in_person", 0),
                     "total": option.get("total", 0),
@@ -90,16 +99,25 @@ def votes_csv(*, record: MinutesRecord) -> str:
 
 
 def _motion_md(motion: dict[str, Any]) -> list[str]:
-    lines = [f"- **{_md(motion.get('text', ''))}** — {_label(Outcome, motion.get('outcome', ''))}"]
-    lines.append(f"  | {_('Option')} | {_('Online')} | {_('In person')} | {_('Total')} |")
-    lines.append("  |---|---:|---:|---:|")
+    lines = ["", f"**{_('Motion:')} {_md(motion.get('text', ''))}** — {_label(Outcome, motion.get('outcome', ''))}", ""]
+    lines.append(f"| {_('Option')} | {_('Online')} | {_('In person')} | {_('Total')} |")
+    lines.append("|---|---:|---:|---:|")
     for option in motion.get("options", []):
         lines.append(
-            f"  | {_md(option.get('label', ''))} | {option.get('online', 0)} | {option.get('in_person', 0)} | {option.get('total', 0)} |"
+            f"| {_md(option_label(option))} | {option.get('online', 0)} | {option.get('in_person', 0)} | {option.get('total', 0)} |"
         )
+    lines.append("")
     if motion.get("summary"):
-        lines.append(f"  {_md(motion['summary'])}")
+        lines += [_md(motion["summary"]), ""]
     return lines
+
+
+def when(iso: str | None) -> str:
+    """A sealed UTC time shown in the site's time zone and the reader's format."""
+    if not iso:
+        return "—"
+    value = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def minutes_markdown(*, record: MinutesRecord, permalink: str) -> str:
@@ -112,11 +130,11 @@ def minutes_markdown(*, record: MinutesRecord, permalink: str) -> str:
     out.append("")
     out.append(f"- {_('Community')}: {_md(c['community']['name'])}")
     out.append(f"- {_('Category')}: {_label(Category, s['category'])}")
-    out.append(f"- {_('Held on')}: {s['starts_at']}")
+    out.append(f"- {_('Held on')}: {when(s['starts_at'])}")
     if s.get("place"):
         out.append(f"- {_('Place')}: {_md(s['place'])}")
     out.append(f"- {_('Who may read')}: {_label(Visibility, c['visibility'])}")
-    out.append(f"- {_('Published')}: {c['published_at']} · {_md(c['published_by'])}")
+    out.append(f"- {_('Published')}: {when(c['published_at'])} · {_md(c['published_by'])}")
     out.append(f"- {_('Permalink')}: {permalink}")
     out.append(f"- SHA-256: `{record.content_hash}`")
     if c.get("corrects"):
@@ -135,11 +153,11 @@ def minutes_markdown(*, record: MinutesRecord, permalink: str) -> str:
     out += ["", f"## {_('Agenda')}", ""]
     for item in c["agenda"]:
         out.append(f"{item['position']}. {_md(item['title'])}")
-    sections = [(_("General"), c["general"]), *((f"{i['position']}. {i['title']}", i) for i in c["agenda"])]
+    sections = [(_("General"), c["general"]), *((f"{i['position']}. {_md(i['title'])}", i) for i in c["agenda"])]
     for title, section in sections:
         if not (section.get("summary") or section["messages"] or section["hidden_count"] or section.get("motion_ids")):
             continue
-        out += ["", f"## {_md(title)}", ""]
+        out += ["", f"## {title}", ""]
         if section.get("summary"):
             out += [f"**{_('Summary')}**", "", _md(section["summary"]), ""]
         for motion_id in section.get("motion_ids", []):

@@ -140,6 +140,9 @@ class ActionItem(models.Model):
     """A follow-up task (落实事项) of a session, usually of one of its resolutions."""
 
     session = models.ForeignKey(TopicSession, on_delete=models.CASCADE, related_name="action_items")
+    resolution = models.ForeignKey(
+        "voting.Resolution", on_delete=models.PROTECT, null=True, blank=True, related_name="action_items", verbose_name=_("resolution")
+    )
     what = models.TextField(_("what is to be done"))
     responsible = models.CharField(_("responsible party"), max_length=120, help_text=_("A department, the property company …"))
     owner = models.ForeignKey(

@@ -16,7 +16,7 @@ from agora.errors import NotAllowed, Refused
 from agora.models import Building, Community
 from agora.roles import is_moderator
 from agora.sanitize import clean_plain_text
-from sessions.minutes import chain, rules, search
+from sessions.minutes import chain, rules, search, voting_bridge
 from sessions.minutes.content import minutes_content, outcome_of
 from sessions.minutes.models import (
     ActionItem,
@@ -263,9 +263,7 @@ def action_item_create(
     if not what or not responsible:
         raise Refused(_("Say what is to be done and who is responsible."), code="invalid")
     fields: dict[str, Any] = {}
-    if resolution_id is not None and hasattr(ActionItem, "resolution_id"):
-        from sessions.minutes import voting_bridge
-
+    if resolution_id is not None:
         if resolution_id not in voting_bridge.resolution_ids(session=session):
             raise Refused(_("That resolution is not from this session."), code="invalid")
         fields["resolution_id"] = resolution_id

@@ -56,3 +56,30 @@ def published(
         session=session, by=moderator, summaries={str(first.pk): summary, "general": "全体通过。"}, visibility=visibility
     )
     return minutes_services.minutes_publish(session=session, by=moderator)
+
+
+def voted_session(world: World) -> TopicSession:
+    """A held session with one approve/reject motion on agenda item 1: 2 yes + 1 no online, 5 yes + 1 abstain in the room."""
+    import secrets
+
+    from voting import ballots
+    from voting.services import InPersonEntry, MotionSettings, in_person_count_enter, motion_close, motion_create, motion_open
+
+    session = session_make(world.community, world.moderator, state=SessionState.LIVE, title="东门夜间划线停车", audience=[])
+    item = AgendaItem.objects.create(session=session, position=1, title="是否在东门划线")
+    m = message_post(session=session, author=world.resident, text="东门晚上车太多")
+    Message.objects.filter(pk=m.pk).update(agenda_item=item)
+    motion = motion_create(
+        session=session, by=world.moderator, text="同意在东门夜间划线停车", agenda_item=item, settings=MotionSettings(secret=False)
+    )
+    motion = motion_open(motion=motion, by=world.moderator)
+    code = {o.code: o.pk for o in motion.options.all()}
+    for user, choice in ((world.resident, "yes"), (world.resident2, "yes"), (world.outsider, "no")):
+        ballots.ballot_cast(motion=motion, voter=user, choice=[code[choice]], idempotency_key=secrets.token_urlsafe(16))
+    in_person_count_enter(
+        motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[code["yes"]], count=5), InPersonEntry(choice=[code["abstain"]], count=1)]
+    )
+    motion_close(motion=motion, by=world.moderator)
+    topic_session_adjourn(session=session, by=world.moderator)
+    session.refresh_from_db()
+    return session
