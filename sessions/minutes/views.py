@@ -55,9 +55,11 @@ def _refuse(request: HttpRequest, refusal: Refused) -> HttpResponse | None:
 def archive_list(request: HttpRequest) -> HttpResponse:
     facets = selectors.archive_facets(user=request.user)
     form = ArchiveFilterForm(request.GET or None, facets=facets)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad field is dropped; the others still filter
+    data = getattr(form, "cleaned_data", {})
     filters = selectors.ArchiveFilters(
-        community=data.get("community") or "",
+        # Any slug filters (an unknown one finds nothing), so old links keep their meaning.
+        community=(request.GET.get("community") or "")[:50],
         year=data.get("year"),
         month=data.get("month"),
         category=data.get("category") or "",
