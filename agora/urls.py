@@ -22,5 +22,6 @@ urlpatterns = [
     path("minutes/", include("sessions.minutes.urls")),
     path("archive/", include(minutes_urls.archive_urlpatterns)),
     path("needs/", include(minutes_urls.needs_urlpatterns)),
+    path("", include("sessions.meeting.public_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,3 +12,4 @@ class TopicSessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from sessions.live import handlers  # noqa: F401  (registers WebSocket handlers)
+        from sessions.meeting import handlers as meeting_handlers  # noqa: F401  (hand.raise, floor.give …)

@@ -18,6 +18,7 @@ from agora.roles import is_moderator
 from agora.sanitize import clean_plain_text, clean_rich_text
 from sessions import rules
 from sessions.live.events import announce, live_event
+from sessions.meeting.rules import slow_mode_check
 from sessions.models import (
     AgendaItem,
     AttendanceIntent,
@@ -203,6 +204,7 @@ def message_post(
             raise Refused(_("This session is not open for messages."), code="closed")
         if not rules.can_moderate(user=author, session=locked):
             _check_rate(session=locked, author=author)
+            slow_mode_check(session=locked, author=author, now=timezone.now())
         reply_to = None
         if reply_to_id is not None:
             reply_to = Message.objects.filter(session=locked, pk=reply_to_id).first()
@@ -216,7 +218,7 @@ def message_post(
             author=author,
             text_html=cleaned,
             reply_to=reply_to,
-            agenda_item=_current_agenda_item(locked),
+            agenda_item_id=locked.current_agenda_item_id,
             before_start=locked.state == SessionState.SCHEDULED,
         )
         data = message_data(message)
@@ -225,14 +227,6 @@ def message_post(
             live_event(kind="message", payload={"seq": message.seq, "id": message.pk}, template="sessions/partials/_message.html", context={"m": data}),
         )
     return message
-
-
-def _current_agenda_item(session: TopicSession) -> AgendaItem | None:
-    """The agenda item now under discussion (the hybrid-meeting work moves it)."""
-    current_id = getattr(session, "current_agenda_item_id", None)
-    if current_id:
-        return AgendaItem.objects.filter(pk=current_id).first()
-    return None
 
 
 def reaction_set(*, message_id: int, session: TopicSession, user: User, kind: str | None) -> dict[str, int]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from sessions import views
 
@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:session_id>/edit/", views.session_edit, name="edit"),
     path("<int:session_id>/attend/", views.session_attend, name="attend"),
     path("<int:session_id>/messages/", views.message_create, name="message_create"),
+    path("<int:session_id>/meeting/", include("sessions.meeting.urls")),
     path("<int:session_id>/<slug:action>/", views.session_transition, name="transition"),
 ]

@@ -13,6 +13,7 @@ from agora.models import Resident
 from agora.roles import AnyUser, community_role
 from sessions import rules
 from sessions.live.events import live_event, session_group
+from sessions.meeting.attendance import attendance_online_mark
 from sessions.models import Presence, TopicSession
 from sessions.selectors import presence_snapshot
 
@@ -45,6 +46,7 @@ def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveCo
         channel_name=channel_name,
         defaults={"session": session, "user": user, "building": building, "last_seen": timezone.now()},
     )
+    attendance_online_mark(session=session, user=user)
     can_moderate = rules.can_moderate(user=user, session=session)
     role = "moderator" if can_moderate else (community_role(user=user, community=session.community_id) or "observer")
     if not can_moderate and rules.is_invited_observer(user=user, session=session) and not rules.in_audience(

@@ -1,0 +1,14 @@
+"""Short public paths of the hybrid room: join codes, the check-in QR code, the projector."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from sessions.meeting import views
+
+urlpatterns = [
+    path("join/", views.join, name="meeting_join"),
+    path("j/<str:code>/", views.join_code, name="meeting_join_code"),
+    path("j/<str:code>/checkin/<str:token>/", views.checkin_self, name="meeting_checkin_self"),
+    path("projector/<str:token>/", views.projector, name="meeting_projector"),
+]

@@ -1,0 +1,13 @@
+"""Meeting URLs under /sessions/<id>/meeting/ (included from sessions/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from sessions.meeting import views
+
+urlpatterns = [
+    path("log/", views.moderation_log, name="meeting_log"),
+    path("checkin/", views.checkin_desk, name="meeting_checkin"),
+    path("<str:action>/", views.meeting_action, name="meeting_action"),
+]

@@ -1,0 +1,186 @@
+"""Pages of the running meeting. Thin: check, call one command or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agora.errors import NotAllowed, Refused
+from sessions import rules
+from sessions.meeting import attendance, selectors, services
+from sessions.meeting.commands import COMMANDS, command_run
+from sessions.meeting.rules import is_valid_join_code, normalize_join_code
+from sessions.models import MeetingRoom, SessionState, TopicSession
+
+
+
+def _session_or_404(request: HttpRequest, session_id: int) -> TopicSession:
+    session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
+    if not rules.can_view(user=request.user, session=session):
+        raise Http404
+    return session
+
+
+def _detail_url(session: TopicSession) -> str:
+    return reverse("topic_sessions:detail", kwargs={"session_id": session.pk})
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@login_required
+@require_POST
+def meeting_action(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
+    """The no-JavaScript way to every meeting action (the same commands as the WebSocket)."""
+    session = _session_or_404(request, session_id)
+    command = COMMANDS.get(action)
+    if command is None:
+        raise Http404
+    data = {key: (request.POST.getlist(key) if key == "user_ids" else request.POST.get(key)) for key in request.POST}
+    try:
+        command_run(
+            name=action,
+            session_id=session.pk,
+            user=request.user,
+            data=data,
+            can_moderate=rules.can_moderate(user=request.user, session=session),
+        )
+    except NotAllowed as refusal:
+        return HttpResponseForbidden(str(refusal))
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, str(command.done))
+    return redirect(_next_url(request, _detail_url(session) + "#meeting"))
+
+
+@login_required
+def moderation_log(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(request, session_id)
+    if not rules.can_moderate(user=request.user, session=session):
+        return HttpResponseForbidden(_("Only a moderator of this session can do that."))
+    entries = list(selectors.moderation_log(session=session, user=request.user)[:1000])
+    return render(request, "sessions/meeting/log.html", {"session": session, "entries": entries})
+
+
+@login_required
+def checkin_desk(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The door: search residents by name or room number and check them (or their household) in."""
+    session = _session_or_404(request, session_id)
+    if not rules.can_moderate(user=request.user, session=session):
+        return HttpResponseForbidden(_("Only a moderator of this session can do that."))
+    query = (request.GET.get("q") or "").strip()[:60]
+    context = {
+        "session": session,
+        "query": query,
+        "results": selectors.checkin_search(session=session, query=query),
+        "checked_in": selectors.checked_in_people(session=session),
+        "summary": selectors.attendance_summary(session),
+        "room": services.meeting_room_ensure(session=session),
+        "open": session.state in (SessionState.SCHEDULED, SessionState.LIVE),
+    }
+    return render(request, "sessions/meeting/checkin.html", context)
+
+
+@login_required
+def join(request: HttpRequest) -> HttpResponse:
+    """Type the code shown in the room (入会码)."""
+    raw = request.GET.get("code")
+    error = ""
+    if raw is not None:
+        code = normalize_join_code(raw)
+        if is_valid_join_code(code):
+            return redirect("meeting_join_code", code=code)
+        error = _("A join code has 6 letters and digits, for example K7PX3M. Please check and type it again.")
+    return render(request, "sessions/meeting/join.html", {"error": error, "code": raw or ""}, status=400 if error else 200)
+
+
+def _room_or_404(code: str) -> MeetingRoom:
+    code = normalize_join_code(code)
+    if not is_valid_join_code(code):
+        raise Http404
+    return get_object_or_404(MeetingRoom.objects.select_related("session", "session__community"), join_code=code)
+
+
+@login_required
+def join_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Scanned or typed: straight into the session (after login)."""
+    try:
+        room = _room_or_404(code)
+    except Http404:
+        return render(
+            request,
+            "sessions/meeting/join.html",
+            {"error": _("No session has this join code. Please check the code shown in the room."), "code": code},
+            status=404,
+        )
+    session = room.session
+    if not rules.can_view(user=request.user, session=session):
+        return render(
+            request,
+            "sessions/meeting/join.html",
+            {"error": _("This session is for other residents; you are not in its audience."), "code": code},
+            status=403,
+        )
+    if normalize_join_code(code) != code:
+        return redirect("meeting_join_code", code=room.join_code)
+    return redirect(_detail_url(session))
+
+
+@login_required
+def checkin_self(request: HttpRequest, code: str, token: str) -> HttpResponse:
+    """The room's check-in QR code: one tap to say "I am here"."""
+    room = _room_or_404(code)
+    session = room.session
+    if not rules.can_view(user=request.user, session=session):
+        return render(
+            request,
+            "sessions/meeting/join.html",
+            {"error": _("This session is for other residents; you are not in its audience."), "code": code},
+            status=403,
+        )
+    if request.method == "POST":
+        try:
+            newly = attendance.checkin_self(session=session, user=request.user, token=token)
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+            return redirect(_detail_url(session))
+        messages.success(request, _("You are checked in. Welcome!") if newly else _("You were already checked in."))
+        return redirect(_detail_url(session))
+    return render(request, "sessions/meeting/checkin_self.html", {"session": session, "room": room, "token": token})
+
+
+def projector(request: HttpRequest, token: str) -> HttpResponse:
+    """The room's big screen (大屏). No login: the secret link is the key, and it only shows."""
+    room = MeetingRoom.objects.select_related("session", "session__community").filter(projector_token=token).first()
+    if room is None:
+        raise Http404
+    session = room.session
+    join_url = request.build_absolute_uri(selectors.join_path(room))
+    checkin_url = request.build_absolute_uri(selectors.checkin_path(room))
+    context = {
+        "session": session,
+        "room": room,
+        "join_url": join_url,
+        "join_qr": selectors.qr_png_data_uri(join_url, scale=10),
+        "checkin_url": checkin_url,
+        "checkin_qr": selectors.qr_png_data_uri(checkin_url, scale=6),
+        "floor": selectors.floor_data(session=session),
+        "agenda_data": selectors.agenda_data(session=session),
+        "viewer_role": "projector",
+        "is_moderator_view": False,
+    }
+    response = render(request, "sessions/projector.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
