@@ -15,6 +15,7 @@ urlpatterns = [
     path("prefs/elder/", views.elder_mode_toggle, name="elder_mode"),
     path("audit/<slug:community_slug>/", views.audit_log, name="audit_log"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("sessions/<int:session_id>/motions/", include("voting.urls")),
     path("sessions/", include("sessions.urls")),
     path("minutes/", include("sessions.minutes.urls")),
     path("archive/", include(minutes_urls.archive_urlpatterns)),

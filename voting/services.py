@@ -124,6 +124,8 @@ def motion_create(
         raise Refused(_("A motion needs a text."), code="invalid")
     _check_settings(settings)
     options = _clean_options(settings)
+    # Motions belong to the agenda item under discussion unless the moderator chose one.
+    agenda_item = agenda_item or getattr(session, "current_agenda_item", None)
     if agenda_item is not None and agenda_item.session_id != session.pk:
         raise Refused(_("That agenda item belongs to another session."), code="invalid")
     art278 = settings.kind == MotionKind.ART278
@@ -204,8 +206,8 @@ def _close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolutio
         live_event(
             kind="motion.closed",
             payload={"motion_id": locked.pk, "outcome": outcome, "tally": selectors.tally_payload(data)},
-            template="voting/partials/_resolution.html",
-            context={"motion": selectors.motion_data(locked), "result": selectors.resolution_data(resolution)},
+            template="voting/partials/_motion.html",
+            context={"motion": selectors.motion_data(locked), "result": selectors.resolution_data(resolution), "tally": None},
         ),
     )
     return resolution

@@ -1,0 +1,159 @@
+"""Vote pages: what each role sees and may do over HTTP, with and without JavaScript."""
+
+from __future__ import annotations
+
+import hashlib
+
+import html5lib
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import World, resident_make
+from tests.voting.helpers import open_motion, option, vote
+from voting import services
+from voting.models import Ballot, InPersonCount, Motion, MotionState
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user, language: str = "zh-hans", elder: bool = False) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    if elder:
+        client.cookies["agora_elder"] = "1"
+    return client
+
+
+def page(world: World, user, **kw) -> str:  # type: ignore[no-untyped-def]
+    response = client_for(user, **kw).get(reverse("topic_sessions:detail", kwargs={"session_id": world.session.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    html5lib.HTMLParser(strict=False).parse(html)
+    return html
+
+
+def url(name: str, motion: Motion) -> str:
+    return reverse(f"voting:{name}", kwargs={"session_id": motion.session_id, "motion_id": motion.pk})
+
+
+def test_open_motion_shows_a_ballot_to_eligible_residents_only(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    html = page(world, world.resident)
+    assert f'id="motion-{motion.pk}"' in html and "ballot-form" in html and "赞成" in html
+    observer_html = page(world, world.observer)
+    assert f'id="motion-{motion.pk}"' in observer_html and "ballot-form" not in observer_html
+    assert "列席" in observer_html or "不参加表决" in observer_html or "Observers" in observer_html
+
+
+def test_drafts_are_for_moderators_only(world: World) -> None:
+    draft = services.motion_create(session=world.session, by=world.moderator, text="草稿议案")
+    assert "草稿议案" in page(world, world.moderator)
+    assert "草稿议案" not in page(world, world.resident)
+    assert client_for(world.resident).get(url("results", draft)).status_code == 404
+
+
+def test_moderator_drafts_a_motion_with_the_form(world: World) -> None:
+    response = client_for(world.moderator).post(
+        reverse("voting:create", kwargs={"session_id": world.session.pk}),
+        {"text": "西侧空地改建停车位", "kind": "art278", "eligibility": "owners", "ballot_unit": "household", "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half", "major_matter": "on", "secret": "on", "allow_change": "on"},
+    )
+    assert response.status_code == 302
+    motion = Motion.objects.get(text="西侧空地改建停车位")
+    assert motion.kind == "art278" and motion.major_matter and motion.state == MotionState.DRAFT
+
+
+def test_form_refusals_keep_what_was_typed(world: World) -> None:
+    response = client_for(world.moderator, language="en").post(
+        reverse("voting:create", kwargs={"session_id": world.session.pk}),
+        {"text": "Pick a gate", "kind": "single", "options": "East", "eligibility": "audience", "ballot_unit": "person", "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "at least two options" in html and "Pick a gate" in html
+    assert not Motion.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["open", "close", "discard", "in_person", "create"])
+def test_residents_are_refused_every_moderator_action(world: World, action: str) -> None:
+    draft = services.motion_create(session=world.session, by=world.moderator, text="草稿")
+    live = open_motion(world.session, world.moderator, text="表决中")
+    client = client_for(world.resident)
+    targets = {
+        "open": (url("open", draft), {}),
+        "close": (url("close", live), {}),
+        "discard": (url("discard", draft), {}),
+        "in_person": (url("in_person", live), {f"o{option(live, 'yes')}": "40"}),
+        "create": (reverse("voting:create", kwargs={"session_id": world.session.pk}), {"text": "x", "kind": "approve_reject"}),
+    }
+    target, data = targets[action]
+    assert client.post(target, data).status_code in {403, 404}  # drafts are invisible to residents: 404
+    assert Motion.objects.get(pk=draft.pk).state == MotionState.DRAFT
+    assert Motion.objects.get(pk=live.pk).state == MotionState.OPEN
+    assert Motion.objects.count() == 2 and not InPersonCount.objects.exists()
+
+
+def test_no_javascript_ballot_shows_the_receipt(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    response = client_for(world.resident).post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20})
+    assert response.status_code == 200
+    ballot = Ballot.objects.get(motion=motion)
+    receipt = response.context["result"].receipt
+    assert receipt in response.content.decode()
+    assert ballot.receipt_hash == hashlib.sha256(receipt.encode()).hexdigest()
+    again = client_for(world.resident).post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20})
+    assert again.context["result"].receipt == receipt and Ballot.objects.count() == 1
+
+
+def test_refused_ballot_is_a_sentence_not_an_error_page(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    response = client_for(world.outsider).post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20})
+    assert response.status_code == 404  # the outsider cannot even see the session
+    services.motion_close(motion=motion, by=world.moderator)
+    response = client_for(world.resident, language="en").post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20}, follow=True)
+    assert "Voting on this motion is closed" in response.content.decode()
+    assert not Ballot.objects.exists()
+
+
+def test_closing_by_hand_publishes_the_resolution_everywhere(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    receipt = vote(motion, world.resident, "yes").receipt
+    vote(motion, world.resident2, "yes")
+    assert client_for(world.moderator).post(url("close", motion)).status_code == 302
+    for language, passed in [("zh-hans", "通过"), ("en", "Passed")]:
+        html = page(world, world.resident2, language=language)
+        assert passed in html and "<svg" in html and hashlib.sha256(receipt.encode()).hexdigest() in html
+        projector = client_for(world.resident, language=language).get(url("results", motion)).content.decode()
+        assert passed in projector and 'class="projector"' in projector and "<svg" in projector
+    elder = client_for(world.resident, elder=True).get(url("results", motion)).content.decode()
+    assert 'class="elder"' in elder and "<svg" in elder
+    found = client_for(world.resident, language="en").get(url("results", motion), {"receipt": receipt}).content.decode()
+    assert "This receipt is in the counted list." in found
+    missing = client_for(world.resident, language="en").get(url("results", motion), {"receipt": "nope"}).content.decode()
+    assert "This receipt is not in the counted list." in missing
+
+
+def test_in_person_form_records_counts_with_the_moderator(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    response = client_for(world.moderator).post(url("in_person", motion), {f"o{option(motion, 'yes')}": "3", f"o{option(motion, 'no')}": "1"})
+    assert response.status_code == 302
+    assert sorted(InPersonCount.objects.values_list("count", "entered_by__username")) == [(1, "mod"), (3, "mod")]
+    assert "(线上 0,现场 4)" in page(world, world.resident) or "现场 4" in page(world, world.resident)
+
+
+def test_household_in_person_form_takes_addresses(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, ballot_unit="household")
+    household = world.resident.residencies.get().household
+    client = client_for(world.moderator, language="en")
+    response = client.post(url("in_person", motion), {f"o{option(motion, 'yes')}": f"{household}, 9号楼-1-999"})
+    assert "Unknown household address: 9号楼-1-999" in response.content.decode()
+    assert not InPersonCount.objects.exists()
+    assert client.post(url("in_person", motion), {f"o{option(motion, 'yes')}": str(household)}).status_code == 302
+    assert InPersonCount.objects.get().household == household
+
+
+def test_ranked_no_javascript_ballot(world: World) -> None:
+    extra = resident_make(world.community, "res4", tags=[world.car_owner])
+    motion = open_motion(world.session, world.moderator, kind="ranked", options=["A", "B", "C"])
+    client_for(extra).post(url("ballot", motion), {"rank": [option(motion, "B"), option(motion, "A"), ""], "idempotency_key": "r" * 20})
+    assert Ballot.objects.get(motion=motion).choice == [option(motion, "B"), option(motion, "A")]

@@ -1,0 +1,66 @@
+"""Template helpers for votes: labels in the reader's language, the chart, the session's motions."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import template
+from django.utils.translation import pgettext_lazy
+
+from voting import charts
+from voting.models import Base, BallotUnit, Eligibility, MotionKind, MotionState, Outcome, Threshold, WeightMode
+
+register = template.Library()
+
+# A context of their own: "Yes" alone is 是 elsewhere (Django admin), here it is 赞成.
+CODED = {
+    "yes": pgettext_lazy("ballot choice", "Yes"),
+    "no": pgettext_lazy("ballot choice", "No"),
+    "abstain": pgettext_lazy("ballot choice", "Abstain"),
+}
+LABELS: dict[str, dict[str, Any]] = {
+    "kind": dict(MotionKind.choices),
+    "state": dict(MotionState.choices),
+    "outcome": dict(Outcome.choices),
+    "base": dict(Base.choices),
+    "threshold": dict(Threshold.choices),
+    "eligibility": dict(Eligibility.choices),
+    "ballot_unit": dict(BallotUnit.choices),
+    "weight_mode": dict(WeightMode.choices),
+}
+
+
+@register.filter
+def option_label(option: dict[str, Any]) -> Any:
+    """赞成 / 反对 / 弃权 for coded options (in the reader's language); the text otherwise."""
+    return CODED.get(option.get("code") or "", option.get("label", ""))
+
+
+@register.filter
+def vote_label(code: str, field: str) -> Any:
+    return LABELS.get(field, {}).get(code, code)
+
+
+@register.filter
+def option_by_id(options: list[dict[str, Any]], option_id: int) -> dict[str, Any]:
+    return next((o for o in options if o["id"] == option_id), {"label": "?", "code": ""})
+
+
+@register.simple_tag
+def chart_for(rows: list[dict[str, Any]], value_key: str = "total", share_key: str = "", highlight: Any = None) -> dict[str, Any]:
+    labelled = [{**row, "label": str(option_label(row))} for row in rows]
+    marks = highlight if isinstance(highlight, list) else ([highlight] if highlight else None)
+    return charts.bar_chart(labelled, value_key=value_key, share_key=share_key or None, highlight=marks)
+
+
+@register.simple_tag(takes_context=True)
+def session_motions(context: template.Context, session: Any) -> list[dict[str, Any]]:
+    from voting import rules, selectors
+
+    user = context["request"].user
+    items = selectors.session_motions(session=session, user=user, can_manage=rules.can_manage_motions(user=user, session=session))
+    for item in items:
+        # A fresh idempotency key for the no-JavaScript form (the script makes its own).
+        item["key"] = secrets.token_urlsafe(16)
+    return items

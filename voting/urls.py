@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from voting import views
+
+app_name = "voting"
+
+urlpatterns = [
+    path("new/", views.motion_create, name="create"),
+    path("<int:motion_id>/open/", views.motion_open, name="open"),
+    path("<int:motion_id>/close/", views.motion_close, name="close"),
+    path("<int:motion_id>/discard/", views.motion_discard, name="discard"),
+    path("<int:motion_id>/ballot/", views.ballot_cast, name="ballot"),
+    path("<int:motion_id>/in-person/", views.in_person_enter, name="in_person"),
+    path("<int:motion_id>/results/", views.motion_results, name="results"),
+]

@@ -1,0 +1,172 @@
+"""Pages for votes. Thin: parse input, call one service, render (the live path is voting/live.py)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agora.errors import NotAllowed, Refused
+from sessions import rules as session_rules
+from sessions.models import TopicSession
+from voting import ballots, rules, selectors, services
+from voting.forms import InPersonForm, MotionForm
+from voting.models import Motion, MotionState
+
+
+def _session_or_404(request: HttpRequest, session_id: int) -> TopicSession:
+    session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
+    if not session_rules.can_view(user=request.user, session=session):
+        raise Http404
+    return session
+
+
+def _motion_or_404(request: HttpRequest, session_id: int, motion_id: int) -> Motion:
+    session = _session_or_404(request, session_id)
+    motion = get_object_or_404(Motion.objects.select_related("session", "session__community"), pk=motion_id, session=session)
+    if not rules.can_see_motion(user=request.user, motion=motion):
+        raise Http404
+    return motion
+
+
+def _back(session_id: int) -> HttpResponse:
+    return redirect(reverse("topic_sessions:detail", kwargs={"session_id": session_id}) + "#motions")
+
+
+@login_required
+def motion_create(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session_or_404(request, session_id)
+    if not rules.can_manage_motions(user=request.user, session=session):
+        return HttpResponseForbidden(_("Only a moderator of this community can do that."))
+    form = MotionForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.motion_create(
+                session=session,
+                by=request.user,
+                text=form.cleaned_data["text"],
+                description=form.cleaned_data["description"],
+                agenda_item=form.agenda_item_obj(),
+                settings=form.motion_settings(),
+            )
+        except Refused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The motion was saved as a draft. Open voting when the time comes."))
+            return _back(session.pk)
+    return render(request, "voting/motion_form.html", {"form": form, "session": session})
+
+
+def _transition(request: HttpRequest, session_id: int, motion_id: int, action: str) -> HttpResponse:
+    motion = _motion_or_404(request, session_id, motion_id)
+    done = {
+        "open": _("Voting is open."),
+        "close": _("Voting is closed and the result is published."),
+        "discard": _("The draft was deleted."),
+    }
+    try:
+        if action == "open":
+            services.motion_open(motion=motion, by=request.user)
+        elif action == "close":
+            services.motion_close(motion=motion, by=request.user)
+        else:
+            services.motion_discard(motion=motion, by=request.user)
+    except NotAllowed as refusal:
+        return HttpResponseForbidden(str(refusal))
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, done[action])
+    return _back(session_id)
+
+
+@login_required
+@require_POST
+def motion_open(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    return _transition(request, session_id, motion_id, "open")
+
+
+@login_required
+@require_POST
+def motion_close(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    return _transition(request, session_id, motion_id, "close")
+
+
+@login_required
+@require_POST
+def motion_discard(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    return _transition(request, session_id, motion_id, "discard")
+
+
+@login_required
+@require_POST
+def ballot_cast(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    """The no-JavaScript ballot: the confirmation page shows the receipt."""
+    motion = _motion_or_404(request, session_id, motion_id)
+    choice_values = request.POST.getlist("rank") if motion.kind == "ranked" else request.POST.getlist("choice")
+    try:
+        choice = [int(v) for v in choice_values if v]
+    except ValueError:
+        choice = []
+    try:
+        result = ballots.ballot_cast(
+            motion=motion,
+            voter=request.user,
+            choice=choice,
+            idempotency_key=request.POST.get("idempotency_key", ""),
+            receipt=request.POST.get("receipt") or None,
+        )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+        return _back(session_id)
+    return render(request, "voting/ballot_receipt.html", {"motion": motion, "result": result, "session": motion.session})
+
+
+@login_required
+def in_person_enter(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    motion = _motion_or_404(request, session_id, motion_id)
+    if not rules.can_manage_motion(user=request.user, motion=motion):
+        return HttpResponseForbidden(_("Only a moderator of this community can do that."))
+    form = InPersonForm(request.POST or None, motion=motion)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entries = form.entries()
+            services.in_person_count_enter(motion=motion, by=request.user, entries=entries)
+        except forms.ValidationError as error:
+            form.add_error(None, error)
+        except Refused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The in-person counts were recorded."))
+            return _back(session_id)
+    counts = motion.in_person_counts.select_related("entered_by", "household__building")
+    return render(request, "voting/in_person_form.html", {"form": form, "motion": motion, "session": motion.session, "counts": counts})
+
+
+@login_required
+def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    """The projector view (large type). ``?receipt=`` checks a receipt without JavaScript."""
+    motion = _motion_or_404(request, session_id, motion_id)
+    services.motion_close_due(session_id=motion.session_id)
+    motion.refresh_from_db()
+    context: dict[str, object] = {
+        "motion": selectors.motion_data(motion),
+        "tally": selectors.live_tally_data(motion),
+        "result": selectors.resolution_data(motion.resolution) if motion.state == MotionState.CLOSED else None,
+        "session": motion.session,
+        "is_moderator_view": False,
+    }
+    receipt = (request.GET.get("receipt") or "").strip()
+    if receipt and context["result"] is not None:
+        digest = hashlib.sha256(receipt.encode()).hexdigest()
+        context["receipt_checked"] = True
+        context["receipt_found"] = digest in motion.resolution.receipt_hashes
+    template = "voting/partials/_results_body.html" if request.GET.get("fragment") else "voting/results.html"
+    return render(request, template, context)
