@@ -76,8 +76,20 @@ def archive_list(request: HttpRequest) -> HttpResponse:
         excerpts = {pk: selectors.search_excerpts(record=rec, query=query) for pk, rec in full.items()}
     params = request.GET.copy()
     params.pop("page", None)
+    filter_fields = []
+    for name in ("community", "year", "month", "category", "outcome"):
+        current = request.GET.get(name, "")
+        filter_fields.append(
+            {
+                "name": name,
+                "label": form.fields[name].label,
+                "options": [(str(v), label, str(v) == current) for v, label in form.fields[name].choices],
+            }
+        )
     context = {
         "form": form,
+        "filter_fields": filter_fields,
+        "filters_active": any(request.GET.get(n) for n in ("community", "year", "month", "category", "outcome")),
         "page": page,
         "results": [
             {"record": r, "satisfaction": satisfaction.get(r.session_id), "excerpts": excerpts.get(r.pk, []), "title_segments": _title(r, query)}
