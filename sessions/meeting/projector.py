@@ -6,6 +6,7 @@ and can send nothing but a keep-alive ping.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -66,9 +67,14 @@ class ProjectorConsumer(SessionConsumer):
         await self.channel_layer.group_discard(projector_group(self.session_id), self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is not None and '"ping"' in text_data and len(text_data) < 100:
-            await self.send_json({"type": "pong"})
-            return
+        if text_data is not None and len(text_data) < 200:
+            try:
+                is_ping = json.loads(text_data) == {"type": "ping"}
+            except ValueError:
+                is_ping = False
+            if is_ping:
+                await self.send_json({"type": "pong"})
+                return
         await self.send_error("read_only", _("The projector screen only shows the meeting; it cannot act in it."))
 
     async def live_event(self, event: dict[str, Any]) -> None:
