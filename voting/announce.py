@@ -13,6 +13,7 @@ fall back to a daemon thread.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -114,7 +115,9 @@ def _run_later(delay: float, func: object, motion_id: int) -> None:
             except Exception:
                 log.exception("voting timer failed")
 
-        loop.call_soon_threadsafe(lambda: loop.create_task(later()))
+        # A fresh context: the caller's (a sync_to_async worker) would make asgiref see a
+        # nested call into its own single-thread executor and refuse.
+        loop.call_soon_threadsafe(lambda: loop.create_task(later(), context=contextvars.Context()))
         return
 
     def in_thread() -> None:
