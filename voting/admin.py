@@ -1,0 +1,38 @@
+"""Admin: read-mostly views for district staff. Ballots are never listed with voters."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from voting.models import InPersonCount, Motion, MotionOption, Resolution
+
+
+class MotionOptionInline(admin.TabularInline):
+    model = MotionOption
+    extra = 0
+
+
+@admin.register(Motion)
+class MotionAdmin(admin.ModelAdmin):
+    list_display = ["text", "session", "kind", "state", "secret", "opened_at", "closed_at"]
+    list_filter = ["kind", "state", "secret"]
+    search_fields = ["text"]
+    inlines = [MotionOptionInline]
+    readonly_fields = ["state", "opened_at", "opened_by", "closed_at", "closed_by", "created_by"]
+
+
+@admin.register(InPersonCount)
+class InPersonCountAdmin(admin.ModelAdmin):
+    list_display = ["motion", "count", "household", "entered_by", "entered_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Resolution)
+class ResolutionAdmin(admin.ModelAdmin):
+    list_display = ["motion", "outcome", "created_at"]
+    readonly_fields = ["motion", "outcome", "data", "receipt_hashes", "created_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
