@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 WIDTH = 600
-ROW = 64
-BAR_HEIGHT = 26
-LABEL_BASELINE = 22
-BAR_TOP = 30
-VALUE_ROOM = 150  # room on the right of the longest bar for its number
+ROW = 88
+BAR_HEIGHT = 34
+LABEL_BASELINE = 32
+BAR_TOP = 42
+VALUE_ROOM = 170  # room on the right of the longest bar for its number
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def bar_chart(rows: list[dict[str, Any]], *, value_key: str = "total", share_key
                 bar_y=y + BAR_TOP,
                 bar_width=max(width, 2),
                 value_x=max(width, 2) + 10,
-                value_y=y + BAR_TOP + BAR_HEIGHT - 6,
+                value_y=y + BAR_TOP + BAR_HEIGHT - 7,
                 highlight=bool(highlight and row.get("id") in highlight),
             )
         )

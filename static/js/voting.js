@@ -190,7 +190,9 @@
     var el = motionEl(f.motion_id);
     var form = el && el.querySelector(".ballot-form");
     if (form) {
-      form.querySelector("button.cast").disabled = false;
+      var button = form.querySelector("button.cast");
+      button.disabled = false;
+      button.textContent = msg.msgChange;
       if (el.dataset.allowChange !== "1") form.hidden = true;
     }
     showReceipt(f.motion_id, f.receipt, f.changed);

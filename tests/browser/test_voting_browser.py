@@ -1,0 +1,84 @@
+"""A live vote in real Chromium: the moderator opens it, three residents vote from their
+phones, the tally moves live, the moderator closes it and everyone sees the same result."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, login, new_page, screenshot
+from tests.factories import World, resident_make
+from voting import services
+from voting.models import Motion, MotionState
+from voting.services import MotionSettings
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
+    base = daphne_server.url
+    resident_make(tx_world.community, "res4", tags=[tx_world.car_owner], building="4号楼")
+    motion = services.motion_create(
+        session=tx_world.session, by=tx_world.moderator, text="东门夜间允许划线停车", settings=MotionSettings(secret=True)
+    )
+    url = f"{base}/sessions/{tx_world.session.pk}/"
+    card = f"#motion-{motion.pk}"
+
+    moderator = new_page(browser, viewport=DESKTOP)
+    login(moderator, base, "mod")
+    moderator.goto(url)
+    moderator.wait_for_selector("#live-status.online")
+
+    residents = []
+    for name, language in (("res1", None), ("res2", None), ("res4", "en")):
+        page = new_page(browser, language=language, base_url=base)
+        login(page, base, name)
+        page.goto(url)
+        page.wait_for_selector("#live-status.online")
+        assert page.locator(card).count() == 0  # a draft is the moderator's own
+        residents.append(page)
+
+    moderator.click(f"{card} .open-motion")
+    for page in residents:
+        page.wait_for_selector(f"{card} .ballot-form", state="visible", timeout=5000)
+
+    choices = ["yes", "yes", "no"]
+    for count, (page, choice) in enumerate(zip(residents, choices, strict=True), start=1):
+        page.click(f"{card} .choice-{choice}")
+        page.click(f"{card} button.cast")
+        receipt = page.wait_for_selector(f"{card} .ballot-status code.receipt", timeout=5000).inner_text()
+        assert len(receipt) >= 22
+        # The room sees the number of ballots move at once (a secret vote shows only that).
+        moderator.wait_for_function(
+            "([sel, n]) => (document.querySelector(sel + ' .tally-ballots') || {}).textContent.includes(String(n))",
+            arg=[card, count],
+            timeout=3000,
+        )
+    live_tally = moderator.locator(f"{card} .tally").inner_text()
+    assert "赞成" not in live_tally and "反对" not in live_tally  # secret: counts only
+    screenshot(residents[0], "vote-resident-voted-zh-phone")
+
+    moderator.click(f"{card} .close-motion")
+    tables = []
+    for page in [moderator, *residents]:
+        page.wait_for_selector(f"{card} .resolution[data-outcome=passed]", timeout=5000)
+        tables.append(re.sub(r"\s+", " ", page.locator(f"{card} .tally-table tbody").inner_text()))
+        assert page.locator(f"{card} svg.chart").count() == 1
+    assert tables[0] == tables[1] == tables[2]  # the same result in the same language
+    assert "通过" in moderator.locator(f"{card} .outcome").inner_text()
+    assert "Passed" in residents[2].locator(f"{card} .outcome").inner_text()
+    # Each voter's phone finds its receipt among the published hashes.
+    for page in residents:
+        page.wait_for_selector(f"{card} .receipt-check.ok", timeout=3000)
+    motion = Motion.objects.get(pk=motion.pk)
+    assert motion.state == MotionState.CLOSED and motion.resolution.data["participation"]["online"] == 3
+    assert len(motion.resolution.receipt_hashes) == 3
+    screenshot(residents[2], "vote-resolution-en-phone")
+    screenshot(moderator, "vote-resolution-zh-desktop")
+
+    projector = new_page(browser, viewport=DESKTOP)
+    login(projector, base, "mod")
+    projector.goto(f"{base}/sessions/{tx_world.session.pk}/motions/{motion.pk}/results/")
+    assert "通过" in projector.locator(".outcome").inner_text()
+    screenshot(projector, "vote-projector-zh")
