@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from agora.errors import NotAllowed
 from sessions.live.registry import live_handler
 from sessions.live.rendering import render_variant
 from sessions.meeting import selectors
+from sessions.meeting.attendance import ATTENDANCE_TEMPLATE
 from sessions.meeting.commands import COMMANDS, command_run
 from sessions.meeting.services import AGENDA_TEMPLATE, FLOOR_TEMPLATE, speaker_payload
 from sessions.models import TopicSession
@@ -71,3 +75,24 @@ async def meeting_sync(consumer: SessionConsumer, content: dict[str, Any]) -> di
     for frame in frames[:-1]:
         await consumer.send_json(frame)
     return frames[-1]
+
+
+def attendance_frame(*, session_id: int, language: str, role: str) -> dict[str, Any]:
+    summary = selectors.attendance_summary(TopicSession.objects.get(pk=session_id))
+    context = {"summary": {k: v for k, v in summary.items() if k != "in_person_user_ids"}}
+    return {
+        "type": "attendance",
+        **{k: summary[k] for k in ("total", "online_only", "in_room", "both", "households")},
+        "html": render_variant(event_id=f"attendance-{session_id}-{timezone.now().isoformat()}", template=ATTENDANCE_TEMPLATE, context=context, language=language, role=role),
+    }
+
+
+@live_handler("attendance.sync")
+async def attendance_sync(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any]:
+    """Moderators' attendance panel follows people joining online (asked for after presence frames)."""
+    assert consumer.ctx is not None
+    if not consumer.ctx.can_moderate:
+        raise NotAllowed(_("Only a moderator of this session can do that."))
+    return await database_sync_to_async(attendance_frame)(
+        session_id=consumer.session_id, language=consumer.language, role=consumer.ctx.variant
+    )

@@ -147,6 +147,14 @@
 
   live.on("attendance", function (frame) { replaceInner(document.getElementById("meeting-attendance"), frame.html); });
 
+  // Moderators: people joining online change attendance; ask for it once the room settles.
+  var attendanceTimer = null;
+  live.on("presence", function () {
+    if (!document.getElementById("meeting-attendance")) return;
+    clearTimeout(attendanceTimer);
+    attendanceTimer = setTimeout(function () { live.send({ type: "attendance.sync" }); }, 1000);
+  });
+
   live.on("slow_mode", function (frame) {
     var note = document.getElementById("slow-mode-note");
     if (!note || !panel) return;

@@ -195,3 +195,15 @@ async def test_the_projector_is_admitted_by_its_token_and_only_receives(tx_world
     assert not ok
     for comm in (alice, mod):
         await comm.disconnect()
+
+
+async def test_moderators_get_attendance_on_request_and_residents_do_not(tx_world: World) -> None:
+    alice, _ = await connect(tx_world.resident, tx_world.session.pk)
+    mod, _ = await connect(tx_world.moderator, tx_world.session.pk)
+    await mod.send_json_to({"type": "attendance.sync"})
+    frame = [f for f in await drain(mod, 0.5) if f["type"] == "attendance"][-1]
+    assert frame["total"] == 2 and frame["online_only"] == 2 and "共 2 人" in frame["html"]
+    reply = await request(alice, {"type": "attendance.sync"})
+    assert reply["type"] == "error" and reply["code"] == "forbidden"
+    for comm in (alice, mod):
+        await comm.disconnect()
