@@ -8,6 +8,7 @@ sizes are SVG attributes and colours come from static/css/voting.css classes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 WIDTH = 600
@@ -34,8 +35,9 @@ class ChartBar:
 
 def bar_chart(rows: list[dict[str, Any]], *, value_key: str = "total", share_key: str | None = None, highlight: list[int] | None = None) -> dict[str, Any]:
     """``rows``: dicts with id, code, label and the value; bars are proportional to the value
-    (or to ``share_key`` in [0, 1] when given), longest = full width."""
-    numbers = [float(row.get(share_key, 0)) if share_key else float(row.get(value_key) or 0) for row in rows]
+    (or to ``share_key``, an exact number as text such as "7/2"), longest = full width."""
+    # Geometry only: the exact numbers are printed, the bar lengths may round.
+    numbers = [float(Fraction(str(row.get(share_key or value_key) or 0))) for row in rows]
     top = max(numbers, default=0.0)
     usable = WIDTH - VALUE_ROOM
     bars = []

@@ -152,7 +152,6 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         else:
             option_totals = {o.pk: cr.votes_for(str(o.pk)) for o in options}
 
-    top = max(option_totals.values(), default=Fraction(0))
     data["options"] = [
         {
             "id": o.pk,
@@ -163,7 +162,6 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
             "total": int(per_option[o.pk]["online"] + per_option[o.pk]["in_person"]),
             "weight": shown(option_totals[o.pk]),
             "weight_exact": exact_text(option_totals[o.pk]),
-            "bar": float(option_totals[o.pk] / top) if top else 0.0,
         }
         for o in options
     ]

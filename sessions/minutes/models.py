@@ -101,6 +101,7 @@ class MinutesRecord(models.Model):
             models.Index(fields=["category", "held_on"], name="minutes_cat_held"),
             models.Index(fields=["outcome", "held_on"], name="minutes_outcome_held"),
             models.Index(fields=["session", "seq"], name="minutes_session_seq"),
+            models.Index(fields=["kind", "session"], name="minutes_kind_session"),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Avg, Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Avg, Case, Count, Exists, IntegerField, Max, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from agora.models import Community, Membership, Resident, Role
@@ -18,6 +19,7 @@ from sessions.minutes.models import (
     MinutesRecord,
     Need,
     NeedStatus,
+    RecordKind,
     SatisfactionRating,
     Visibility,
 )
@@ -41,10 +43,47 @@ def readable_records(*, user: AnyUser) -> QuerySet[MinutesRecord]:
     return qs.filter(Q(visibility=Visibility.PUBLIC) | Q(community_id__in=member_community_ids(user=user)))
 
 
+def superseded_ids() -> list[int]:
+    """Records that a later correction replaced. Corrections are rare, so this reads only the
+    few sessions that have one (index on kind), instead of probing every record."""
+    corrected = MinutesRecord.objects.filter(kind=RecordKind.CORRECTION).values("session_id")
+    rows = list(MinutesRecord.objects.filter(session_id__in=corrected).values_list("session_id", "pk", "seq"))
+    newest: dict[int, int] = {}
+    for session_id, _pk, seq in rows:
+        newest[session_id] = max(seq, newest.get(session_id, 0))
+    return [pk for session_id, pk, seq in rows if seq != newest[session_id]]
+
+
 def current_only(qs: QuerySet[MinutesRecord]) -> QuerySet[MinutesRecord]:
     """The newest version per session: a corrected record gives way to its correction."""
-    newer = MinutesRecord.objects.filter(session_id=OuterRef("session_id"), seq__gt=OuterRef("seq"), community_id=OuterRef("community_id"))
-    return qs.filter(~Exists(newer))
+    superseded = superseded_ids()
+    return qs.exclude(pk__in=superseded) if superseded else qs
+
+
+class RankedRecords(Sequence[MinutesRecord]):
+    """Search results as an ordered list of ids; a page's records are fetched when sliced.
+
+    One query finds and ranks every match (ids only), so the paginator's count costs nothing
+    more; then one query loads the 20 records of the page.
+    """
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _load(self, ids: list[int]) -> list[MinutesRecord]:
+        found = MinutesRecord.objects.select_related("community").defer("canonical").in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+    def __iter__(self) -> Iterator[MinutesRecord]:
+        return iter(self._load(self.ids))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self._load(self.ids[index])
+        return self._load([self.ids[index]])[0]
 
 
 @dataclass(frozen=True)
@@ -57,9 +96,9 @@ class ArchiveFilters:
     q: str = ""
 
 
-def archive_records(*, user: AnyUser, filters: ArchiveFilters) -> tuple[QuerySet[MinutesRecord], search.Query]:
+def archive_records(*, user: AnyUser, filters: ArchiveFilters) -> tuple[QuerySet[MinutesRecord] | RankedRecords, search.Query]:
     """The archive list (or search results), newest first; search results rank title hits first."""
-    qs = current_only(readable_records(user=user)).select_related("community").defer("canonical")
+    qs = current_only(readable_records(user=user))
     if filters.community:
         qs = qs.filter(community__slug=filters.community)
     if filters.year:
@@ -75,34 +114,45 @@ def archive_records(*, user: AnyUser, filters: ArchiveFilters) -> tuple[QuerySet
         qs = qs.filter(outcome=filters.outcome)
     query = search.parse_query(filters.q)
     if query.empty:
-        return qs.order_by("-held_on", "-pk"), query
-    # Index lookup: the rows of these tokens only, grouped per record; all tokens must be there.
-    qs = (
-        qs.filter(search_tokens__token__in=query.tokens)
-        .annotate(
-            hits=Count("search_tokens"),
-            title_hits=Sum(
-                Case(When(search_tokens__fields__in=search.TITLE_VALUES, then=Value(1)), default=Value(0), output_field=IntegerField())
-            ),
+        return qs.select_related("community").defer("canonical").order_by("-held_on", "-pk"), query
+    # Index lookup: only the rows of the query's tokens are read ((token, record) index).
+    if len(query.tokens) == 1:
+        matches = qs.filter(search_tokens__token=query.tokens[0]).annotate(
+            title_hits=Case(
+                When(search_tokens__fields__in=search.TITLE_VALUES, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
         )
-        .filter(hits=len(query.tokens))
-        .order_by("-title_hits", "-held_on", "-pk")
-    )
+    else:
+        # All tokens must be there: group the token rows per record.
+        matches = (
+            qs.filter(search_tokens__token__in=query.tokens)
+            .annotate(
+                hits=Count("search_tokens"),
+                title_hits=Sum(
+                    Case(When(search_tokens__fields__in=search.TITLE_VALUES, then=Value(1)), default=Value(0), output_field=IntegerField())
+                ),
+            )
+            .filter(hits=len(query.tokens))
+        )
     # Bigrams do not say they are adjacent: a three-character word must also occur as typed.
     # This runs only on the candidates the index found.
     for phrase in query.phrases:
         if len(phrase) >= 3 and search.is_cjk(phrase):
-            qs = qs.filter(canonical__contains=phrase)
-    return qs, query
+            matches = matches.filter(canonical__contains=phrase)
+    rows = list(matches.values_list("pk", "title_hits", "held_on"))
+    rows.sort(key=lambda r: (r[1], r[2], r[0]), reverse=True)
+    return RankedRecords([r[0] for r in rows]), query
 
 
 def archive_facets(*, user: AnyUser) -> dict[str, Any]:
-    """Choices for the archive filters: communities and years that have readable minutes."""
+    """Choices for the archive filters: communities that have readable minutes, and the years."""
     readable = readable_records(user=user)
-    community_ids = readable.values("community_id").distinct()
+    has_minutes = Exists(readable.filter(community_id=OuterRef("pk")))
+    span = readable.aggregate(first=Min("held_on"), last=Max("held_on"))
+    years = list(range(span["last"].year, span["first"].year - 1, -1)) if span["first"] else []
     return {
-        "communities": list(Community.objects.filter(pk__in=community_ids).order_by("name").values("slug", "name")),
-        "years": sorted({d.year for d in readable.dates("held_on", "year")}, reverse=True),
+        "communities": list(Community.objects.filter(has_minutes).order_by("name").values("slug", "name")),
+        "years": years,
     }
 
 
