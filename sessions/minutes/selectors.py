@@ -169,6 +169,19 @@ def satisfaction_by_session(*, session_ids: list[int]) -> dict[int, dict[str, An
     return out
 
 
+def satisfaction_by_resolution(*, resolution_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The rate over the action items of each resolution (what residents think of its follow-up)."""
+    out: dict[int, dict[str, Any]] = {}
+    rows = (
+        SatisfactionRating.objects.filter(item__resolution_id__in=resolution_ids)
+        .values("item__resolution_id")
+        .annotate(n=Count("pk"), avg=Avg("score"), satisfied=Count("pk", filter=Q(score__gte=SATISFIED_FROM)))
+    )
+    for row in rows:
+        out[row["item__resolution_id"]] = _rate(row["n"], row["avg"], row["satisfied"])
+    return out
+
+
 def _rate(n: int, avg: float | None, satisfied: int) -> dict[str, Any]:
     return {
         "count": n,

@@ -128,9 +128,12 @@ def _detail_context(request: HttpRequest, record: MinutesRecord) -> dict[str, An
     sections = [{"key": "general", "title": None, **content["general"]}] + [{"key": str(i["id"]), **i} for i in content["agenda"]]
     for section in sections:
         section["motions"] = [motions[i] for i in section.get("motion_ids", []) if i in motions]
+    by_resolution = selectors.satisfaction_by_resolution(resolution_ids=[r["id"] for r in content.get("resolutions", [])])
+    resolutions = [{**r, "satisfaction": by_resolution.get(r["id"])} for r in content.get("resolutions", [])]
     return {
         "record": record,
         "c": content,
+        "resolutions": resolutions,
         "sections": sections,
         "versions": versions,
         "latest": versions[-1] if versions else record,

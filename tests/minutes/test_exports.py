@@ -101,3 +101,16 @@ def test_markdown_escapes_user_html(world) -> None:  # type: ignore[no-untyped-d
     record = published(world, texts=("a &lt;img src=x onerror=alert(1)&gt; b",))
     body = Client().get(f"/minutes/{record.pk}/minutes.md").content.decode()
     assert "<img" not in body
+
+
+def test_the_resolution_shows_the_satisfaction_of_its_action_items(world, voted) -> None:  # type: ignore[no-untyped-def]
+    from sessions.minutes.models import ActionStatus
+
+    item = ActionItem.objects.get()
+    services.action_item_update(item=item, by=world.moderator, status=ActionStatus.DONE, note="已划线")
+    item.refresh_from_db()
+    services.satisfaction_rate(item=item, user=world.resident, score=4)
+    services.satisfaction_rate(item=item, user=world.resident2, score=2)
+    body = Client().get(f"/minutes/{voted.pk}/").content.decode()
+    section = body[body.index('id="h-resolutions"'):body.index('id="h-actions"')]
+    assert "满意度 50%（2 人评价，平均 3.0/5 分）" in section
