@@ -98,6 +98,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=100, help="requests per measured case")
     parser.add_argument("--max-seconds", type=float, default=600, help="stop filling after this long (per database)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--measure-only", action="store_true", help="measure the database the last run filled, without refilling")
     parser.add_argument("--out", default=None, help="JSON file (default bench/results/archive-<time>.json)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -111,14 +112,15 @@ def main(argv: list[str]) -> int:
     for name in [d for d in options.databases.split(",") if d]:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "AGORA_SQLITE_PATH", "REDIS_URL"}}
         if name == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+            if not options.measure_only:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
             env["AGORA_SQLITE_PATH"] = str(SQLITE_PATH)
         elif name == "postgres":
             if not _pg_reachable():
                 print("PostgreSQL is not running on 127.0.0.1:5432: skipped", file=sys.stderr)
                 continue
-            env["DATABASE_URL"] = _pg_recreate()
+            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}" if options.measure_only else _pg_recreate()
         else:
             print(f"unknown database {name!r}", file=sys.stderr)
             return 2
@@ -126,8 +128,10 @@ def main(argv: list[str]) -> int:
         out = RESULTS / f"archive-{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "bench.archive", "--child", str(out)] + [
-            f"--{k.replace('_', '-')}={v}" for k, v in vars(options).items() if k not in {"child", "out", "databases"} and v is not None
-        ]
+            f"--{k.replace('_', '-')}={v}"
+            for k, v in vars(options).items()
+            if k not in {"child", "out", "databases", "measure_only"} and v is not None
+        ] + (["--measure-only"] if options.measure_only else [])
         # A child can't outlive its own bound by much: fill bound + measurement + margin.
         subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=options.max_seconds * 2 + 600)
         results.append(json.loads(out.read_text()))
@@ -169,8 +173,11 @@ def _child(options: argparse.Namespace) -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     started = time.monotonic()
-    filled = _fill(options, deadline=started + options.max_seconds)
-    filled["seconds"] = time.monotonic() - started
+    if options.measure_only:
+        filled = _size()
+    else:
+        filled = _fill(options, deadline=started + options.max_seconds)
+        filled["seconds"] = time.monotonic() - started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -322,6 +329,22 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
             for sql in connection.ops.sequence_reset_sql(no_style(), [MinutesRecord]):
                 cursor.execute(sql)
     return counts
+
+
+def _size() -> dict[str, Any]:
+    from agora.models import Community
+    from sessions.minutes.models import MinutesRecord, SearchToken
+    from sessions.models import Message
+
+    return {
+        "communities": Community.objects.count(),
+        "minutes": MinutesRecord.objects.count(),
+        "messages": Message.objects.count(),
+        "search_tokens": SearchToken.objects.count(),
+        "stopped_early": False,
+        "seconds": 0.0,
+        "reused": True,
+    }
 
 
 def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[int, list[dict[str, Any]]], hidden: int,
