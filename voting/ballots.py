@@ -26,6 +26,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from agora.errors import NotAllowed, Refused
+from sessions.models import SessionState, TopicSession
 from voting import rules
 from voting.announce import tally_announce_on_commit
 from voting.choices import validate_choice
@@ -109,6 +110,9 @@ def ballot_cast(
                 raise _refuse_closed(locked)
             if locked.state != MotionState.OPEN:
                 raise _refuse_closed(locked)
+            session_state = TopicSession.objects.filter(pk=locked.session_id).values_list("state", flat=True).first()
+            if session_state != SessionState.LIVE:
+                raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
             existing = Participation.objects.filter(motion=locked, unit_key=unit.unit_key).first()
             if existing is None:
                 result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)

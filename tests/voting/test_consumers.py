@@ -177,3 +177,26 @@ async def test_tally_broadcasts_are_throttled_and_end_exact(tx_world: World, set
     assert await database_sync_to_async(InPersonCount.objects.count)() == 1
     for comm in [watcher, *comms]:
         await comm.disconnect()
+
+
+async def test_a_motion_closes_by_itself_at_the_set_time(tx_world: World, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.AGORA_VOTING_TIMERS = True
+    motion = await draft(tx_world, closes_at=timezone.now() + timedelta(seconds=1.5))
+    mod, _ = await connect(tx_world.moderator, tx_world.session.pk)
+    a, _ = await connect(tx_world.resident, tx_world.session.pk)
+    await mod.send_json_to({"type": "motion.open", "motion_id": motion.pk})
+    await receive_until(a, "motion.opened")
+    await a.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": key()})
+    await receive_until(a, "ballot.receipt")
+    closed = of_type(await receive_until(a, "motion.closed", timeout=5), "motion.closed")[0]
+    assert closed["outcome"] == "passed" and closed["tally"]["ballots"] == 1
+    stored = await database_sync_to_async(lambda: Motion.objects.select_related("resolution").get(pk=motion.pk))()
+    assert stored.closed_by is None and stored.closed_at == stored.closes_at
+    await a.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": key()})
+    assert of_type(await receive_until(a, "error"), "error")[0]["code"] == "closed"
+    await mod.disconnect()
+    await a.disconnect()

@@ -313,3 +313,26 @@ def test_bad_idempotency_key_is_refused_clearly(world: World) -> None:
     with pytest.raises(Refused) as info:
         ballots.ballot_cast(motion=motion, voter=world.resident, choice=[option(motion, "yes")], idempotency_key="1")
     assert info.value.code == "bad_key"
+
+
+def test_no_ballots_once_the_session_is_adjourned(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    world.session.state = SessionState.ADJOURNED
+    world.session.save()
+    with pytest.raises(Refused) as info:
+        vote(motion, world.resident, "yes")
+    assert info.value.code == "closed" and not Ballot.objects.exists()
+    services.motion_close(motion=motion, by=world.moderator)  # the moderator can still close it
+
+
+def test_close_due_motions_command(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    motion = open_motion(world.session, world.moderator, closes_at=timezone.now() + timedelta(minutes=1))
+    out = StringIO()
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(minutes=2)):
+        call_command("close_due_motions", stdout=out)
+    assert "closed 1" in out.getvalue()
+    assert Motion.objects.get(pk=motion.pk).state == MotionState.CLOSED
