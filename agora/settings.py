@@ -131,7 +131,13 @@ TEMPLATES = [
 # "database is locked" on lock upgrade), and busy_timeout makes writers queue.
 SQLITE_PATH = Path(os.environ.get("AGORA_SQLITE_PATH", BASE_DIR / "agora.sqlite3"))
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+    # Persistent connections: a new PostgreSQL connection costs ~13 ms here, and every live
+    # connect and post is a database_sync_to_async call (docs/performance.md, "Live sessions").
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("AGORA_DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -157,7 +163,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # In-memory for the single embedded process; Redis when several daphne processes must
 # share groups (docs/decisions.md explains the choice and the capacity settings).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# Redis pub/sub by default (AGORA_CHANNEL_LAYER=core for the list-based layer); see
+# docs/decisions.md "Channel layer" for why, and for capacity and group expiry.
+if REDIS_URL and os.environ.get("AGORA_CHANNEL_LAYER", "pubsub") == "core":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -168,6 +176,13 @@ if REDIS_URL:
                 "expiry": 60,
                 "group_expiry": 86400,
             },
+        }
+    }
+elif REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("AGORA_REDIS_PREFIX", "agora")},
         }
     }
 else:

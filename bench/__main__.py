@@ -13,6 +13,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=200, help="residents connected to the room (default 200)")
     parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated: agora,channels,websockets")
     parser.add_argument("--layer", choices=["redis", "memory"], default=None, help="channel layer (default: redis if redis-server exists)")
+    parser.add_argument("--redis-layer", choices=["pubsub", "core"], default="pubsub", help="channels_redis layer (default pubsub)")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne", help="ASGI server for Agora and the Channels baseline")
     parser.add_argument("--database", default=None, help="postgres://…/agora_bench (default when PostgreSQL runs) or sqlite:///path")
     parser.add_argument("--rates", default="1,2,5,10,20", help="sustained chat rates, messages per second")

@@ -193,7 +193,9 @@ def start_target(target: str, *, port: int, env: dict[str, str], server: str, lo
             argv = [python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--backlog", "4096",
                     "--log-level", "warning", "--no-access-log", "--ws-ping-interval", "0", app]
         else:
-            argv = [python, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096", "--ping-interval", "600", app]
+            from agora.server import DAPHNE_FLAGS  # the production flags, for Agora and the baseline alike
+
+            argv = [python, "-m", "daphne", *DAPHNE_FLAGS, "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096", app]
     process = subprocess.Popen(pinned(0, argv), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     wait_for_port(process, port, f"{target} server")
     return process
@@ -231,6 +233,10 @@ def run(options: Any) -> dict[str, Any]:
         redis_process = start_redis(redis_port, workdir / "redis.log")
         env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
         env["AGORA_REDIS_PREFIX"] = f"bench{stamp[-7:-1]}"
+        env["AGORA_CHANNEL_LAYER"] = options.redis_layer
+        env["BENCH_LAYER_BACKEND"] = (
+            "channels_redis.pubsub.RedisPubSubChannelLayer" if options.redis_layer == "pubsub" else "channels_redis.core.RedisChannelLayer"
+        )
         pids["redis"] = redis_process.pid
     room = prepare_room(clients=options.clients, english_every=options.english_every)
     phases = {
@@ -242,7 +248,7 @@ def run(options: Any) -> dict[str, Any]:
     }
     meta = {
         "clients": options.clients,
-        "layer": "redis" if use_redis else "memory",
+        "layer": f"redis {options.redis_layer}" if use_redis else "memory",
         "database": "postgresql" if "DATABASE_URL" in db_env else "sqlite",
         "server": options.server,
         "cpus": os.cpu_count(),
@@ -313,6 +319,7 @@ def rows_for(result: dict[str, Any]) -> list[tuple[str, float | int | None, str]
     for q in ("p50", "p95", "p99", "max"):
         rows.append((f"one message to all: {q}, ms", single["latency_ms"][q], ""))
     rows.append(("one message to all: delivered %", single["delivery_pct"], ""))
+    rows.append(("connections lost while broadcasting", sum(p.get("connections_lost", 0) for p in [single, *result["sustained"]]), ""))
     for phase in result["sustained"]:
         r = phase["rate"]
         rows.append((f"{r:g} msg/s: delivered %", phase["delivery_pct"], ""))

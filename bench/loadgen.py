@@ -84,6 +84,7 @@ class Room:
         self.clients: list[Client] = []
         self.sender = Client(index=-1)
         self.connect_errors: list[str] = []
+        self.sender_errors: list[str] = []
 
     # --- connections -----------------------------------------------------------------
     async def _open(self, client: Client, cookie: str) -> None:
@@ -179,15 +180,29 @@ class Room:
         return {name: now[name] - before.get(name, 0.0) for name in now}
 
     async def post(self, phase: str, k: int) -> None:
-        assert self.sender.ws is not None
+        """Post message k; a sender the server closed is counted and reopened (k may be lost)."""
         text = f"bench:{phase}:{k}:{time.time():.6f}"
-        await self.sender.ws.send(json.dumps({"type": "message.post", "text": text, "client_id": f"{phase}-{k}"}))
+        frame = json.dumps({"type": "message.post", "text": text, "client_id": f"{phase}-{k}"})
+        for _attempt in range(2):
+            try:
+                if self.sender.ws is None or self.sender.closed:
+                    if self.sender.reader is not None:
+                        self.sender.reader.cancel()
+                    self.sender = Client(index=-1)
+                    await self._open(self.sender, self.sender_cookie)
+                assert self.sender.ws is not None
+                await self.sender.ws.send(frame)
+                return
+            except Exception as exc:
+                self.sender_errors.append(f"{phase}-{k}: {type(exc).__name__}: {exc}"[:200])
+                self.sender.closed = True
 
     async def broadcast_phase(self, phase: str, *, rate: float, count: int, drain_timeout: float) -> dict[str, Any]:
         """Post ``count`` messages at ``rate`` per second; wait until all arrive or time runs out."""
         live = [c for c in self.clients if c.ws is not None and not c.closed]
         cpu0 = self.cpu()
         frames0 = sum(c.frames for c in live)
+        self.sender_errors = []
         started = time.perf_counter()
         for k in range(count):
             target = started + k / rate
@@ -220,6 +235,7 @@ class Room:
         delivered = len(latencies)
         expected = count * len(live)
         frames = sum(c.frames for c in live) - frames0
+        lost_connections = sum(1 for c in live if c.closed)
         return {
             "phase": phase,
             "rate": rate,
@@ -234,6 +250,8 @@ class Room:
             "send_seconds": sent_at - started,
             "drain_seconds": finished - sent_at,
             "frames_received": frames,
+            "connections_lost": lost_connections,
+            "sender_errors": list(self.sender_errors),
             "server_cpu_s": cpu,
             "cpu_us_per_frame": {name: 1e6 * v / delivered if delivered else None for name, v in cpu.items()},
         }

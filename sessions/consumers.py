@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agora.errors import Refused
-from sessions.live.events import session_group
+from sessions.live.fanout import PreparedFrame, Wire, fanout_for
 from sessions.live.presence import LiveContext, live_connect, live_disconnect, presence_announce
 from sessions.live.registry import HANDLERS
 from sessions.live.rendering import render_variant
@@ -50,23 +50,34 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.pending: list[dict[str, Any]] = []
         self.last_sent_seq = 0
         try:
-            self.ctx = await database_sync_to_async(live_connect)(
+            # Not thread-sensitive: a connect storm's admissions overlap their database round
+            # trips in a small pool instead of queueing behind one thread (docs/performance.md).
+            self.ctx = await database_sync_to_async(live_connect, thread_sensitive=False)(
                 session_id=self.session_id, user=self.user, channel_name=self.channel_name
             )
         except Refused:
             await self.close(code=CLOSE_REFUSED)
             return
-        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         await self.channel_layer.group_add(user_group(self.ctx.user_id), self.channel_name)
         await self.accept()
+        # Session events reach this connection through the process's one fan-out member of
+        # the session group (sessions/live/fanout.py), not through a channel of its own.
+        self.wire = Wire(self)
+        await fanout_for(self.session_id, self.channel_layer).join(self)
         self._schedule_presence()
 
     async def disconnect(self, code: int) -> None:
         if self.ctx is None:
             return
-        await self.channel_layer.group_discard(session_group(self.session_id), self.channel_name)
-        await self.channel_layer.group_discard(user_group(self.ctx.user_id), self.channel_name)
-        await database_sync_to_async(live_disconnect)(channel_name=self.channel_name)
+        await fanout_for(self.session_id, self.channel_layer).leave(self)
+        wire = getattr(self, "wire", None)
+        if wire is not None:
+            wire.release()
+        await database_sync_to_async(live_disconnect, thread_sensitive=False)(channel_name=self.channel_name)
+        try:
+            await self.channel_layer.group_discard(user_group(self.ctx.user_id), self.channel_name)
+        except Exception:  # Redis is down: the membership goes with the channel
+            log.warning("could not leave %s", user_group(self.ctx.user_id), exc_info=True)
         self._schedule_presence()
 
     def _schedule_presence(self) -> None:
@@ -129,6 +140,26 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.last_sent_seq = frame["seq"]
         await self.send_json(frame)
+
+    def fanout_frame(self, event: dict[str, Any], variants: dict[tuple[str, str], PreparedFrame]) -> PreparedFrame | None:
+        """The same rules as ``live_event``, for the per-process fan-out: the frame to write
+        now (encoded once per variant, shared through ``variants``), or None."""
+        ctx = self.ctx
+        if ctx is None or (event.get("audience") == "moderators" and not ctx.can_moderate):
+            return None
+        key = (self.language, ctx.variant)
+        prepared = variants.get(key)
+        if prepared is None:
+            prepared = variants[key] = PreparedFrame(self.frame_for(event))
+        if event["kind"] == "message":
+            seq = prepared.frame["seq"]
+            if not self.synced:
+                self.pending.append(prepared.frame)
+                return None
+            if seq <= self.last_sent_seq:
+                return None
+            self.last_sent_seq = seq
+        return prepared
 
     def frame_for(self, event: dict[str, Any]) -> dict[str, Any]:
         assert self.ctx is not None

@@ -6,6 +6,9 @@ import os
 
 # Fast password hashing for the test process and every daphne it starts (read by settings).
 os.environ.setdefault("AGORA_PASSWORD_HASHERS", "md5")
+# No persistent database connections in tests: a connection kept by an async worker thread
+# would stop the test database from being dropped at the end of the run.
+os.environ.setdefault("AGORA_DB_CONN_MAX_AGE", "0")
 
 from collections.abc import Iterator
 
@@ -18,6 +21,14 @@ from tests.servers import DaphneServer, fail_if_service_missing, services_requir
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_persistent_db_connections() -> None:
+    """Settings were read before this file (pytest-django): close worker threads' connections too."""
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture

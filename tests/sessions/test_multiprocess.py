@@ -52,7 +52,7 @@ def test_a_message_posted_to_one_process_reaches_a_client_on_another(tx_world: W
         await b.send(json.dumps({"type": "message.post", "text": "二号进程回复", "client_id": "b1"}))
         got = [f for f in await _until(a, "message") if f["type"] == "message" and f["seq"] == 2]
         if not got:
-            got = [f for f in await _until(a, "message") if f["seq"] == 2]
+            got = [f for f in await _until(a, "message") if f.get("seq") == 2]
         assert "二号进程回复" in got[0]["html"]
         await a.close()
         await b.close()

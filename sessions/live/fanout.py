@@ -1,0 +1,322 @@
+"""Per-process fan-out: one channel-layer subscription per session per process.
+
+A room of 2,000 residents on the textbook Channels pattern costs 2,000 channel-layer
+deliveries, 2,000 dispatches and 2,000 JSON encodings per message (~60–75 µs per frame on
+our 2-core machine). Here each process joins ``session.<id>`` once, with its own channel;
+each event arriving on it is encoded once per audience variant (language × role) and
+written to every local connection of that session directly. The per-connection rules stay
+on the consumer (``SessionConsumer.fanout_frame``): moderators-only events, the hold-back
+of live messages until the replay is done, and "each seq once, in order".
+
+Under daphne the frame is framed once (autobahn ``PreparedMessage``) and written to each
+socket; a connection whose reader stopped reading is watched through Twisted's producer
+API and dropped once it owes more than ``SLOW_READER_MAX_BYTES`` (the client reconnects and
+catches up by ``hello``/``last_seq``: nothing is lost, and the room never waits for it).
+Under another ASGI server the frame goes through the consumer's ASGI ``send``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer
+
+from sessions.live.events import EVENT_TYPE, live_event, session_group
+
+if TYPE_CHECKING:
+    from sessions.consumers import SessionConsumer
+
+log = logging.getLogger(__name__)
+
+# A slow reader may owe this much (beyond the kernel's socket buffers) before it is dropped.
+SLOW_READER_MAX_BYTES = 1024 * 1024
+# Re-join the group this often, so a room live for days never outlives the layer's group_expiry.
+GROUP_REFRESH_SECONDS = 3600.0
+# Compare with the database this often: a message whose announcement was lost (Redis restarted,
+# a process died between commit and publish) reaches the room within two checks.
+TAIL_CHECK_SECONDS = 3.0
+MESSAGE_TEMPLATE = "sessions/partials/_message.html"
+
+_FANOUTS: dict[int, SessionFanout] = {}
+
+
+class SlowReaderWatch:
+    """Twisted streaming producer: paused while the socket's write buffer is over its limit."""
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.owed = 0
+        self.paused_since = 0.0
+
+    def pauseProducing(self) -> None:  # noqa: N802 (Twisted's interface)
+        self.paused = True
+        self.paused_since = time.monotonic()
+        self.owed = 0
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        self.paused = False
+        self.owed = 0
+
+    def stopProducing(self) -> None:  # noqa: N802
+        self.paused = False
+
+
+class Wire:
+    """How to write pre-encoded frames to one connection, fast under daphne."""
+
+    def __init__(self, consumer: SessionConsumer) -> None:
+        self.consumer = consumer
+        self.protocol = _daphne_protocol(consumer.base_send)
+        self.watch: SlowReaderWatch | None = None
+        if self.protocol is not None:
+            transport = getattr(self.protocol, "transport", None)
+            if transport is not None and getattr(transport, "producer", None) is None:
+                self.watch = SlowReaderWatch()
+                transport.registerProducer(self.watch, True)
+
+    def write(self, frame: PreparedFrame) -> bool:
+        """Write synchronously if possible; False means "use the ASGI send instead"."""
+        protocol = self.protocol
+        if protocol is None:
+            return False
+        if protocol.state != protocol.STATE_OPEN:
+            return True  # closing: nothing more to send, the disconnect handler cleans up
+        watch = self.watch
+        if watch is not None and watch.paused:
+            watch.owed += len(frame.payload)
+            if watch.owed > SLOW_READER_MAX_BYTES:
+                log.info("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, watch.owed)
+                protocol.transport.abortConnection()
+                return True
+        protocol.sendPreparedMessage(frame.prepared(protocol))
+        return True
+
+    def release(self) -> None:
+        if self.watch is not None and self.protocol is not None:
+            transport = getattr(self.protocol, "transport", None)
+            if transport is not None and getattr(transport, "producer", None) is self.watch:
+                transport.unregisterProducer()
+        self.watch = None
+
+
+def _daphne_protocol(send: Any) -> Any | None:
+    """The autobahn protocol behind an ASGI ``send`` from daphne, or None elsewhere.
+
+    daphne passes ``functools.partial(server.handle_reply, protocol)``; Channels' session
+    middleware may wrap it in an object holding it as ``real_send``.
+    """
+    for _depth in range(5):
+        if isinstance(send, functools.partial):
+            func = send.func
+            if getattr(func, "__name__", "") == "handle_reply" and send.args and hasattr(send.args[0], "sendPreparedMessage"):
+                return send.args[0]
+            return None
+        owner = getattr(send, "__self__", None)
+        inner = getattr(owner, "real_send", None)
+        if inner is None:
+            return None
+        send = inner
+    return None
+
+
+class PreparedFrame:
+    """One frame for one audience variant: the dict, its JSON text, and its framed bytes."""
+
+    __slots__ = ("frame", "text", "payload", "_prepared")
+
+    def __init__(self, frame: dict[str, Any]) -> None:
+        self.frame = frame
+        self.text = json.dumps(frame)
+        self.payload = self.text.encode()
+        self._prepared: Any = None
+
+    def prepared(self, protocol: Any) -> Any:
+        if self._prepared is None:
+            self._prepared = protocol.factory.prepareMessage(self.payload, False, True)
+        return self._prepared
+
+
+class SessionFanout:
+    """The one member of ``session.<id>`` in this process; writes events to local connections."""
+
+    def __init__(self, session_id: int, layer: BaseChannelLayer) -> None:
+        self.session_id = session_id
+        self.layer = layer
+        self.members: set[SessionConsumer] = set()
+        self.channel_name = ""
+        self._started: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._tail: asyncio.Task[None] | None = None
+        # The highest message seq written to local connections, in order, each once.
+        self.last_seq = 0
+        self._order = asyncio.Lock()
+
+    async def _start(self) -> None:
+        self.channel_name = await self.layer.new_channel(prefix="fanout.")
+        await self.layer.group_add(session_group(self.session_id), self.channel_name)
+        # Subscribed first, then read the tail: a message committed in between arrives twice
+        # at worst (skipped by seq), never not at all.
+        self.last_seq = await database_sync_to_async(_stored_last_seq)(self.session_id)
+        self._reader = asyncio.ensure_future(self._read())
+        self._refresher = asyncio.ensure_future(self._refresh())
+        self._tail = asyncio.ensure_future(self._watch_tail())
+
+    async def join(self, consumer: SessionConsumer) -> None:
+        started = self._started
+        if started is not None and started.done() and (started.cancelled() or started.exception() is not None):
+            self._started = None  # the layer was down when we first tried: try again
+        self.members.add(consumer)
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start())
+        try:
+            await asyncio.shield(self._started)
+        except Exception:
+            self.members.discard(consumer)
+            raise
+
+    async def leave(self, consumer: SessionConsumer) -> None:
+        self.members.discard(consumer)
+        if self.members or _FANOUTS.get(self.session_id) is not self:
+            return
+        del _FANOUTS[self.session_id]  # a join from now on starts a fresh fan-out
+        for task in (self._reader, self._refresher, self._tail):
+            if task is not None:
+                task.cancel()
+        if self._started is not None:
+            try:
+                await self._started
+                await self.layer.group_discard(session_group(self.session_id), self.channel_name)
+            except Exception:  # the layer is down; the membership expires on its own
+                log.warning("fan-out for session %s could not leave its group", self.session_id, exc_info=True)
+
+    async def _refresh(self) -> None:
+        group = session_group(self.session_id)
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            try:
+                await self.layer.group_add(group, self.channel_name)
+            except Exception:
+                log.warning("fan-out for session %s could not refresh its group", self.session_id, exc_info=True)
+
+    async def _read(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                event = await self.layer.receive(self.channel_name)
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer went away: keep trying; clients resync on reconnect
+                log.warning("fan-out for session %s lost the channel layer", self.session_id, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                await self._rejoin()
+                continue
+            try:
+                await self.deliver(event)
+            except Exception:
+                log.exception("fan-out for session %s failed to deliver %s", self.session_id, event.get("type"))
+
+    async def _watch_tail(self) -> None:
+        """Fill from the database what the channel layer did not bring (checked twice, so an
+        announcement merely in flight is not read from the database for nothing)."""
+        behind_at: int | None = None
+        while True:
+            await asyncio.sleep(TAIL_CHECK_SECONDS)
+            try:
+                stored = await database_sync_to_async(_stored_last_seq)(self.session_id)
+            except Exception:
+                log.warning("fan-out for session %s could not read the message tail", self.session_id, exc_info=True)
+                continue
+            if stored <= self.last_seq:
+                behind_at = None
+            elif behind_at is not None and self.last_seq <= behind_at:
+                async with self._order:
+                    await self._fill(stored)
+                behind_at = None
+            else:
+                behind_at = self.last_seq
+
+    async def _fill(self, through_seq: int) -> None:
+        """Write stored messages after ``last_seq`` up to ``through_seq``, in order. Hold ``_order``."""
+        if through_seq <= self.last_seq:
+            return
+        rows = await database_sync_to_async(_stored_messages)(self.session_id, self.last_seq, through_seq)
+        for data in rows:
+            if data["seq"] <= self.last_seq:
+                continue
+            event = live_event(kind="message", payload={"seq": data["seq"], "id": data["id"]}, template=MESSAGE_TEMPLATE, context={"m": data})
+            self.last_seq = data["seq"]
+            await self._write(event)
+
+    async def _rejoin(self) -> None:
+        try:
+            await self.layer.group_add(session_group(self.session_id), self.channel_name)
+        except Exception:
+            pass
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        if event.get("type") != EVENT_TYPE:
+            # Anything else sent to the session group keeps the Channels semantics.
+            for consumer in list(self.members):
+                await consumer.dispatch(event)
+            return
+        if event["kind"] != "message":
+            await self._write(event)
+            return
+        # Messages go out in seq order, each once: announcements from several processes may
+        # cross in Redis, and one may be lost; the gap is filled from the database first
+        # (a message with seq n is committed before n+1 can be: the session row lock).
+        async with self._order:
+            seq = event["payload"]["seq"]
+            if seq <= self.last_seq:
+                return
+            if seq > self.last_seq + 1:
+                await self._fill(seq - 1)
+            self.last_seq = seq
+            await self._write(event)
+
+    async def _write(self, event: dict[str, Any]) -> None:
+        variants: dict[tuple[str, str], PreparedFrame] = {}
+        slow: list[tuple[SessionConsumer, PreparedFrame]] = []
+        for consumer in list(self.members):
+            prepared = consumer.fanout_frame(event, variants)
+            if prepared is not None and not consumer.wire.write(prepared):
+                slow.append((consumer, prepared))
+        for consumer, prepared in slow:
+            await consumer.base_send({"type": "websocket.send", "text": prepared.text})
+
+
+def _stored_last_seq(session_id: int) -> int:
+    from sessions.models import TopicSession
+
+    return TopicSession.objects.filter(pk=session_id).values_list("last_seq", flat=True).first() or 0
+
+
+def _stored_messages(session_id: int, after_seq: int, through_seq: int) -> list[dict[str, Any]]:
+    from sessions import selectors
+    from sessions.models import TopicSession
+
+    session = TopicSession.objects.get(pk=session_id)
+    rows = selectors.messages_after(session=session, after_seq=after_seq, limit=max(1, through_seq - after_seq))
+    return [row for row in rows if row["seq"] <= through_seq]
+
+
+def fanout_for(session_id: int, layer: BaseChannelLayer) -> SessionFanout:
+    fanout = _FANOUTS.get(session_id)
+    if fanout is None:
+        fanout = _FANOUTS[session_id] = SessionFanout(session_id, layer)
+    return fanout
+
+
+def local_connections(session_id: int) -> int:
+    """How many connections of this session this process holds (presence throttling, tests)."""
+    fanout = _FANOUTS.get(session_id)
+    return len(fanout.members) if fanout is not None else 0
