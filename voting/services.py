@@ -22,7 +22,7 @@ from agora.sanitize import clean_plain_text
 from sessions.live.events import announce, live_event
 from sessions.models import AgendaItem, SessionState, TopicSession
 from voting import rules, selectors
-from voting.announce import auto_close_schedule
+from voting.announce import auto_close_schedule, tally_announce_on_commit
 from voting.choices import validate_choice
 from voting.models import (
     Base,
@@ -275,8 +275,6 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
                     raise Refused(_("A count must be a whole number of at least 1."), code="invalid")
                 rows.append(InPersonCount(motion=locked, choice=choice, count=entry.count, entered_by=by))
         created = InPersonCount.objects.bulk_create(rows)
-    from voting.announce import tally_announce_on_commit
-
     tally_announce_on_commit(motion_id=motion.pk, session_id=motion.session_id)
     return created
 

@@ -141,7 +141,25 @@
     return el;
   }
 
+  // After a reconnect, motion events sent while this phone was away are not replayed:
+  // take the motions from a fresh page render (it has this user's own state too).
+  function refreshList() {
+    return fetch(window.location.pathname, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("motion-list");
+      if (!fresh) return;
+      list.replaceChildren.apply(list, Array.prototype.slice.call(fresh.children));
+      list.querySelectorAll(".motion").forEach(setUp);
+    }).catch(function () { /* the next reconnect tries again */ });
+  }
+
+  var syncedOnce = false;
   live.on("synced", function () {
+    var again = syncedOnce;
+    syncedOnce = true;
+    (again ? refreshList() : Promise.resolve()).then(resync);
+  });
+
+  function resync() {
     document.querySelectorAll(".motion[data-state=open]").forEach(function (el) {
       var id = parseInt(el.dataset.motionId, 10);
       live.send({ type: "motion.status", motion_id: id });
@@ -149,7 +167,7 @@
       var form = el.querySelector(".ballot-form");
       if (mine.pending && form) send(id, form); // resend after a drop: same key, counted once
     });
-  });
+  }
   live.on("motion.drafted", function (f) { if (f.html) place(f.html, f.motion_id); });
   live.on("motion.discarded", function (f) { var el = motionEl(f.motion_id); if (el) el.remove(); });
   live.on("motion.opened", function (f) {
@@ -170,7 +188,7 @@
   live.on("motion.status", function (f) {
     var el = motionEl(f.motion_id);
     if (!el) return;
-    if (f.state !== el.dataset.state && f.state === "closed") { window.location.reload(); return; }
+    if (f.state !== el.dataset.state && f.state === "closed") { refreshList(); return; }
     var pending = el.querySelector(".ballot-pending");
     var note = el.querySelector(".ballot-note");
     var mine = store(f.motion_id);
@@ -179,7 +197,8 @@
     if (pending) pending.hidden = !showForm;
     var form = el.querySelector(".ballot-form");
     if (form && !pending) form.hidden = !showForm;
-    if (note) note.textContent = !f.eligible ? f.reason : (f.voted && !mine.receipt ? msg.msgVoted : "");
+    var moderatorView = !!el.querySelector(".motion-actions");
+    if (note && !moderatorView) note.textContent = !f.eligible ? f.reason : (f.voted && !mine.receipt ? msg.msgVoted : "");
     if (f.voted && mine.receipt) showReceipt(f.motion_id, mine.receipt, false);
   });
   live.on("ballot.receipt", function (f) {

@@ -59,10 +59,16 @@ def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_wo
     assert "赞成" not in live_tally and "反对" not in live_tally  # secret: counts only
     screenshot(residents[0], "vote-resident-voted-zh-phone")
 
+    # One phone loses its network just before the close; it must still get the result.
+    away = residents[1]
+    away.context.set_offline(True)
+    away.wait_for_selector("#live-status.offline")
     moderator.click(f"{card} .close-motion")
+    moderator.wait_for_selector(f"{card} .resolution")
+    away.context.set_offline(False)
     tables = []
     for page in [moderator, *residents]:
-        page.wait_for_selector(f"{card} .resolution[data-outcome=passed]", timeout=5000)
+        page.wait_for_selector(f"{card} .resolution[data-outcome=passed]", timeout=10_000)
         tables.append(re.sub(r"\s+", " ", page.locator(f"{card} .tally-table tbody").inner_text()))
         assert page.locator(f"{card} svg.chart").count() == 1
     assert tables[0] == tables[1] == tables[2]  # the same result in the same language

@@ -17,7 +17,7 @@ from tests.factories import World, household_make, resident_make
 from tests.voting.helpers import key, open_motion, option, vote
 from voting import ballots, services
 from voting.models import Ballot, Motion, MotionState, Participation, Resolution
-from voting.services import InPersonEntry, MotionSettings
+from voting.services import InPersonEntry
 
 pytestmark = pytest.mark.django_db
 
