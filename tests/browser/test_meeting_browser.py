@@ -82,13 +82,14 @@ def test_hand_floor_projector_and_hiding_a_message(tx_world: World, daphne_serve
 
     # The projector's join QR is what a phone would scan: decode what the browser shows.
     qr = screen.evaluate(
-        """() => { const img = document.getElementById('projector-join-qr');
+        """async () => { const img = document.getElementById('projector-join-qr'); await img.decode();
         const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
         const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
         return {w: c.width, h: c.height, px: Array.from(ctx.getImageData(0, 0, c.width, c.height).data)}; }"""
     )
     import zxingcpp
 
+    assert qr["w"] > 100 and qr["w"] == qr["h"]
     found = zxingcpp.read_barcodes(zxingcpp.ImageView(bytes(qr["px"]), qr["w"], qr["h"], zxingcpp.ImageFormat.RGBA))
     assert [f.text for f in found] == [f"{base}/j/{room.join_code}/"]
 
