@@ -111,6 +111,7 @@
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
       if (handlers[frame.type]) handlers[frame.type](frame);
       emit(frame);
+      setTimeout(keepFocus, 0);
     };
     socket.onclose = function (ev) {
       clearInterval(pingTimer);
@@ -131,6 +132,38 @@
     backoff = 500;
     connect();
   });
+
+  // Live updates disable, hide and replace controls (a raised hand swaps its button, a ballot
+  // button waits for its receipt). A keyboard user whose control vanished must not be dropped at
+  // the top of the page: put the focus back on that control, or the nearest one still there.
+  // Only when the page itself lost the focus: after a pointer press the user decides.
+  var FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+  var focusMemory = null;
+  document.addEventListener("focusin", function (ev) {
+    var el = ev.target;
+    if (!el || !el.matches || !el.matches(FOCUSABLE)) return;
+    var box = el.parentElement && el.parentElement.closest("[id]");
+    focusMemory = { el: el, id: el.id, box: box ? box.id : "" };
+  });
+  document.addEventListener("pointerdown", function () { focusMemory = null; }, true);
+  function usable(el) {
+    return !!el && document.contains(el) && !el.disabled && !el.closest("[hidden]") && el.getClientRects().length > 0;
+  }
+  function keepFocus() {
+    var active = document.activeElement;
+    if (!focusMemory || (active && active !== document.body) || !document.hasFocus()) return;
+    var m = focusMemory, target = null;
+    if (usable(m.el)) target = m.el;
+    else if (m.id && usable(document.getElementById(m.id))) target = document.getElementById(m.id);
+    else {
+      var node = document.contains(m.el) ? m.el.parentElement : document.getElementById(m.box);
+      for (; node && node !== document.body; node = node.parentElement) {
+        target = Array.prototype.find.call(node.querySelectorAll(FOCUSABLE), usable);
+        if (target) break;
+      }
+    }
+    if (target) target.focus();
+  }
 
   function clearReply() {
     replyTo = null;
@@ -172,6 +205,64 @@
       textarea.focus();
     }
   });
+
+  // Elder mode (适老化): a ballot is final only after the voter has seen their choice in words and
+  // confirmed it. Runs in the capture phase, before the voting script's own submit handler.
+  if (document.documentElement.classList.contains("elder")) {
+    document.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      if (!form.classList || !form.classList.contains("ballot-form")) return;
+      if (form.dataset.confirmed === "1") { delete form.dataset.confirmed; return; }
+      var chosen = [];
+      form.querySelectorAll("select[name=rank]").forEach(function (s, i) {
+        if (s.value) chosen.push((i + 1) + ". " + s.options[s.selectedIndex].text);
+      });
+      form.querySelectorAll("input[name=choice]:checked").forEach(function (input) {
+        var label = input.closest("label");
+        chosen.push((label ? label.textContent : input.value).trim());
+      });
+      if (!chosen.length) return; // nothing chosen: the voting script says so
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      var old = form.querySelector(".ballot-confirm");
+      if (old) old.remove();
+      var box = document.createElement("div");
+      box.className = "ballot-confirm";
+      box.setAttribute("role", "group");
+      var question = document.createElement("p");
+      question.id = "ballot-confirm-" + (form.dataset.motionId || "x");
+      question.tabIndex = -1;
+      question.textContent = (root.dataset.msgConfirm || "") + " " + chosen.join("、");
+      box.setAttribute("aria-labelledby", question.id);
+      var yes = document.createElement("button");
+      yes.type = "button";
+      yes.className = "button primary confirm-yes";
+      yes.textContent = root.dataset.msgConfirmYes || "OK";
+      var change = document.createElement("button");
+      change.type = "button";
+      change.className = "button confirm-change";
+      change.textContent = root.dataset.msgConfirmChange || "Change";
+      var cast = form.querySelector("button.cast");
+      box.appendChild(question);
+      box.appendChild(yes);
+      box.appendChild(change);
+      if (cast) { cast.hidden = true; cast.after(box); } else { form.appendChild(box); }
+      yes.addEventListener("click", function () {
+        box.remove();
+        if (cast) cast.hidden = false;
+        form.dataset.confirmed = "1";
+        form.requestSubmit(cast || undefined);
+        if (cast) cast.focus();
+      });
+      change.addEventListener("click", function () {
+        box.remove();
+        if (cast) cast.hidden = false;
+        var first = form.querySelector("input[name=choice]:checked, input[name=choice], select[name=rank]");
+        if (first) first.focus();
+      });
+      question.focus();
+    }, true);
+  }
 
   connect();
 })();
