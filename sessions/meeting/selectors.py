@@ -22,6 +22,7 @@ from sessions.models import (
     ModerationAction,
     Participant,
     Presence,
+    SessionState,
     TopicSession,
 )
 from sessions.selectors import author_labels
@@ -32,13 +33,13 @@ def _iso(value: Any) -> str | None:
 
 
 def floor_data(*, session: TopicSession) -> dict[str, Any]:
-    """Who has the floor (with the timer's numbers) and the queue in order."""
+    """Who has the floor (with the timer's numbers) and the queue in order; nobody once the session is not live."""
     now = timezone.now()
     rows = list(
         FloorRequest.objects.filter(
             session_id=session.pk, state__in=[FloorRequestState.WAITING, FloorRequestState.SPEAKING]
         ).order_by("raised_at", "pk")
-    )
+    ) if session.state == SessionState.LIVE else []
     labels = author_labels(community_id=session.community_id, user_ids={r.user_id for r in rows if r.user_id})
     room = MeetingRoom.objects.filter(session_id=session.pk).values_list("speaker_limit_seconds", flat=True).first()
 

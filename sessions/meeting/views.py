@@ -19,7 +19,6 @@ from sessions.meeting.rules import is_valid_join_code, normalize_join_code
 from sessions.models import MeetingRoom, SessionState, TopicSession
 
 
-
 def _session_or_404(request: HttpRequest, session_id: int) -> TopicSession:
     session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
     if not rules.can_view(user=request.user, session=session):

@@ -31,6 +31,7 @@ def meeting_panel(context: template.Context) -> dict[str, Any]:
         "viewer_role": "moderator" if moderator else "participant",
         "show": session.state in (SessionState.SCHEDULED, SessionState.LIVE) or (moderator and session.state != SessionState.DRAFT),
         "live": session.state == SessionState.LIVE,
+        "open": session.state in (SessionState.SCHEDULED, SessionState.LIVE),
     }
     if not out["show"]:
         return out

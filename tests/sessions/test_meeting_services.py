@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as tz
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -32,7 +32,7 @@ from tests.factories import World
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 28, 10, 0, 0, tzinfo=tz.utc)
+T0 = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 
 
 def queue_names(world: World) -> list[str]:
@@ -378,3 +378,14 @@ def test_projector_link_rotation_invalidates_the_old_link(world: World) -> None:
     old = services.meeting_room_ensure(session=world.session).projector_token
     room = services.projector_link_rotate(session=world.session, by=world.moderator)
     assert room.projector_token != old and last_log(world).action == "projector.rotate"
+
+
+def test_nobody_has_the_floor_once_the_session_is_adjourned(world: World) -> None:
+    from sessions.meeting.selectors import floor_data
+
+    services.hand_raise(session=world.session, user=world.resident)
+    services.hand_raise(session=world.session, user=world.resident2)
+    services.floor_give(session=world.session, by=world.moderator)
+    session_services.topic_session_adjourn(session=world.session, by=world.moderator)
+    data = floor_data(session=world.session)
+    assert data["speaker"] is None and data["queue"] == []

@@ -78,7 +78,7 @@ def test_a_resident_raises_and_lowers_a_hand_without_javascript(world: World) ->
     client.post(action_url(world.session.pk, "hand.raise"))
     assert FloorRequest.objects.filter(user=world.resident, state="waiting").exists()
     page = client.get(reverse("topic_sessions:detail", args=[world.session.pk])).content.decode()
-    assert 'id="hand-raise-form" method="post" action="/sessions/%d/meeting/hand.raise/" hidden' % world.session.pk in page
+    assert f'id="hand-raise-form" method="post" action="/sessions/{world.session.pk}/meeting/hand.raise/" hidden' in page
     client.post(action_url(world.session.pk, "hand.lower"))
     assert not FloorRequest.objects.filter(user=world.resident, state="waiting").exists()
 
@@ -244,3 +244,32 @@ def test_a_finished_session_refuses_live_actions_with_a_reason(world: World) -> 
     world.session.save()
     response = as_user(world.moderator).post(action_url(world.session.pk, "agenda.next"), follow=True)
     assert "只能在议事进行中" in response.content.decode()
+
+
+def test_before_the_meeting_the_join_code_and_agenda_tools_are_ready(world: World) -> None:
+    world.session.state = SessionState.SCHEDULED
+    world.session.save()
+    url = reverse("topic_sessions:detail", args=[world.session.pk])
+    moderator = as_user(world.moderator).get(url).content.decode()
+    resident = as_user(world.resident).get(url).content.decode()
+    code = services.meeting_room_ensure(session=world.session).join_code
+    assert code in moderator and code in resident
+    assert "agenda.add" in moderator and "floor.add" not in moderator and "hand.raise" not in resident
+    as_user(world.moderator).post(action_url(world.session.pk, "agenda.add"), {"title": "会前补充议程", "planned_minutes": "10"})
+    assert world.session.agenda_items.filter(title="会前补充议程", planned_minutes=10).exists()
+    world.session.state = SessionState.ADJOURNED
+    world.session.save()
+    assert code not in as_user(world.resident).get(url).content.decode()
+
+
+@pytest.mark.parametrize("who", ["resident", "observer", "outsider", "other_moderator"])
+def test_services_refuse_moderator_actions_even_without_the_edge_check(world: World, who: str) -> None:
+    from agora.errors import NotAllowed
+    from sessions.meeting.commands import command_run
+
+    meeting = meeting_make(world)
+    before = fingerprint(world.session)
+    for action, data in moderator_actions(meeting).items():
+        with pytest.raises(NotAllowed):
+            command_run(name=action, session_id=world.session.pk, user=getattr(world, who), data=data, can_moderate=None)
+    assert fingerprint(world.session) == before
