@@ -226,7 +226,7 @@ def checkin_search(*, session: TopicSession, query: str, limit: int = 30) -> lis
             }
             for r in residents.filter(household=household).select_related("user").order_by("user__first_name")
         ]
-        out.append({"id": household.pk, "label": str(household), "people": people})
+        out.append({"id": household.pk, "label": str(household), "people": people, "all_checked_in": all(p["checked_in"] for p in people)})
     return out
 
 

@@ -105,3 +105,52 @@ def screenshot_viewport(page, name: str) -> None:  # type: ignore[no-untyped-def
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def test_door_check_in_and_self_check_in_count_each_person_once(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from agora.models import Resident
+    from sessions.meeting.selectors import attendance_summary
+    from tests.factories import resident_make
+
+    base = daphne_server.url
+    session = tx_world.session
+    household = Resident.objects.get(user=tx_world.resident).household
+    resident_make(tx_world.community, "res1b", tags=[tx_world.car_owner], household=household)
+    room = services.meeting_room_ensure(session=session)
+
+    # Bob is online from his phone, then scans the check-in code at the door.
+    bob = new_page(browser, viewport=PHONE)
+    login(bob, base, "res2")
+    bob.goto(f"{base}/sessions/{session.pk}/")
+    bob.wait_for_selector("#live-status.online")
+    bob.goto(f"{base}/j/{room.join_code}/checkin/{room.checkin_token}/")
+    bob.click("#checkin-self")
+    bob.wait_for_selector(".flash-success")
+    assert "已签到" in bob.inner_text(".flash")
+
+    # The moderator finds Alice's household by room number and checks both of them in.
+    moderator = new_page(browser, viewport=PHONE)
+    login(moderator, base, "mod")
+    moderator.goto(f"{base}/sessions/{session.pk}/meeting/checkin/")
+    moderator.fill("#checkin-q", household.room)
+    moderator.press("#checkin-q", "Enter")
+    moderator.wait_for_selector(".household-card")
+    moderator.click(".household-card form:not(.inline) button")
+    moderator.wait_for_selector(".flash-success")
+    assert moderator.locator(".checked-in li").count() == 3
+    assert "共 3 人" in moderator.inner_text(".attendance-total") and "2 户" in moderator.inner_text(".attendance-total")
+    screenshot(moderator, "meeting-checkin-desk-phone")
+
+    s = attendance_summary(session)
+    assert (s["total"], s["both"], s["in_room_only"], s["households"]) == (3, 1, 2, 2)
+
+    # Typing the code on the join page takes a resident straight in.
+    alice = new_page(browser, viewport=PHONE)
+    alice.goto(f"{base}/join/")
+    alice.wait_for_url(lambda url: "/accounts/login/" in url)
+    login(alice, base, "res1")
+    alice.goto(f"{base}/join/")
+    alice.fill("#join-code-input", room.join_code.lower())
+    alice.click("form button[type=submit].primary")
+    alice.wait_for_url(f"{base}/sessions/{session.pk}/")
+    alice.wait_for_selector("#live-status.online")
