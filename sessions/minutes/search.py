@@ -1,12 +1,14 @@
 """Archive search that works for Chinese (no spaces) and English alike. Pure: no ORM.
 
 Technique (docs/decisions.md "Archive search"): at publish time every record's text is
-cut into tokens — each CJK character and each pair of adjacent CJK characters
-(bigrams), and each lowercase Latin/digit word — and stored one row per (token, record)
-in an indexed table. A query is cut the same way, except that a CJK run of two or more
-characters gives only its bigrams; a record matches when it holds all query tokens.
-So 停车 finds “新增停车位如何分配”, and the lookup is an index range scan on both SQLite
-and PostgreSQL, with no extension and no per-database code.
+cut into tokens — each CJK character and each run of two and of three adjacent CJK
+characters (bigrams, trigrams), and each lowercase Latin/digit word — and stored one row
+per (token, record) in an indexed table. A query is cut the same way, except that a CJK
+run gives only its longest pieces: one character itself, two characters their bigram,
+three or more their trigrams. A record matches when it holds all query tokens. So 停车
+finds “新增停车位如何分配”, 停车位 needs the trigram 停车位 (not just 停车 and 车位
+somewhere), and the lookup is an index range scan on both SQLite and PostgreSQL, with
+no extension and no per-database code.
 """
 
 from __future__ import annotations
@@ -51,12 +53,8 @@ def _runs(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def is_cjk(text: str) -> bool:
-    return bool(text) and all(re.match(rf"[{_CJK}]", ch) for ch in text)
-
-
 def index_tokens(text: str) -> set[str]:
-    """Every token a text is findable by: CJK characters and bigrams, Latin/digit words."""
+    """Every token a text is findable by: CJK characters, bigrams and trigrams; Latin/digit words."""
     tokens: set[str] = set()
     for kind, run in _runs(text):
         if kind == "word":
@@ -64,6 +62,7 @@ def index_tokens(text: str) -> set[str]:
             continue
         tokens.update(run)
         tokens.update(run[i : i + 2] for i in range(len(run) - 1))
+        tokens.update(run[i : i + 3] for i in range(len(run) - 2))
     return tokens
 
 
@@ -88,15 +87,16 @@ class Query:
 
 
 def parse_query(text: str) -> Query:
-    """The tokens a record must all hold. 停车 → {停车}; 停车位 → {停车, 车位}; 停 → {停}."""
+    """The tokens a record must all hold. 停 → {停}; 停车 → {停车}; 停车位 → {停车位};
+    加装电梯 → {加装电, 装电梯}."""
     tokens: list[str] = []
     phrases: list[str] = []
     for kind, run in _runs(text[:200]):
         phrases.append(run)
-        if kind == "word" or len(run) == 1:
+        if kind == "word" or len(run) <= 3:
             candidates = [run]
         else:
-            candidates = [run[i : i + 2] for i in range(len(run) - 1)]
+            candidates = [run[i : i + 3] for i in range(len(run) - 2)]
         for token in candidates:
             if token not in tokens:
                 tokens.append(token)

@@ -134,11 +134,6 @@ def archive_records(*, user: AnyUser, filters: ArchiveFilters) -> tuple[QuerySet
             )
             .filter(hits=len(query.tokens))
         )
-    # Bigrams do not say they are adjacent: a three-character word must also occur as typed.
-    # This runs only on the candidates the index found.
-    for phrase in query.phrases:
-        if len(phrase) >= 3 and search.is_cjk(phrase):
-            matches = matches.filter(canonical__contains=phrase)
     rows = list(matches.values_list("pk", "title_hits", "held_on"))
     rows.sort(key=lambda r: (r[1], r[2], r[0]), reverse=True)
     return RankedRecords([r[0] for r in rows]), query

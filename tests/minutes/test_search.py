@@ -14,13 +14,14 @@ from tests.minutes.helpers import published
 
 def test_index_tokens_cut_chinese_into_characters_and_bigrams_and_english_into_words() -> None:
     tokens = search.index_tokens("新增停车位如何分配 Parking-Lot 3号楼")
-    assert {"停车", "车位", "新增", "停", "parking", "lot", "3", "号楼"} <= tokens
-    assert "停车位" not in tokens and "Parking" not in tokens
+    assert {"停车", "车位", "新增", "停", "停车位", "parking", "lot", "3", "号楼"} <= tokens
+    assert "停车位如" not in tokens and "Parking" not in tokens
 
 
 def test_query_tokens() -> None:
     assert search.parse_query("停车").tokens == ("停车",)
-    assert search.parse_query("停车位").tokens == ("停车", "车位")
+    assert search.parse_query("停车位").tokens == ("停车位",)
+    assert search.parse_query("加装电梯").tokens == ("加装电", "装电梯")
     assert search.parse_query("停").tokens == ("停",)
     assert search.parse_query("  Elevator  repair ").tokens == ("elevator", "repair")
     assert search.parse_query("ＰＡＲＫＩＮＧ").tokens == ("parking",)  # full-width typed on a phone
