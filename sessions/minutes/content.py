@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from agora.models import Membership, Resident, Role
 from sessions.minutes import voting_bridge

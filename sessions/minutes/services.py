@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import uuid
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -33,7 +34,7 @@ from sessions.minutes.models import (
     SearchToken,
     Visibility,
 )
-from sessions.models import Category, SessionState, TopicSession
+from sessions.models import Category, TopicSession
 from sessions.services import topic_session_archive, topic_session_create
 
 User = AbstractBaseUser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sessions.minutes import views
+from sessions.minutes import followup_views, needs_views, views
 
 app_name = "minutes"
 
@@ -18,23 +18,23 @@ urlpatterns = [
     path("<int:record_id>/correct/", views.minutes_correct, name="correct"),
     path("session/<int:session_id>/", views.minutes_for_session, name="for_session"),
     path("draft/<int:session_id>/", views.minutes_draft, name="draft"),
-    path("draft/<int:session_id>/action-items/", views.action_item_create, name="action_item_create"),
-    path("action-items/<int:item_id>/", views.action_item_detail, name="action_item"),
-    path("action-items/<int:item_id>/update/", views.action_item_update, name="action_item_update"),
-    path("action-items/<int:item_id>/rate/", views.action_item_rate, name="action_item_rate"),
-    path("follow-up/", views.follow_up, name="follow_up"),
+    path("draft/<int:session_id>/action-items/", followup_views.action_item_create, name="action_item_create"),
+    path("action-items/<int:item_id>/", followup_views.action_item_detail, name="action_item"),
+    path("action-items/<int:item_id>/update/", followup_views.action_item_update, name="action_item_update"),
+    path("action-items/<int:item_id>/rate/", followup_views.action_item_rate, name="action_item_rate"),
+    path("follow-up/", followup_views.follow_up, name="follow_up"),
 ]
 
 archive_urlpatterns = ([path("", views.archive_list, name="list")], "archive")
 
 needs_urlpatterns = (
     [
-        path("", views.needs_index, name="index"),
-        path("c/<slug:community_slug>/", views.needs_list, name="list"),
-        path("<int:need_id>/", views.need_detail, name="detail"),
-        path("<int:need_id>/support/", views.need_support, name="support"),
-        path("<int:need_id>/merge/", views.need_merge, name="merge"),
-        path("<int:need_id>/to-session/", views.need_to_session, name="to_session"),
+        path("", needs_views.needs_index, name="index"),
+        path("c/<slug:community_slug>/", needs_views.needs_list, name="list"),
+        path("<int:need_id>/", needs_views.need_detail, name="detail"),
+        path("<int:need_id>/support/", needs_views.need_support, name="support"),
+        path("<int:need_id>/merge/", needs_views.need_merge, name="merge"),
+        path("<int:need_id>/to-session/", needs_views.need_to_session, name="to_session"),
     ],
     "needs",
 )
