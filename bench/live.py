@@ -104,6 +104,40 @@ class Room:
     session_id: int
     sender_cookie: str
     cookies: list[str]
+    moderator_id: int = 0
+
+
+def open_motion(room: Room) -> dict[str, Any] | None:
+    """A secret approve/reject motion, opened, for the vote burst (None without voting)."""
+    try:
+        from voting import services as voting
+    except ImportError:
+        return None
+    from django.contrib.auth import get_user_model
+
+    from sessions.models import TopicSession
+
+    session = TopicSession.objects.get(pk=room.session_id)
+    moderator = get_user_model().objects.get(pk=room.moderator_id)
+    motion = voting.motion_create(session=session, by=moderator, text="压测表决:东门划线停车")
+    voting.motion_open(motion=motion, by=moderator)
+    return {"motion_id": motion.pk, "option_ids": list(motion.options.order_by("position").values_list("pk", flat=True))}
+
+
+def ballots_stored(motion_id: int) -> dict[str, int]:
+    """What the database holds for the motion: the check that nothing was lost or counted twice."""
+    from django.db.models import Count
+
+    from voting.models import Ballot, Participation
+
+    duplicates = (
+        Participation.objects.filter(motion_id=motion_id).values("unit_key").annotate(n=Count("pk")).filter(n__gt=1).count()
+    )
+    return {
+        "participations": Participation.objects.filter(motion_id=motion_id).count(),
+        "ballots": Ballot.objects.filter(motion_id=motion_id).count(),
+        "voters_counted_twice": duplicates,
+    }
 
 
 def prepare_room(*, clients: int, english_every: int) -> Room:
@@ -168,7 +202,7 @@ def prepare_room(*, clients: int, english_every: int) -> Room:
     for i, (key, _row) in enumerate(minted[1:]):
         lang = "; django_language=en" if english_every and i % english_every == english_every - 1 else ""
         cookies.append(f"{name}={key}{lang}")
-    return Room(session.pk, f"{name}={minted[0][0]}", cookies)
+    return Room(session.pk, f"{name}={minted[0][0]}", cookies, moderator.pk)
 
 
 # --- servers -----------------------------------------------------------------------------
@@ -271,9 +305,14 @@ def run(options: Any) -> dict[str, Any]:
                     "pids": {"server": process.pid, **pids},
                     "phases": phases,
                 }
+                motion = open_motion(room) if target == "agora" and options.vote_seconds > 0 else None
+                if motion is not None:
+                    spec["vote"] = {**motion, "seconds": options.vote_seconds, "duplicate_every": 10}
                 bound = 120 + options.clients * 0.05 + len(options.rates) * (options.seconds + options.drain + 5)
                 print(f"  {LABELS[target]} …", flush=True)
                 results["targets"][target] = run_loadgen(spec, workdir, timeout=bound)
+                if motion is not None:
+                    results["targets"][target]["vote"]["stored"] = ballots_stored(motion["motion_id"])
             finally:
                 stop(process)
     finally:
@@ -355,4 +394,23 @@ def render(results: dict[str, Any]) -> str:
             agora = table["agora"][i][1]
             cells += [_ratio(agora, table[t][i][1]) for t in targets if t != "agora"]
         lines.append("| " + " | ".join(cells) + " |")
+    vote = results["targets"].get("agora", {}).get("vote")
+    if vote:
+        stored = vote.get("stored", {})
+        lines += [
+            "",
+            "Vote burst (Agora only: the baselines have no votes)",
+            "| | |",
+            "|---|---|",
+            f"| voters / ballots sent (with {vote['duplicates_sent']} duplicate submissions) | {vote['voters']} / {vote['ballots_sent']} |",
+            f"| receipts (of which replayed for a duplicate) | {vote['receipts']} ({vote['replayed_receipts']}) |",
+            f"| errors | {vote['errors']} {vote['error_samples'][:2] if vote['errors'] else ''} |",
+            f"| in the database: participations / ballots / voters counted twice | "
+            f"{stored.get('participations')} / {stored.get('ballots')} / {stored.get('voters_counted_twice')} |",
+            f"| burst length (first send to last receipt), s | {_fmt(vote['burst_seconds'], 's')} |",
+            f"| receipt latency p50 / p99 / max, ms | {_fmt(vote['ack_latency_ms']['p50'])} / {_fmt(vote['ack_latency_ms']['p99'])} / {_fmt(vote['ack_latency_ms']['max'])} |",
+            f"| clients that saw the final tally | {vote['clients_saw_final_tally']} of {vote['watchers']} |",
+            f"| final tally at every client after the last receipt, ms | {_fmt(vote['final_tally_after_last_ballot_ms'])} |",
+            f"| server CPU for the burst, s | {_fmt(vote['server_cpu_s'].get('server'), 's')} |",
+        ]
     return "\n".join(lines)

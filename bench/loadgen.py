@@ -5,6 +5,12 @@ Run by ``bench.live`` as its own process, pinned to the core the server does not
 what limits the figures. Every client speaks the Agora protocol (docs/protocol.md):
 ``hello`` then ``message`` frames; the baselines speak the same subset.
 
+The clients are a bare ``asyncio.Protocol`` that parses frames by hand (``LeanSocket``):
+the ``websockets`` client costs ~0.5–1 ms of client CPU per received frame here (a queue,
+a future and a task switch per frame), so with it the load generator, not the server, set
+the latency of the bare websockets baseline. Frames that arrive in one read share one
+timestamp; that is the resolution of the latency figures.
+
 The sender embeds ``bench:<phase>:<k>:<unix send time>`` in the text of message k, so
 each receiver measures latency on the same clock (loopback, one machine) and checks that
 it got every k of every phase exactly once. Per received frame a client does one regex
@@ -14,30 +20,155 @@ search and one list append: cheap enough for 40,000 frames/s on one core.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import websockets
-from websockets.asyncio.client import ClientConnection
-
-MARK = re.compile(r"bench:(\w+):(\d+):(\d+\.\d+)")
+MARK = re.compile(rb"bench:(\w+):(\d+):(\d+\.\d+)")
 CONNECT_CONCURRENCY = 100
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class LeanSocket(asyncio.Protocol):
+    """The least a WebSocket client can do: handshake, parse unmasked frames, send masked ones."""
+
+    def __init__(self, on_message: Any, on_close: Any) -> None:
+        self.on_message = on_message
+        self.on_close = on_close
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.open = False
+        self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.fragments: list[bytes] | None = None
+        self.close_code: int | None = None
+
+    @classmethod
+    async def connect(cls, url: str, headers: dict[str, str], on_message: Any, on_close: Any, timeout: float = 30) -> LeanSocket:
+        parts = urlsplit(url)
+        loop = asyncio.get_running_loop()
+        _transport, protocol = await asyncio.wait_for(
+            loop.create_connection(lambda: cls(on_message, on_close), parts.hostname, parts.port), timeout
+        )
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [
+            f"GET {parts.path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", "Upgrade: websocket", "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13", *(f"{k}: {v}" for k, v in headers.items()),
+        ]
+        assert protocol.transport is not None
+        protocol.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        try:
+            await asyncio.wait_for(asyncio.shield(protocol.handshake), timeout)
+        except BaseException:
+            protocol.transport.abort()
+            raise
+        return protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        if not self.handshake.done():
+            self.handshake.set_exception(ConnectionClosed("closed during the handshake"))
+        self.on_close()
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buffer
+        buf += data
+        if not self.open:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buf[: buf.find(b"\r\n")])
+            del buf[: end + 4]
+            if not status.startswith(b"HTTP/1.1 101"):
+                self.handshake.set_exception(ConnectionClosed(status.decode(errors="replace")))
+                assert self.transport is not None
+                self.transport.close()
+                return
+            self.open = True
+            self.handshake.set_result(None)
+        now = time.time()
+        pos, end = 0, len(buf)
+        while end - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            length, head = b1 & 0x7F, 2
+            if length == 126:
+                if end - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if end - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            if end - pos < head + length:
+                break
+            payload = bytes(buf[pos + head : pos + head + length])
+            pos += head + length
+            opcode, fin = b0 & 0x0F, b0 & 0x80
+            if opcode == 0 and self.fragments is not None:
+                self.fragments.append(payload)
+                if not fin:
+                    continue
+                payload, self.fragments = b"".join(self.fragments), None
+                opcode = 1
+            elif opcode in (1, 2) and not fin:
+                self.fragments = [payload]
+                continue
+            if opcode in (1, 2):
+                self.on_message(payload, now)
+            elif opcode == 8:
+                self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+                self._write_frame(0x88, payload[:2])
+                assert self.transport is not None
+                self.transport.close()
+            elif opcode == 9:
+                self._write_frame(0x8A, payload)
+        del buf[:pos]
+
+    def _write_frame(self, first: int, payload: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            raise ConnectionClosed("not open")
+        n = len(payload)
+        if n < 126:
+            head = bytes((first, 0x80 | n))
+        elif n < 65536:
+            head = bytes((first, 0x80 | 126)) + n.to_bytes(2, "big")
+        else:
+            head = bytes((first, 0x80 | 127)) + n.to_bytes(8, "big")
+        # Masking key 0: the RFC requires the mask bit from clients, not a random key's cost.
+        self.transport.write(head + b"\x00\x00\x00\x00" + payload)
+
+    async def send(self, text: str) -> None:
+        self._write_frame(0x81, text.encode())
+
+    async def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            try:
+                self._write_frame(0x88, (1000).to_bytes(2, "big"))
+            except ConnectionClosed:
+                pass
+            self.transport.close()
 
 
 @dataclass
 class Client:
     index: int
-    ws: ClientConnection | None = None
+    ws: LeanSocket | None = None
     # phase -> list of (k, latency seconds)
     got: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     frames: int = 0
     closed: bool = False
-    reader: asyncio.Task[None] | None = None
     waiters: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     votes: dict[str, Any] = field(default_factory=dict)
 
@@ -88,44 +219,38 @@ class Room:
 
     # --- connections -----------------------------------------------------------------
     async def _open(self, client: Client, cookie: str) -> None:
-        client.ws = await websockets.connect(
-            self.url,
-            additional_headers={"Cookie": cookie, "Origin": self.origin},
-            compression=None,  # daphne does not negotiate permessage-deflate; keep every target equal
-            open_timeout=30,
-            ping_interval=None,
-            max_queue=None,
-            max_size=2**22,
-        )
+        client.closed = False
         synced = asyncio.get_running_loop().create_future()
         client.waiters["synced"] = synced
-        client.reader = asyncio.ensure_future(self._read(client))
+
+        def on_close() -> None:
+            client.closed = True
+
+        client.ws = await LeanSocket.connect(
+            self.url, {"Cookie": cookie, "Origin": self.origin}, lambda payload, now: self._on_message(client, payload, now), on_close
+        )
         await client.ws.send(json.dumps({"type": "hello", "last_seq": 0}))
         await asyncio.wait_for(synced, 30)
 
-    async def _read(self, client: Client) -> None:
-        assert client.ws is not None
-        now = time.time
-        try:
-            async for raw in client.ws:
-                client.frames += 1
-                if isinstance(raw, bytes):
-                    raw = raw.decode()
-                found = MARK.search(raw)
-                if found is not None:  # only message frames carry the text
-                    client.got.setdefault(found[1], []).append((int(found[2]), now() - float(found[3])))
-                    continue
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "vote.result" or kind == "motion.tally" or kind == "vote.tally":
-                    client.votes["last_tally"] = (now(), frame)
-                waiter = client.waiters.pop(kind, None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(frame)
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            client.closed = True
+    def _on_message(self, client: Client, raw: bytes, now: float) -> None:
+        client.frames += 1
+        found = MARK.search(raw)
+        if found is not None:  # only message frames carry the text
+            client.got.setdefault(found[1].decode(), []).append((int(found[2]), now - float(found[3])))
+            return
+        frame = json.loads(raw)
+        kind = frame.get("type")
+        if kind == "tally" and frame.get("motion_id") == client.votes.get("motion_id"):
+            ballots = frame.get("ballots", 0)
+            if ballots >= client.votes.get("expect", 1 << 60) and "final_at" not in client.votes:
+                client.votes["final_at"] = now
+        elif kind == "ballot.receipt":
+            client.votes.setdefault("receipts", []).append((frame.get("client_id"), now, bool(frame.get("replayed"))))
+        elif kind == "error" and frame.get("request_type") == "ballot.cast":
+            client.votes.setdefault("errors", []).append(f"{frame.get('code')}: {frame.get('message')}"[:200])
+        waiter = client.waiters.pop(kind, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(frame)
 
     async def connect_all(self) -> dict[str, Any]:
         cpu0 = self.cpu()
@@ -164,9 +289,7 @@ class Room:
         for client in [self.sender, *self.clients]:
             if client.ws is not None:
                 await client.ws.close()
-        for client in [self.sender, *self.clients]:
-            if client.reader is not None:
-                client.reader.cancel()
+        await asyncio.sleep(0.5)
 
     # --- measurements ----------------------------------------------------------------
     def cpu(self) -> dict[str, float]:
@@ -186,8 +309,6 @@ class Room:
         for _attempt in range(2):
             try:
                 if self.sender.ws is None or self.sender.closed:
-                    if self.sender.reader is not None:
-                        self.sender.reader.cancel()
                     self.sender = Client(index=-1)
                     await self._open(self.sender, self.sender_cookie)
                 assert self.sender.ws is not None
@@ -257,17 +378,89 @@ class Room:
         }
 
 
+    # --- vote burst ----------------------------------------------------------------------
+    async def vote_phase(self, *, motion_id: int, option_ids: list[int], seconds: float, duplicate_every: int) -> dict[str, Any]:
+        """Every live client casts one ballot, spread over ``seconds``; every ``duplicate_every``-th
+        sends it a second time with the same idempotency key (a double tap, a retry)."""
+        live = [c for c in self.clients if c.ws is not None and not c.closed]
+        for client in [self.sender, *live]:
+            client.votes = {"motion_id": motion_id, "expect": len(live)}
+        cpu0 = self.cpu()
+        sent: dict[str, float] = {}
+        started = time.perf_counter()
+        wall0 = time.time()
+        order: list[tuple[float, Client, str, int, int]] = []
+        for n, client in enumerate(live):
+            at = seconds * n / max(len(live), 1)
+            choice = option_ids[n % len(option_ids)]
+            order.append((at, client, f"benchballot-{client.index:06d}-{motion_id}", choice, 0))
+            if duplicate_every and n % duplicate_every == duplicate_every - 1:
+                order.append((at + 0.05, client, f"benchballot-{client.index:06d}-{motion_id}", choice, 1))
+        order.sort(key=lambda row: row[0])
+        for at, client, key, choice, attempt in order:
+            delay = started + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            client_id = f"{key}-{attempt}"
+            sent[client_id] = time.time()
+            try:
+                assert client.ws is not None
+                await client.ws.send(json.dumps({"type": "ballot.cast", "motion_id": motion_id, "choice": choice, "idempotency_key": key, "client_id": client_id}))
+            except Exception as exc:
+                client.votes.setdefault("errors", []).append(f"send: {type(exc).__name__}"[:200])
+        send_done = time.perf_counter()
+        deadline = send_done + 20
+        while time.perf_counter() < deadline:
+            acked = sum(len(c.votes.get("receipts", ())) + len(c.votes.get("errors", ())) for c in live)
+            if acked >= len(order) and all("final_at" in c.votes for c in [self.sender, *live]):
+                break
+            await asyncio.sleep(0.05)
+        cpu = self.cpu_delta(cpu0)
+        receipts = [r for c in live for r in c.votes.get("receipts", ())]
+        errors = [e for c in live for e in c.votes.get("errors", ())]
+        ack_latency = [t - sent[cid] for cid, t, _replayed in receipts if cid in sent]
+        first_receipts = {cid.rsplit("-", 1)[0] for cid, _t, _r in receipts}
+        last_ack = max((t for _cid, t, _r in receipts), default=None)
+        watchers = [self.sender, *live]
+        final_seen = [c.votes["final_at"] for c in watchers if "final_at" in c.votes]
+        return {
+            "voters": len(live),
+            "ballots_sent": len(order),
+            "duplicates_sent": len(order) - len(live),
+            "receipts": len(receipts),
+            "voters_with_receipt": len(first_receipts),
+            "replayed_receipts": sum(1 for _cid, _t, replayed in receipts if replayed),
+            "errors": len(errors),
+            "error_samples": errors[:5],
+            "send_seconds": send_done - started,
+            "burst_seconds": (last_ack - wall0) if last_ack else None,
+            "ack_latency_ms": percentiles(ack_latency),
+            "clients_saw_final_tally": len(final_seen),
+            "watchers": len(watchers),
+            "final_tally_after_last_ballot_ms": (max(final_seen) - last_ack) * 1000 if final_seen and last_ack else None,
+            "server_cpu_s": cpu,
+        }
+
+
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     room = Room(spec)
     result: dict[str, Any] = {"target": spec["target"]}
     result["connect"] = await room.connect_all()
     phases = spec["phases"]
+    # One unmeasured message first: template loading and first-use costs are not latency.
+    await room.post("warm", 0)
+    await asyncio.sleep(2)
     result["single"] = await room.broadcast_phase("single", rate=phases["single_rate"], count=phases["single_count"], drain_timeout=10)
     result["sustained"] = []
     for rate in phases["rates"]:
         count = max(1, int(rate * phases["sustained_seconds"]))
         result["sustained"].append(
             await room.broadcast_phase(f"r{str(rate).replace('.', '_')}", rate=rate, count=count, drain_timeout=phases["drain_seconds"])
+        )
+    vote = spec.get("vote")
+    if vote:
+        result["vote"] = await room.vote_phase(
+            motion_id=vote["motion_id"], option_ids=vote["option_ids"], seconds=vote["seconds"], duplicate_every=vote["duplicate_every"]
         )
     result["final_rss"] = room.rss()
     await room.close_all()

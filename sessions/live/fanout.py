@@ -9,8 +9,8 @@ on the consumer (``SessionConsumer.fanout_frame``): moderators-only events, the 
 of live messages until the replay is done, and "each seq once, in order".
 
 Under daphne the frame is framed once (autobahn ``PreparedMessage``) and written to each
-socket; a connection whose reader stopped reading is watched through Twisted's producer
-API and dropped once it owes more than ``SLOW_READER_MAX_BYTES`` (the client reconnects and
+socket; a connection whose reader stopped reading is watched through the socket's write
+buffer and dropped once it owes more than ``SLOW_READER_MAX_BYTES`` (the client reconnects and
 catches up by ``hello``/``last_seq``: nothing is lost, and the room never waits for it).
 Under another ASGI server the frame goes through the consumer's ASGI ``send``.
 """
@@ -21,6 +21,8 @@ import asyncio
 import functools
 import json
 import logging
+import os
+import socket
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +36,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A slow reader may owe this much (beyond the kernel's socket buffers) before it is dropped.
-SLOW_READER_MAX_BYTES = 1024 * 1024
+# A slow reader may owe this much (beyond the kernel's socket buffers and Twisted's 64 KiB)
+# before it is dropped: a few hundred messages, so a phone on a bad network rides out a stall.
+SLOW_READER_MAX_BYTES = int(os.environ.get("AGORA_SLOW_READER_MAX_BYTES", str(1024 * 1024)))
+# The kernel's send buffer per live socket, fixed: autotuning would let a stalled reader hold
+# up to 4 MiB of kernel memory (tcp_wmem), 8 GiB for a room of 2,000.
+SOCKET_SEND_BUFFER = int(os.environ.get("AGORA_SOCKET_SNDBUF", str(256 * 1024)))
 # Re-join the group this often, so a room live for days never outlives the layer's group_expiry.
 GROUP_REFRESH_SECONDS = 3600.0
 # Compare with the database this often: a message whose announcement was lost (Redis restarted,
@@ -46,39 +52,22 @@ MESSAGE_TEMPLATE = "sessions/partials/_message.html"
 _FANOUTS: dict[int, SessionFanout] = {}
 
 
-class SlowReaderWatch:
-    """Twisted streaming producer: paused while the socket's write buffer is over its limit."""
-
-    def __init__(self) -> None:
-        self.paused = False
-        self.owed = 0
-        self.paused_since = 0.0
-
-    def pauseProducing(self) -> None:  # noqa: N802 (Twisted's interface)
-        self.paused = True
-        self.paused_since = time.monotonic()
-        self.owed = 0
-
-    def resumeProducing(self) -> None:  # noqa: N802
-        self.paused = False
-        self.owed = 0
-
-    def stopProducing(self) -> None:  # noqa: N802
-        self.paused = False
-
-
 class Wire:
-    """How to write pre-encoded frames to one connection, fast under daphne."""
+    """How to write pre-encoded frames to one connection: directly under daphne.
+
+    Under daphne the socket's write buffer is watched: Twisted keeps whatever the kernel does
+    not take, without limit, so a reader that stopped would grow the process by every frame
+    of the room. Past ``SLOW_READER_MAX_BYTES`` the connection is aborted instead.
+    """
 
     def __init__(self, consumer: SessionConsumer) -> None:
         self.consumer = consumer
         self.protocol = _daphne_protocol(consumer.base_send)
-        self.watch: SlowReaderWatch | None = None
-        if self.protocol is not None:
-            transport = getattr(self.protocol, "transport", None)
-            if transport is not None and getattr(transport, "producer", None) is None:
-                self.watch = SlowReaderWatch()
-                transport.registerProducer(self.watch, True)
+        self.tcp = _tcp_transport(self.protocol) if self.protocol is not None else None
+        if self.tcp is not None and SOCKET_SEND_BUFFER > 0:
+            handle = self.tcp.getHandle()
+            if isinstance(handle, socket.socket):
+                handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
 
     def write(self, frame: PreparedFrame) -> bool:
         """Write synchronously if possible; False means "use the ASGI send instead"."""
@@ -87,22 +76,31 @@ class Wire:
             return False
         if protocol.state != protocol.STATE_OPEN:
             return True  # closing: nothing more to send, the disconnect handler cleans up
-        watch = self.watch
-        if watch is not None and watch.paused:
-            watch.owed += len(frame.payload)
-            if watch.owed > SLOW_READER_MAX_BYTES:
-                log.info("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, watch.owed)
-                protocol.transport.abortConnection()
+        tcp = self.tcp
+        if tcp is not None:
+            owed = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
+            if owed > SLOW_READER_MAX_BYTES:
+                log.warning("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, owed)
+                tcp.abortConnection()
                 return True
         protocol.sendPreparedMessage(frame.prepared(protocol))
         return True
 
     def release(self) -> None:
-        if self.watch is not None and self.protocol is not None:
-            transport = getattr(self.protocol, "transport", None)
-            if transport is not None and getattr(transport, "producer", None) is self.watch:
-                transport.unregisterProducer()
-        self.watch = None
+        self.protocol = None
+        self.tcp = None
+
+
+def _tcp_transport(protocol: Any) -> Any | None:
+    """The Twisted TCP transport under daphne's WebSocket protocol (under its HTTP channel)."""
+    transport = getattr(protocol, "transport", None)
+    for _depth in range(4):
+        if transport is None:
+            return None
+        if hasattr(transport, "dataBuffer") and hasattr(transport, "_tempDataLen") and hasattr(transport, "abortConnection"):
+            return transport
+        transport = getattr(transport, "transport", None)
+    return None
 
 
 def _daphne_protocol(send: Any) -> Any | None:

@@ -1,0 +1,1 @@
+"""Scale and fault tolerance: the benchmark works, and nothing is lost when a part fails."""
