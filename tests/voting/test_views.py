@@ -157,3 +157,11 @@ def test_ranked_no_javascript_ballot(world: World) -> None:
     motion = open_motion(world.session, world.moderator, kind="ranked", options=["A", "B", "C"])
     client_for(extra).post(url("ballot", motion), {"rank": [option(motion, "B"), option(motion, "A"), ""], "idempotency_key": "r" * 20})
     assert Ballot.objects.get(motion=motion).choice == [option(motion, "B"), option(motion, "A")]
+
+
+def test_motion_and_option_text_cannot_inject_markup(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, text='<script>alert(1)</script>停车', kind="single", options=['<img src=x onerror=alert(1)>东门', "西门"])
+    html = page(world, world.resident)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "停车" in html and "东门" in html
+    assert Motion.objects.get(pk=motion.pk).text.endswith("停车")
