@@ -252,6 +252,8 @@ def run(options: Any) -> dict[str, Any]:
     workdir = Path(options.out or RESULTS / stamp)
     workdir.mkdir(parents=True, exist_ok=True)
     db_env = choose_database(options.database)
+    for name in ("DATABASE_URL", "AGORA_SQLITE_PATH"):
+        os.environ.pop(name, None)
     os.environ.update(db_env)
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agora.settings")
