@@ -150,6 +150,9 @@ def render(results: list[dict[str, Any]]) -> str:
             f"{f['search_tokens']} search rows (fill {f['seconds']:.0f} s{', stopped early at --max-seconds' if f['stopped_early'] else ''})"
         )
         lines.append("")
+        if r.get("load_average"):
+            lines.append(f"Load average while measuring: {r['load_average'][0]} → {r['load_average'][1]} on {r['cpus']} CPUs.")
+            lines.append("")
         lines.append("| case | requests | p50 ms | p95 ms | max ms | p95 < 150 ms |")
         lines.append("|---|---:|---:|---:|---:|---|")
         for case in r["cases"]:
@@ -185,8 +188,18 @@ def _child(options: argparse.Namespace) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     _check_chain()
+    load_before = os.getloadavg()[0]
     cases = _measure(options)
-    result = {"database": connection.vendor, "filled": filled, "cases": cases, "at": datetime.now(UTC).isoformat()}
+    load_after = os.getloadavg()[0]
+    result = {
+        "database": connection.vendor,
+        "filled": filled,
+        "cases": cases,
+        "at": datetime.now(UTC).isoformat(),
+        # The machine is shared: the 1-minute load average says how busy it was while measuring.
+        "load_average": [round(load_before, 1), round(load_after, 1)],
+        "cpus": os.cpu_count(),
+    }
     Path(options.child).write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

@@ -75,7 +75,6 @@ class MinutesRecord(models.Model):
     seq = models.PositiveIntegerField()
     prev_hash = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64, unique=True)
-    canonical = models.TextField()
     kind = models.CharField(max_length=12, choices=RecordKind.choices, default=RecordKind.ORIGINAL)
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
     title = models.CharField(_("title"), max_length=200)
@@ -85,6 +84,9 @@ class MinutesRecord(models.Model):
     held_on = models.DateField(_("held on"))
     published_at = models.DateTimeField(_("published at"))
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Last column on purpose: SQLite stores a long value in overflow pages, and every column
+    # after it would be read through them. Listing and search read only the columns above.
+    canonical = models.TextField()
 
     class Meta:
         verbose_name = _("published minutes")
