@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -73,7 +74,12 @@ def archive_list(request: HttpRequest) -> HttpResponse:
             {
                 "name": name,
                 "label": form.fields[name].label,
-                "options": [(str(v), label, str(v) == current) for v, label in form.fields[name].choices],
+                # Built here, not in a template loop: a district has ~150 communities.
+                "options_html": format_html_join(
+                    "",
+                    "<option value=\"{}\"{}>{}</option>",
+                    ((v, " selected" if str(v) == current else "", label) for v, label in form.fields[name].choices),
+                ),
             }
         )
     context = {
@@ -82,7 +88,12 @@ def archive_list(request: HttpRequest) -> HttpResponse:
         "filters_active": any(request.GET.get(n) for n in ("community", "year", "month", "category", "outcome")),
         "page": page,
         "results": [
-            {"record": r, "satisfaction": satisfaction.get(r.session_id), "excerpts": excerpts.get(r.pk, []), "title_segments": _title(r, query)}
+            {
+                "record": r,
+                "satisfaction": satisfaction.get(r.session_id),
+                "excerpts": [{**e, "html": marked(e["segments"])} for e in excerpts.get(r.pk, [])],
+                "title_html": marked(_title(r, query)),
+            }
             for r in rows
         ],
         "query": query,
@@ -90,6 +101,11 @@ def archive_list(request: HttpRequest) -> HttpResponse:
     }
     template = "minutes/partials/_results.html" if request.htmx and request.htmx.target == "archive-results" else "minutes/archive.html"
     return render(request, template, context)
+
+
+def marked(segments: list[tuple[str, bool]]) -> str:
+    """Highlighted text as HTML: every piece escaped, matches wrapped in <mark>."""
+    return format_html_join("", "{}", ((format_html("<mark>{}</mark>", text) if hit else text,) for text, hit in segments))
 
 
 def _title(record: MinutesRecord, query: Any) -> list[tuple[str, bool]]:

@@ -121,3 +121,9 @@ def test_htmx_search_returns_only_the_results_fragment(world, archive) -> None: 
     response = Client().get("/archive/", {"q": "电梯"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="archive-results")
     body = response.content.decode()
     assert "<html" not in body and "加装<mark>电梯</mark>" in body
+
+
+def test_marked_escapes_every_piece() -> None:
+    from sessions.minutes.views import marked
+
+    assert marked([("<b>x</b>", False), ("停车", True), ("<i>", True)]) == "&lt;b&gt;x&lt;/b&gt;<mark>停车</mark><mark>&lt;i&gt;</mark>"
