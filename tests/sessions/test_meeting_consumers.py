@@ -187,7 +187,8 @@ async def test_the_projector_is_admitted_by_its_token_and_only_receives(tx_world
     await request(mod, {"type": "floor.take"})
     frames = await drain(screen, 0.6)
     assert [f["type"] for f in frames if f["type"] != "presence"] == ["floor"]
-    assert frames[0]["speaker"] is None and all("私下的发言" not in str(f) for f in frames)
+    floor = next(f for f in frames if f["type"] == "floor")
+    assert floor["speaker"] is None and all("私下的发言" not in str(f) for f in frames)
     await database_sync_to_async(services.projector_link_rotate)(session=tx_world.session, by=tx_world.moderator)
     closing = await receive_until(screen, "closed")
     assert closing[-1]["reason"] == "projector_rotated"
