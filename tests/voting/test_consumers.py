@@ -185,10 +185,10 @@ async def test_a_motion_closes_by_itself_at_the_set_time(tx_world: World, settin
     from django.utils import timezone
 
     settings.AGORA_VOTING_TIMERS = True
-    motion = await draft(tx_world, closes_at=timezone.now() + timedelta(seconds=1.5))
+    motion = await draft(tx_world)
     mod, _ = await connect(tx_world.moderator, tx_world.session.pk)
     a, _ = await connect(tx_world.resident, tx_world.session.pk)
-    await mod.send_json_to({"type": "motion.open", "motion_id": motion.pk})
+    await database_sync_to_async(services.motion_open)(motion=motion, by=tx_world.moderator, closes_at=timezone.now() + timedelta(seconds=1.5))
     await receive_until(a, "motion.opened")
     await a.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": key()})
     await receive_until(a, "ballot.receipt")
