@@ -46,8 +46,9 @@
     var el = fragment(frame.html);
     if (!el) return;
     var existing = document.getElementById(el.id);
-    if (existing) { existing.replaceWith(el); return; }
+    if (existing) { simplify(el, existing); existing.replaceWith(el); return; }
     var nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
+    simplify(el);
     list.appendChild(el);
     if (!frame.replayed) {
       var author = el.querySelector(".author");
@@ -112,6 +113,7 @@
       if (handlers[frame.type]) handlers[frame.type](frame);
       emit(frame);
       setTimeout(keepFocus, 0);
+      setTimeout(keepFocus, 120); // again after the browser has moved the focus off a control it hid
     };
     socket.onclose = function (ev) {
       clearInterval(pingTimer);
@@ -146,13 +148,20 @@
     focusMemory = { el: el, id: el.id, box: box ? box.id : "" };
   });
   document.addEventListener("pointerdown", function () { focusMemory = null; }, true);
+  // Chromium moves the focus off a control it hides or disables during a later frame, sometimes
+  // with a focusout and sometimes silently: check after a focusout, and now and then.
+  document.addEventListener("focusout", function (ev) { if (!ev.relatedTarget) setTimeout(keepFocus, 50); });
+  setInterval(keepFocus, 1000);
   function usable(el) {
     return !!el && document.contains(el) && !el.disabled && !el.closest("[hidden]") && el.getClientRects().length > 0;
   }
   function keepFocus() {
     var active = document.activeElement;
-    if (!focusMemory || (active && active !== document.body) || !document.hasFocus()) return;
+    // A hidden or disabled element may still be document.activeElement until the next frame.
+    if (!focusMemory || (active && active !== document.body && usable(active)) || !document.hasFocus()) return;
     var m = focusMemory, target = null;
+    // Disabled while its request is on the way: it comes back, so wait for it rather than move on.
+    if (m.el.disabled && document.contains(m.el) && !m.el.closest("[hidden]")) return;
     if (usable(m.el)) target = m.el;
     else if (m.id && usable(document.getElementById(m.id))) target = document.getElementById(m.id);
     else {
@@ -164,6 +173,25 @@
     }
     if (target) target.focus();
   }
+
+  // Elder mode shows fewer controls at once: each message has one button that opens its
+  // agree / disagree / reply buttons, instead of all three on every message.
+  var elder = document.documentElement.classList.contains("elder");
+  function simplify(item, previous) {
+    var actions = item && item.querySelector(".message-actions");
+    if (!elder || !actions || item.querySelector(".respond-toggle")) return;
+    var open = !!(previous && previous.querySelector(".respond-toggle[aria-expanded=true]"));
+    actions.id = "actions-" + item.dataset.seq;
+    actions.hidden = !open;
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "respond-toggle";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.setAttribute("aria-controls", actions.id);
+    toggle.textContent = root.dataset.msgRespond || "…";
+    actions.before(toggle);
+  }
+  if (elder) list.querySelectorAll(".message").forEach(function (item) { simplify(item); });
 
   function clearReply() {
     replyTo = null;
@@ -196,6 +224,12 @@
     var btn = ev.target.closest("button");
     if (!btn) return;
     var item = btn.closest(".message");
+    if (btn.classList.contains("respond-toggle")) {
+      var opened = btn.getAttribute("aria-expanded") !== "true";
+      btn.setAttribute("aria-expanded", opened ? "true" : "false");
+      document.getElementById(btn.getAttribute("aria-controls")).hidden = !opened;
+      return;
+    }
     if (btn.classList.contains("react") && item) {
       window.AgoraLive.send({ type: "reaction.set", message_id: parseInt(item.dataset.id, 10), kind: btn.dataset.kind });
     } else if (btn.classList.contains("reply") && composer) {

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import PHONE, SCREENSHOTS
 from tests.browser.test_accessibility import Site, build_site, open_page, role_page, shared_browser  # noqa: F401
 from tests.factories import World
 from tests.servers import ROOT
@@ -142,6 +143,22 @@ def key_pages(site: Site) -> list[tuple[str, str, str]]:
     return pages
 
 
+def screen_shot(page: Any, name: str) -> Path:
+    """What the phone shows first (scrolled to the top), not the whole page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(path))
+    return path
+
+
+def element_shot(page: Any, selector: str, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.locator(selector).screenshot(path=str(path))
+    return path
+
+
 def measure(page: Any) -> dict[str, Any]:
     return dict(page.evaluate(MEASURE_JS))
 
@@ -160,6 +177,13 @@ def test_elder_mode_meets_its_numbers_on_the_key_pages(language: str, tx_world: 
         if "/sessions/" in path and path != "/sessions/":
             page.wait_for_selector("#live-status.online")
         assert page.locator("html.elder").count() == 1
+        motion = f"#motion-{site.yes_no_motion_id}"
+        if name == "ballot":
+            # The ballot as an elder sees it just before it is final: choice made, confirmation asked.
+            page.locator(f"{motion} label.choice").first.click()
+            page.locator(f"{motion} button.cast").click()
+            page.wait_for_selector(f"{motion} .ballot-confirm")
+            page.locator(motion).scroll_into_view_if_needed()
         m = measure(page)
         record_property(f"{name}-{language}", {k: v for k, v in m.items() if not isinstance(v, list)})
         print(f"{name} [{language}]: body {m['bodyText']}px, smallest text {m['minText']}px over {m['textCount']} texts, "
@@ -171,10 +195,18 @@ def test_elder_mode_meets_its_numbers_on_the_key_pages(language: str, tx_world: 
         failures += [f"{name} [{language}] target under {MIN_TARGET_PX}×{MIN_TARGET_PX}: {s}" for s in m["tooSmall"]]
         failures += [f"{name} [{language}] not one column: {s}" for s in page.evaluate(COLUMNS_JS)]
         if language == "zh-hans" and name in {"live-session", "ballot", "minutes"}:
-            shot = screenshot(page, f"{name}-elder-phone-zh")
+            shots = []
+            if name == "ballot":
+                shots.append(element_shot(page, motion, f"{name}-elder-phone-zh"))
+            else:
+                shots.append(screen_shot(page, f"{name}-elder-phone-zh"))
+                if name == "live-session":
+                    page.locator("#discussion").scroll_into_view_if_needed()
+                    shots.append(element_shot(page, "#discussion", "discussion-elder-phone-zh"))
             if os.environ.get("AGORA_DOC_SCREENSHOTS") == "1":
                 DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                shutil.copy(shot, DOC_SCREENSHOTS / shot.name)
+                for shot in shots:
+                    shutil.copy(shot, DOC_SCREENSHOTS / shot.name)
     for page in pages.values():
         page.context.close()
     assert not failures, "\n".join(failures)

@@ -146,7 +146,14 @@ def test_a_resident_takes_part_with_the_keyboard_alone(mode: str, viewport: dict
     # Agree with the first message with Space; the count goes up.
     first = page.locator("#messages .message").first
     before = int(first.locator(".count-agree").inner_text())
-    keys.tab_to("#messages .message:first-child button.react[data-kind=agree]", backwards=True)
+    if elder:
+        # Elder mode shows one button per message; it opens agree / disagree / reply.
+        keys.tab_to("#messages .message:first-child .respond-toggle", backwards=True)
+        page.keyboard.press("Enter")
+        assert page.locator("#messages .message:first-child .respond-toggle").get_attribute("aria-expanded") == "true"
+        keys.tab_to("#messages .message:first-child button.react[data-kind=agree]")
+    else:
+        keys.tab_to("#messages .message:first-child button.react[data-kind=agree]", backwards=True)
     page.keyboard.press("Space")
     wait_until(page, 
         f"Number(document.querySelector('#messages .message .count-agree').textContent) === {before + 1}"
@@ -156,7 +163,14 @@ def test_a_resident_takes_part_with_the_keyboard_alone(mode: str, viewport: dict
     keys.tab_to("#hand-raise", backwards=True)
     page.keyboard.press("Space")
     page.wait_for_selector("#hand-lower", state="visible")
-    wait_until(page, "document.activeElement && document.activeElement.id === 'hand-lower'")
+    try:
+        wait_until(page, "document.activeElement && document.activeElement.id === 'hand-lower'")
+    except AssertionError as exc:
+        state = page.evaluate("""() => ({active: document.activeElement && document.activeElement.outerHTML.slice(0, 120),
+          up: document.getElementById('hand-raise-form').hidden, down: document.getElementById('hand-lower-form').hidden,
+          raiseDisabled: document.getElementById('hand-raise').disabled, lowerDisabled: document.getElementById('hand-lower').disabled,
+          hasFocus: document.hasFocus(), url: location.href})""")
+        raise AssertionError(f"raising a hand dropped the focus: {state}") from exc
 
     # The moderator gives this resident the floor: announced, focus untouched.
     moderator = new_page(shared_browser, viewport=DESKTOP, base_url=base)
