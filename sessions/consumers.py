@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agora.errors import Refused
-from sessions.live.fanout import PreparedFrame, Wire, fanout_for
+from sessions.live.fanout import PreparedFrame, Wire, fanout_for, local_connections
 from sessions.live.presence import LiveContext, live_connect, live_disconnect, presence_announce
 from sessions.live.registry import HANDLERS
 from sessions.live.rendering import render_variant
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
 PRESENCE_COALESCE_SECONDS = 0.5
+PRESENCE_BIG_ROOM = 500  # local connections
+PRESENCE_BIG_ROOM_SECONDS = 2.0
 CLOSE_REFUSED = 4403
 
 # Per process: one pending presence announcement per session, however many join at once.
@@ -83,7 +85,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     def _schedule_presence(self) -> None:
         task = _presence_pending.get(self.session_id)
         if task is None or task.done():
-            _presence_pending[self.session_id] = asyncio.ensure_future(_announce_presence_later(self.session_id))
+            # A big room gets fewer snapshots: each one is a frame to every local connection.
+            delay = PRESENCE_COALESCE_SECONDS if local_connections(self.session_id) < PRESENCE_BIG_ROOM else PRESENCE_BIG_ROOM_SECONDS
+            _presence_pending[self.session_id] = asyncio.ensure_future(_announce_presence_later(self.session_id, delay))
 
     # --- incoming -----------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -195,7 +199,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_REFUSED)
 
 
-async def _announce_presence_later(session_id: int) -> None:
-    await asyncio.sleep(PRESENCE_COALESCE_SECONDS)
+async def _announce_presence_later(session_id: int, delay: float) -> None:
+    await asyncio.sleep(delay)
     _presence_pending.pop(session_id, None)
     await database_sync_to_async(presence_announce)(session_id=session_id)

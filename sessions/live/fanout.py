@@ -65,9 +65,10 @@ class Wire:
         self.protocol = _daphne_protocol(consumer.base_send)
         self.tcp = _tcp_transport(self.protocol) if self.protocol is not None else None
         if self.tcp is not None and SOCKET_SEND_BUFFER > 0:
-            handle = self.tcp.getHandle()
-            if isinstance(handle, socket.socket):
-                handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
+            try:
+                self.tcp.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
+            except (AttributeError, OSError):  # the client is already gone; disconnect follows
+                pass
 
     def write(self, frame: PreparedFrame) -> bool:
         """Write synchronously if possible; False means "use the ASGI send instead"."""

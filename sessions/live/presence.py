@@ -42,10 +42,8 @@ def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveCo
         .values_list("household__building__name", flat=True)
         .first()
     ) or ""
-    Presence.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={"session": session, "user": user, "building": building, "last_seen": timezone.now()},
-    )
+    # A channel name is new for every connection: one INSERT, not a SELECT and a savepoint first.
+    Presence.objects.create(channel_name=channel_name, session=session, user=user, building=building, last_seen=timezone.now())
     attendance_online_mark(session=session, user=user)
     can_moderate = rules.can_moderate(user=user, session=session)
     role = "moderator" if can_moderate else (community_role(user=user, community=session.community_id) or "observer")
