@@ -42,7 +42,7 @@ test: install-test translations
 
 test-embedded:
 	@echo "== Embedded default: SQLite + in-memory channel layer =="
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -q $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL AGORA_TEST_PASS=embedded $(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-production:
 	@echo "== Production configuration: PostgreSQL + Redis channel layer =="

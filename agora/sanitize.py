@@ -7,10 +7,13 @@ produced here are marked safe, and only in the templates that render them.
 from __future__ import annotations
 
 import html
+import re
 
 import bleach
 from bleach.linkifier import Linker
 
+# C0 control characters (and DEL) other than tab and newline never belong in a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 ALLOWED_TAGS: frozenset[str] = frozenset({"b", "strong", "i", "em", "br", "a"})
 ALLOWED_ATTRIBUTES: dict[str, list[str]] = {"a": ["href", "title", "rel", "target"]}
 ALLOWED_PROTOCOLS: frozenset[str] = frozenset({"http", "https", "mailto"})
@@ -38,14 +41,16 @@ _linker = Linker(callbacks=[_safe_link], skip_tags={"pre", "code"})
 
 def clean_rich_text(text: str) -> str:
     """Return HTML safe to render: a small allowlist, links made safe. Idempotent."""
-    normalized = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    cleaned = _cleaner.clean(normalized)
+    normalized = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    cleaned = _cleaner.clean(normalized.strip())
     linked = _linker.linkify(cleaned)
-    return linked.replace("\n", "<br>")
+    # Strip again: cleaning can leave edge whitespace (an empty tag removed), and cleaning
+    # must be idempotent.
+    return linked.strip().replace("\n", "<br>")
 
 
 def clean_plain_text(text: str) -> str:
     """Strip every tag, keep the characters (for titles, names, places). Stored as plain text:
     templates escape it on output, so "a < b" shows as typed."""
     stripped = bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True)
-    return html.unescape(stripped).replace("\x00", "").strip()
+    return _CONTROL.sub("", html.unescape(stripped)).strip()

@@ -22,7 +22,8 @@ from tests.factories import World
 CORPUS = [line for line in (Path(__file__).parent / "xss_corpus.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
 # Tags the page itself uses; user text may only add ALLOWED_TAGS inside them.
 PAGE_TAGS = {"html", "head", "body", "meta", "title", "link", "script", "a", "span", "div", "header", "nav", "main", "footer", "form", "input",
-             "button", "p", "h1", "h2", "section", "ol", "ul", "li", "time", "label", "textarea", "article", "details", "summary", "blockquote", "br", "b", "strong", "i", "em", "table", "thead", "tbody", "tr", "th", "td", "fieldset", "legend", "select", "option"}
+             "button", "p", "h1", "h2", "section", "ol", "ul", "li", "time", "label", "textarea", "article", "details", "summary", "blockquote", "br", "b", "strong", "i", "em", "table", "thead", "tbody", "tr", "th", "td", "fieldset", "legend", "select", "option",
+             "h3", "img", "code"}  # the meeting panel: queue and attendance headings, QR images, room links
 SCRIPT_URL_PREFIXES = ("javascript:", "vbscript:", "data:")
 
 
