@@ -237,8 +237,11 @@ class SessionFanout:
             if stored <= self.last_seq:
                 behind_at = None
             elif behind_at is not None and self.last_seq <= behind_at:
-                async with self._order:
-                    await self._fill(stored)
+                try:
+                    async with self._order:
+                        await self._fill(stored)
+                except Exception:  # the next check tries again
+                    log.warning("fan-out for session %s could not fill from the database", self.session_id, exc_info=True)
                 behind_at = None
             else:
                 behind_at = self.last_seq
