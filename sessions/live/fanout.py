@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import socket
-import time
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async

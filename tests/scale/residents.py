@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -169,7 +168,3 @@ def redis_server_available() -> bool:
     from shutil import which
 
     return which("redis-server") is not None
-
-
-def environment_without_redis() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
