@@ -9,5 +9,6 @@ from sessions.meeting import views
 urlpatterns = [
     path("log/", views.moderation_log, name="meeting_log"),
     path("checkin/", views.checkin_desk, name="meeting_checkin"),
+    path("checkin-qr.png", views.checkin_qr, name="meeting_checkin_qr"),
     path("<str:action>/", views.meeting_action, name="meeting_action"),
 ]

@@ -171,9 +171,9 @@ def projector(request: HttpRequest, token: str) -> HttpResponse:
         "session": session,
         "room": room,
         "join_url": join_url,
-        "join_qr": selectors.qr_png_data_uri(join_url, scale=10),
+        "join_qr": selectors.join_qr_path(room),
         "checkin_url": checkin_url,
-        "checkin_qr": selectors.qr_png_data_uri(checkin_url, scale=6),
+        "checkin_qr": reverse("meeting_projector_checkin_qr", kwargs={"token": room.projector_token}),
         "floor": selectors.floor_data(session=session),
         "agenda_data": selectors.agenda_data(session=session),
         "viewer_role": "projector",
@@ -183,3 +183,33 @@ def projector(request: HttpRequest, token: str) -> HttpResponse:
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _png(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def join_qr(request: HttpRequest, code: str) -> HttpResponse:
+    """The join QR code as an image: it only says where the code leads, so no login is needed."""
+    room = _room_or_404(code)
+    return _png(selectors.qr_png(request.build_absolute_uri(selectors.join_path(room))))
+
+
+def projector_checkin_qr(request: HttpRequest, token: str) -> HttpResponse:
+    """The room's check-in QR code, for the screen that holds the projector secret."""
+    room = MeetingRoom.objects.filter(projector_token=token).first()
+    if room is None:
+        raise Http404
+    return _png(selectors.qr_png(request.build_absolute_uri(selectors.checkin_path(room)), scale=6))
+
+
+@login_required
+def checkin_qr(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The check-in QR code for moderators to print or show at the door."""
+    session = _session_or_404(request, session_id)
+    if not rules.can_moderate(user=request.user, session=session):
+        return HttpResponseForbidden(_("Only a moderator of this session can do that."))
+    room = services.meeting_room_ensure(session=session)
+    return _png(selectors.qr_png(request.build_absolute_uri(selectors.checkin_path(room))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
 
 from sessions import rules
 from sessions.meeting import selectors, services
@@ -41,7 +42,7 @@ def meeting_panel(context: template.Context) -> dict[str, Any]:
     out.update(
         room=room,
         join_url=join_url,
-        join_qr=selectors.qr_png_data_uri(join_url, scale=5),
+        join_qr=selectors.join_qr_path(room),
         floor=floor,
         agenda_data=selectors.agenda_data(session=session),
         hand_raised=bool(user.pk in floor["queue_user_ids"]),
@@ -52,7 +53,7 @@ def meeting_panel(context: template.Context) -> dict[str, Any]:
         out.update(
             projector_url=request.build_absolute_uri(selectors.projector_path(room)),
             checkin_url=checkin_url,
-            checkin_qr=selectors.qr_png_data_uri(checkin_url, scale=5),
+            checkin_qr=reverse("topic_sessions:meeting_checkin_qr", kwargs={"session_id": session.pk}),
             summary=selectors.attendance_summary(session),
             restricted=selectors.restricted_participants(session=session),
             slow_mode_choices=SLOW_MODE_CHOICES,

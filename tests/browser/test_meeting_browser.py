@@ -90,7 +90,8 @@ def test_hand_floor_projector_and_hiding_a_message(tx_world: World, daphne_serve
     import zxingcpp
 
     assert qr["w"] > 100 and qr["w"] == qr["h"]
-    found = zxingcpp.read_barcodes(zxingcpp.ImageView(bytes(qr["px"]), qr["w"], qr["h"], zxingcpp.ImageFormat.RGBA))
+    pixels = bytes(qr["px"])  # keep a reference: ImageView only borrows the buffer
+    found = zxingcpp.read_barcodes(zxingcpp.ImageView(pixels, qr["w"], qr["h"], zxingcpp.ImageFormat.RGBA))
     assert [f.text for f in found] == [f"{base}/j/{room.join_code}/"]
 
     screen.wait_for_timeout(1200)  # let the timer tick before the picture

@@ -193,16 +193,19 @@ def png_luminance(data: bytes) -> tuple[bytes, int, int]:
     return out.getvalue(), width, height
 
 
-def decode_qr_data_uri(uri: str) -> str:
-    import base64
-
+def decode_qr_png(data: bytes) -> str:
     import zxingcpp
 
-    assert uri.startswith("data:image/png;base64,")
-    pixels, width, height = png_luminance(base64.b64decode(uri.split(",", 1)[1]))
+    pixels, width, height = png_luminance(data)
     found = zxingcpp.read_barcodes(zxingcpp.ImageView(pixels, width, height, zxingcpp.ImageFormat.Lum))
     assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
     return found[0].text
+
+
+def fetch_png(client: Client, path: str) -> bytes:
+    response = client.get(path, HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    return response.content
 
 
 def test_the_projector_page_needs_only_its_link_and_its_qr_codes_decode_to_the_join_urls(world: World) -> None:
@@ -213,10 +216,12 @@ def test_the_projector_page_needs_only_its_link_and_its_qr_codes_decode_to_the_j
     page = response.content.decode()
     assert world.session.title in page and room.join_code in page and "res2" in page and 'id="projector-vote"' in page
     assert "普通发言" not in page  # the chat never goes on the wall
-    uris = dict(re.findall(r'<img src="(data:image/png;base64,[^"]+)" alt="[^"]*" id="(projector-[a-z-]+qr)"', page))
-    by_id = {v: k for k, v in uris.items()}
-    assert decode_qr_data_uri(by_id["projector-join-qr"]) == f"http://127.0.0.1:8000/j/{room.join_code}/"
-    assert decode_qr_data_uri(by_id["projector-checkin-qr"]) == f"http://127.0.0.1:8000/j/{room.join_code}/checkin/{room.checkin_token}/"
+    images = {name: src for src, name in re.findall(r'<img src="([^"]+)" alt="[^"]*" id="(projector-[a-z-]+qr)"', page)}
+    anonymous = Client()
+    assert decode_qr_png(fetch_png(anonymous, images["projector-join-qr"])) == f"http://127.0.0.1:8000/j/{room.join_code}/"
+    checkin_url = f"http://127.0.0.1:8000/j/{room.join_code}/checkin/{room.checkin_token}/"
+    assert decode_qr_png(fetch_png(anonymous, images["projector-checkin-qr"])) == checkin_url
+    assert room.checkin_token not in images["projector-checkin-qr"]  # the image link does not give the secret away
     assert Client().get("/projector/wrong-token/").status_code == 404
     services.projector_link_rotate(session=world.session, by=world.moderator)
     assert Client().get(f"/projector/{room.projector_token}/").status_code == 404
@@ -225,8 +230,16 @@ def test_the_projector_page_needs_only_its_link_and_its_qr_codes_decode_to_the_j
 def test_the_join_qr_on_the_session_page_decodes_to_the_join_url(world: World) -> None:
     room = services.meeting_room_ensure(session=world.session)
     page = as_user(world.resident).get(reverse("topic_sessions:detail", args=[world.session.pk]), HTTP_HOST="127.0.0.1:8000").content.decode()
-    uri = re.search(r'<img class="qr" src="(data:image/png;base64,[^"]+)"', page).group(1)  # type: ignore[union-attr]
-    assert decode_qr_data_uri(uri) == f"http://127.0.0.1:8000/j/{room.join_code}/"
+    src = re.search(r'<img class="qr" src="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert decode_qr_png(fetch_png(as_user(world.resident), src)) == f"http://127.0.0.1:8000/j/{room.join_code}/"
+
+
+def test_the_check_in_qr_is_for_moderators_only(world: World) -> None:
+    room = services.meeting_room_ensure(session=world.session)
+    path = reverse("topic_sessions:meeting_checkin_qr", args=[world.session.pk])
+    assert decode_qr_png(fetch_png(as_user(world.moderator), path)).endswith(f"/j/{room.join_code}/checkin/{room.checkin_token}/")
+    assert as_user(world.resident).get(path).status_code == 403
+    assert Client().get("/projector/not-the-token/checkin-qr.png").status_code == 404
 
 
 def test_moderators_read_the_log_with_who_what_when_why(world: World) -> None:
