@@ -93,7 +93,7 @@ MEASURE_JS = """() => {
     let fg = parse(s.color);
     fg = over([fg[0], fg[1], fg[2], fg[3] * effectiveOpacity(el)], bg);
     const ratio = contrast(fg, bg);
-    text.push({size, ratio});
+    text.push({size, ratio, what: describe(el) + ' (' + s.color + ' on rgb(' + bg.slice(0, 3).map(Math.round).join(',') + '))'});
     if (size < %(text)d - 0.01) small.push(describe(el) + ' ' + size + 'px');
     if (ratio < %(contrast)s) lowContrast.push(describe(el) + ' ' + ratio.toFixed(2) + ':1 (' + s.color + ' on rgb(' + bg.slice(0, 3).map(Math.round).join(',') + '))');
   }
@@ -112,7 +112,7 @@ MEASURE_JS = """() => {
   const sizes = text.map(t => t.size), ratios = text.map(t => t.ratio);
   return {
     textCount: text.length, minText: Math.min(...sizes), bodyText: parseFloat(getComputedStyle(document.body).fontSize),
-    minContrast: Math.min(...ratios), targetCount: targets.length,
+    minContrast: Math.min(...ratios), minContrastAt: text.reduce((a, b) => (b.ratio < a.ratio ? b : a), text[0]).what, targetCount: targets.length,
     minTargetW: Math.min(...targets.map(t => t.w)), minTargetH: Math.min(...targets.map(t => t.h)),
     small: [...new Set(small)].slice(0, 15), lowContrast: [...new Set(lowContrast)].slice(0, 15), tooSmall: [...new Set(tooSmall)].slice(0, 15),
   };
@@ -176,6 +176,11 @@ def test_elder_mode_meets_its_numbers_on_the_key_pages(language: str, tx_world: 
         page.goto(base + path)
         if "/sessions/" in path and path != "/sessions/":
             page.wait_for_selector("#live-status.online")
+            # Presence is announced coalesced, a moment after the connection: wait to be counted.
+            for _poll in range(50):
+                if page.evaluate("() => /[1-9]/.test(document.querySelector('#presence .presence-count')?.textContent || '')"):
+                    break
+                page.wait_for_timeout(100)
         assert page.locator("html.elder").count() == 1
         motion = f"#motion-{site.yes_no_motion_id}"
         if name == "ballot":
@@ -187,7 +192,7 @@ def test_elder_mode_meets_its_numbers_on_the_key_pages(language: str, tx_world: 
         m = measure(page)
         record_property(f"{name}-{language}", {k: v for k, v in m.items() if not isinstance(v, list)})
         print(f"{name} [{language}]: body {m['bodyText']}px, smallest text {m['minText']}px over {m['textCount']} texts, "
-              f"lowest contrast {m['minContrast']:.2f}:1, smallest target {m['minTargetW']:.0f}×{m['minTargetH']:.0f} over {m['targetCount']} controls")
+              f"lowest contrast {m['minContrast']:.2f}:1 ({m['minContrastAt']}), smallest target {m['minTargetW']:.0f}×{m['minTargetH']:.0f} over {m['targetCount']} controls")
         assert m["textCount"] > 5 and m["targetCount"] > 3, f"{name}: nothing measured"
         assert m["bodyText"] >= MIN_TEXT_PX
         failures += [f"{name} [{language}] text under {MIN_TEXT_PX}px: {s}" for s in m["small"]]
