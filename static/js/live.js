@@ -144,8 +144,9 @@
   document.addEventListener("focusin", function (ev) {
     var el = ev.target;
     if (!el || !el.matches || !el.matches(FOCUSABLE)) return;
-    var box = el.parentElement && el.parentElement.closest("[id]");
-    focusMemory = { el: el, id: el.id, box: box ? box.id : "" };
+    var boxes = [];  // ids of the regions around it, innermost first: a live update may replace them
+    for (var p = el.parentElement; p && p !== document.body; p = p.parentElement) if (p.id) boxes.push(p.id);
+    focusMemory = { el: el, id: el.id, boxes: boxes };
   });
   document.addEventListener("pointerdown", function () { focusMemory = null; }, true);
   // Chromium moves the focus off a control it hides or disables during a later frame, sometimes
@@ -165,7 +166,8 @@
     if (usable(m.el)) target = m.el;
     else if (m.id && usable(document.getElementById(m.id))) target = document.getElementById(m.id);
     else {
-      var node = document.contains(m.el) ? m.el.parentElement : document.getElementById(m.box);
+      var node = document.contains(m.el) ? m.el.parentElement : null;
+      for (var i = 0; !node && i < m.boxes.length; i++) node = document.getElementById(m.boxes[i]);
       for (; node && node !== document.body; node = node.parentElement) {
         target = Array.prototype.find.call(node.querySelectorAll(FOCUSABLE), usable);
         if (target) break;

@@ -1,8 +1,9 @@
 """Keyboard only: a resident logs in, joins the live session, posts, reacts, raises a hand and votes.
 
-Only Tab, Shift+Tab, Enter and Space (and typing text) — no mouse, no clicks. Every stop the Tab
-key reaches must show where the focus is, and live updates (a neighbour's message, the floor being
-given, the ballot receipt) are announced through polite live regions without moving the focus.
+Only Tab, Shift+Tab, Enter and Space (and typing text) — no mouse, no clicks for the resident (the
+neighbour and the moderator in other browsers click). Every stop the Tab key reaches must show
+where the focus is, and live updates (a neighbour's message, the floor being given, the ballot
+receipt, the vote's result) are announced through polite live regions without taking the focus.
 Normal mode on a desktop in Chinese; elder mode on a phone in English, with its confirmation step
 before a ballot is final.
 """
@@ -206,6 +207,14 @@ def test_a_resident_takes_part_with_the_keyboard_alone(mode: str, viewport: dict
     except Exception as exc:
         raise AssertionError(f"no receipt; the motion shows: {page.locator(motion).inner_text()}") from exc
     assert page.locator(f"{motion} .ballot-status").get_attribute("aria-live") == "polite"
+
+    # The moderator closes the vote: the result is announced politely, and the focus stays in the
+    # motion the resident was on (its ballot form is gone), never at the top of the page.
+    moderator.click(f"{motion} button.close-motion")
+    page.wait_for_selector(f"{motion}[data-state=closed] .outcome")
+    closed_text = page.locator("#motions").get_attribute("data-msg-closed") or ""
+    wait_until(page, f"document.getElementById('announcer').textContent.includes({closed_text!r})")
+    wait_until(page, f"document.activeElement && document.activeElement !== document.body && !!document.activeElement.closest('{motion}')")
 
     # The ranked motion is numbered choices (selects), nothing to drag.
     ranked = f"#motion-{site.ranked_motion_id}"
