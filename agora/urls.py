@@ -6,7 +6,6 @@ from django.urls import include, path
 
 from agora import views
 from sessions.minutes import urls as minutes_urls
-from sessions.minutes import urls as minutes_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,9 +16,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("sessions/<int:session_id>/motions/", include("voting.urls")),
     path("sessions/", include("sessions.urls")),
-    path("minutes/", include("sessions.minutes.urls")),
-    path("archive/", include(minutes_urls.archive_urlpatterns)),
-    path("needs/", include(minutes_urls.needs_urlpatterns)),
     path("minutes/", include("sessions.minutes.urls")),
     path("archive/", include(minutes_urls.archive_urlpatterns)),
     path("needs/", include(minutes_urls.needs_urlpatterns)),
