@@ -290,6 +290,8 @@ def run(options: Any) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "started": stamp,
         "server_env": options.server_env,
+        # The machine is shared: the 1-minute load average says how busy it was meanwhile.
+        "load_average": [round(os.getloadavg()[0], 1)],
     }
     results: dict[str, Any] = {"meta": meta, "targets": {}}
     print(f"bench: {options.clients} clients, {meta['layer']} layer, {meta['database']}, {options.server}; results in {workdir}", flush=True)
@@ -320,6 +322,7 @@ def run(options: Any) -> dict[str, Any]:
     finally:
         if redis_process is not None:
             stop(redis_process)
+    meta["load_average"].append(round(os.getloadavg()[0], 1))
     (workdir / "results.json").write_text(json.dumps(results, indent=1))
     return results
 
@@ -384,7 +387,7 @@ def render(results: dict[str, Any]) -> str:
         header += [f"Agora / {LABELS[t].split()[0]}" for t in targets if t != "agora"]
     lines = [
         f"Live session benchmark — {meta['clients']} clients, {meta['layer']} channel layer, {meta['database']}, "
-        f"{meta['server']}, {meta['cpus']} CPUs, {meta['started']}",
+        f"{meta['server']}, {meta['cpus']} CPUs, {meta['started']}; load average {meta['load_average'][0]} → {meta['load_average'][-1]}",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
