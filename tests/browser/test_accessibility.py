@@ -5,8 +5,9 @@ per display mode (the elder cookie belongs to the context). Each page is loaded 
 scanned at 390×844 and at 1280×800 (the viewport is resized in place). A scan fails on any
 *serious* or *critical* axe violation; in elder mode the AAA contrast rule (7:1,
 ``color-contrast-enhanced``) is switched on too, since elder mode promises it. Every scan also
-checks that nothing scrolls sideways, and each page is then laid out once more at 200 % zoom (a
-640-px CSS viewport at device scale factor 2) to check that no text overflows horizontally.
+checks that nothing scrolls sideways and that every aria-describedby points at something real (a
+field marked invalid is described by its visible error). Each page is then laid out once more at
+200 % zoom (a 640-px CSS viewport at device scale factor 2): no text may overflow or overlap.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, PHONE, login, new_pag
 from tests.factories import World, session_make
 from tests.servers import CHROMIUM
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(300)]
 
 ROLES = ("anonymous", "resident", "observer", "moderator")
 USERNAME = {"resident": "res1", "observer": "obs", "moderator": "mod"}
@@ -37,7 +38,6 @@ ZOOMED = {"width": 640, "height": 400}  # 1280×800 at 200 %
 
 PageAction = Callable[[Any, str], None]
 LIVE = "#live-status.online"
-
 
 
 @dataclass
@@ -325,6 +325,74 @@ HORIZONTAL_OVERFLOW_JS = """() => {
 }"""
 
 
+# Errors next to the field must also be tied to it: every id an aria-describedby names exists, and
+# a field marked invalid is described by something visible (its error sentence).
+DESCRIBED_BY_JS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('[aria-describedby]')) {
+    const ids = el.getAttribute('aria-describedby').split(/\\s+/).filter(Boolean);
+    const missing = ids.filter(id => !document.getElementById(id));
+    if (missing.length) out.push((el.name || el.id || el.tagName) + ' is described by missing #' + missing.join(', #'));
+  }
+  for (const el of document.querySelectorAll('[aria-invalid=true]')) {
+    const ids = (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+    const said = ids.map(id => document.getElementById(id)).filter(e => e && e.textContent.trim() && e.getClientRects().length);
+    if (!said.length) out.push((el.name || el.id || el.tagName) + ' is invalid but no visible error describes it');
+  }
+  return out;
+}"""
+
+
+def error_links(page: Any) -> list[str]:
+    return list(page.evaluate(DESCRIBED_BY_JS))
+
+
+# Overlapping text: the line boxes of different text nodes must not cover each other (a quarter
+# of the smaller box, so touching lines and glyph overhang do not count).
+TEXT_OVERLAP_JS = """() => {
+  // Visually hidden the usual way (clip, clip-path, or a 1-px box that hides its overflow): not drawn.
+  const clipped = el => {
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if ((s.clip && s.clip !== 'auto') || (s.clipPath && s.clipPath !== 'none')) return true;
+      const r = e.getBoundingClientRect();
+      if (s.overflow !== 'visible' && (r.width <= 1 || r.height <= 1)) return true;
+    }
+    return false;
+  };
+  const boxes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(), n = 0; node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest('.visually-hidden, .skip-link, [hidden], script, style, svg, option')) continue;
+    // Closed <details> keep their content laid out but skipped (content-visibility): not drawn.
+    if (!el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true, opacityProperty: true})) continue;
+    if (clipped(el)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    n++;
+    for (const r of range.getClientRects()) if (r.width > 1 && r.height > 1) boxes.push({n, r, text: node.textContent.trim().slice(0, 24)});
+  }
+  const out = [];
+  for (let i = 0; i < boxes.length && out.length < 6; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.n === b.n) continue;
+      const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (w <= 0 || h <= 0) continue;
+      const smaller = Math.min(a.r.width * a.r.height, b.r.width * b.r.height);
+      if (w * h > smaller / 4) { out.push('text overlaps: "' + a.text + '" and "' + b.text + '"'); break; }
+    }
+  }
+  return out;
+}"""
+
+
+def text_overlap(page: Any) -> list[str]:
+    return list(page.evaluate(TEXT_OVERLAP_JS))
+
+
 def horizontal_overflow(page: Any) -> list[str]:
     return list(page.evaluate(HORIZONTAL_OVERFLOW_JS))
 
@@ -366,11 +434,13 @@ def test_every_page_has_no_serious_axe_violations(role: str, language: str, tx_w
                 in_elder_mode = page.locator("html.elder").count() == 1  # the projector has no elder mode
                 problems += [describe(where, v) for v in axe_violations(page, elder=in_elder_mode)]
                 problems += [f"{where}: {o}" for o in horizontal_overflow(page)]
+                if size_name == "phone":
+                    problems += [f"{where}: {o}" for o in error_links(page)]
                 scanned += 1
             # 200 % zoom: a 1280-px-wide screen zoomed to 200 % lays out 640 CSS px. Text must reflow.
             page.set_viewport_size(ZOOMED)
             where = f"{site_page.name} [{role}, {language}, {'elder' if elder else 'normal'}, 200% zoom]"
-            problems += [f"{where}: {o}" for o in horizontal_overflow(page)]
+            problems += [f"{where}: {o}" for o in horizontal_overflow(page) + text_overlap(page)]
         page.context.close()
     assert scanned == len(site.pages[role]) * 4
     assert not problems, f"{len(problems)} accessibility problems:\n" + "\n".join(problems)
