@@ -72,6 +72,9 @@
       textarea.focus();
     },
     error: function (frame) {
+      // Refusals of votes and meeting actions are shown next to those controls by voting.js and
+      // meeting.js; this handler owns the composer's requests and errors that answer no request.
+      if (frame.request_type && !/^(message\.post|reaction\.set|hello|ping)$/.test(frame.request_type)) return;
       if (frame.client_id && frame.client_id === pendingClientId) { pendingClientId = null; sendBtn.disabled = false; }
       if (errorEl) { errorEl.textContent = frame.message; errorEl.hidden = false; }
       else { setStatus(frame.message, "error"); }

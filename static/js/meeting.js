@@ -110,9 +110,6 @@
   live.on("error", function (frame) {
     var form = release(frame.client_id);
     if (!form && !(frame.request_type || "").match(/^(hand|floor|agenda|message\.(pin|unpin|hide|unhide)|participant|slow_mode|guests|checkin|projector)\b/)) return;
-    // live.js shows errors under the composer; a meeting refusal belongs next to the meeting.
-    var composerError = document.getElementById("composer-error");
-    if (composerError && composerError.textContent === frame.message) composerError.hidden = true;
     say(frame.message, "error");
     if (form) {
       var field = form.querySelector("input[type=text], input[type=number], select");

@@ -55,6 +55,20 @@ def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_wo
             arg=[card, count],
             timeout=3000,
         )
+    # A refused ballot (a second device tries to change it) is answered next to the ballot, never
+    # under the chat composer, where it would read as a chat error.
+    first = residents[0]
+    no_option = motion.options.get(code="no").pk
+    first.evaluate(
+        "([id, option]) => window.AgoraLive.send({type: 'ballot.cast', motion_id: id, choice: option,"
+        " idempotency_key: 'second-device-key-0001', client_id: 'b' + id + '-99'})",
+        [motion.pk, no_option],
+    )
+    first.wait_for_function(
+        "sel => (document.querySelector(sel + ' .ballot-error') || {}).textContent", arg=card, timeout=5000
+    )
+    assert "第一次投票的设备" in first.locator(f"{card} .ballot-error").inner_text()  # receipt_needed
+    assert first.locator("#composer-error").is_hidden()
     live_tally = moderator.locator(f"{card} .tally").inner_text()
     assert "赞成" not in live_tally and "反对" not in live_tally  # secret: counts only
     screenshot(residents[0], "vote-resident-voted-zh-phone")
