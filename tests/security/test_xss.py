@@ -23,7 +23,8 @@ CORPUS = [line for line in (Path(__file__).parent / "xss_corpus.txt").read_text(
 # Tags the page itself uses; user text may only add ALLOWED_TAGS inside them.
 PAGE_TAGS = {"html", "head", "body", "meta", "title", "link", "script", "a", "span", "div", "header", "nav", "main", "footer", "form", "input",
              "button", "p", "h1", "h2", "section", "ol", "ul", "li", "time", "label", "textarea", "article", "details", "summary", "blockquote", "br", "b", "strong", "i", "em", "table", "thead", "tbody", "tr", "th", "td", "fieldset", "legend", "select", "option",
-             "h3", "img", "code"}  # the meeting panel: queue and attendance headings, QR images, room links
+             "h3", "img", "code",  # the meeting panel: queue and attendance headings, QR images, room links
+             "aside", "dl", "dt", "dd", "mark"}  # minutes, follow-up and needs pages; search hits are <mark>ed
 SCRIPT_URL_PREFIXES = ("javascript:", "vbscript:", "data:")
 
 
