@@ -21,6 +21,11 @@ KIND_LABELS: dict[str, Any] = {
     "role.revoked": _("Role revoked"),
     "account.deactivated": _("Account deactivated"),
     "session.transition": _("Session state changed"),
+    "motion.opened": _("Voting opened"),
+    "motion.closed": _("Voting closed"),
+    "motion.in_person": _("In-person ballots entered"),
+    "minutes.published": _("Minutes published"),
+    "minutes.corrected": _("Minutes corrected"),
 }
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agora.audit import audit_record
 from agora.errors import NotAllowed, Refused
 from agora.models import Household
 from agora.sanitize import clean_plain_text
@@ -187,6 +188,7 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
         locked.opened_by = by
         locked.save(update_fields=["state", "opened_at", "opened_by", "closes_at"])
         _announce_motion(locked, kind="motion.opened", audience="all")
+        audit_record(kind="motion.opened", community=locked.session.community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk)
         if locked.closes_at is not None:
             when = locked.closes_at
             transaction.on_commit(lambda: auto_close_schedule(motion_id=locked.pk, at=when))
@@ -201,6 +203,11 @@ def _close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolutio
     locked.save(update_fields=["state", "closed_at", "closed_by"])
     outcome, data, hashes = resolution_compute(motion=locked)
     resolution = Resolution.objects.create(motion=locked, outcome=outcome, data=data, receipt_hashes=hashes)
+    community_id = TopicSession.objects.values_list("community_id", flat=True).get(pk=locked.session_id)
+    audit_record(
+        kind="motion.closed", community=community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk,
+        outcome=outcome, by_timer=by is None,
+    )
     announce(
         locked.session_id,
         live_event(
@@ -275,6 +282,10 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
                     raise Refused(_("A count must be a whole number of at least 1."), code="invalid")
                 rows.append(InPersonCount(motion=locked, choice=choice, count=entry.count, entered_by=by))
         created = InPersonCount.objects.bulk_create(rows)
+        audit_record(
+            kind="motion.in_person", community=locked.session.community_id, actor=by, session_id=locked.session_id,
+            motion_id=locked.pk, ballots=sum(row.count for row in rows),
+        )
     tally_announce_on_commit(motion_id=motion.pk, session_id=motion.session_id)
     return created
 

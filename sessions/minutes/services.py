@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agora.audit import audit_record
 from agora.errors import NotAllowed, Refused
 from agora.models import Building, Community
 from agora.roles import is_moderator
@@ -199,6 +200,10 @@ def minutes_publish(*, session: TopicSession, by: User) -> MinutesRecord:
     with transaction.atomic():
         record = _chain_append(session=session, by=by, content=content, kind=RecordKind.ORIGINAL, corrects=None, check=not_yet_published)
         topic_session_archive(session=session, by=by)
+        audit_record(
+            kind="minutes.published", community=session.community_id, actor=by, session_id=session.pk,
+            record_id=record.pk, content_hash=record.content_hash,
+        )
     return record
 
 
@@ -231,9 +236,14 @@ def minutes_correct(*, record: MinutesRecord, by: User, summaries: dict[str, str
             raise Refused(_("These minutes were corrected already; correct the newest version."), code="stale")
 
     with transaction.atomic():
-        return _chain_append(
+        correction = _chain_append(
             session=record.session, by=by, content=content, kind=RecordKind.CORRECTION, corrects=root, check=still_latest
         )
+        audit_record(
+            kind="minutes.corrected", community=record.session.community_id, actor=by, session_id=record.session_id,
+            record_id=correction.pk, corrects_id=record.pk, reason=reason,
+        )
+    return correction
 
 
 def _json_copy(value: Any) -> Any:

@@ -97,3 +97,25 @@ def test_only_the_communitys_moderators_read_its_security_log(world: World, who:
         client.force_login(getattr(world, who))
     response = client.get(reverse("audit_log", args=[world.community.slug]))
     assert response.status_code in (302, 404)
+
+
+@pytest.mark.django_db
+def test_votes_and_minutes_are_in_the_moderators_security_log(world: World) -> None:
+    from sessions.minutes import services as minutes_services
+    from tests.minutes.helpers import voted_session
+
+    session = voted_session(world)  # opens, enters in-person counts, closes
+    minutes_services.minutes_draft_save(session=session, by=world.moderator, summaries={"general": "通过。"}, visibility="public")
+    record = minutes_services.minutes_publish(session=session, by=world.moderator)
+    minutes_services.minutes_correct(record=record, by=world.moderator, summaries={"general": "通过,全体同意。"}, reason="补充")
+    events = AuditEvent.objects.filter(community=world.community, actor=world.moderator)
+    kinds = list(events.filter(kind__in=["motion.opened", "motion.in_person", "motion.closed", "minutes.published", "minutes.corrected"]).order_by("pk").values_list("kind", flat=True))
+    assert kinds == ["motion.opened", "motion.in_person", "motion.closed", "minutes.published", "minutes.corrected"]
+    assert events.get(kind="motion.in_person").detail["ballots"] == 6
+    assert events.get(kind="motion.closed").detail["outcome"] == "passed"
+    assert not AuditEvent.objects.filter(community=world.other_community, kind__startswith="motion.").exists()
+    client = Client()
+    client.force_login(world.moderator)
+    page = client.get(reverse("audit_log", args=[world.community.slug])).content.decode()
+    for label in ("开始表决", "表决结束", "录入现场表决票数", "纪要已发布", "更正会议纪要"):
+        assert label in page
