@@ -2,31 +2,37 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from agora.admin_scoping import CommunityScopedAdmin
 from agora.models import Building, Community, Grid, Household, Membership, Resident, Tag
+
+ONLY_MINE = admin.RelatedOnlyFieldListFilter  # a moderator's filter lists only their communities
 
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(CommunityScopedAdmin):
+    community_path = "pk"
+    moderators_may_add = False  # communities are created by the district
     list_display = ("name", "slug", "district")
     search_fields = ("name", "slug")
 
 
 @admin.register(Grid)
-class GridAdmin(admin.ModelAdmin):
+class GridAdmin(CommunityScopedAdmin):
     list_display = ("name", "community")
-    list_filter = ("community",)
+    list_filter = (("community", ONLY_MINE),)
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(CommunityScopedAdmin):
     list_display = ("name", "community", "grid")
-    list_filter = ("community",)
+    list_filter = (("community", ONLY_MINE),)
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(CommunityScopedAdmin):
+    community_path = "building__community"
     list_display = ("__str__", "building", "unit", "room", "exclusive_area", "owner_key")
-    list_filter = ("building__community",)
+    list_filter = (("building__community", ONLY_MINE),)
     search_fields = ("room", "owner_key", "building__name")
 
 
@@ -36,15 +42,15 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(CommunityScopedAdmin):
     list_display = ("user", "community", "role", "title")
-    list_filter = ("role", "community")
+    list_filter = ("role", ("community", ONLY_MINE))
     search_fields = ("user__username", "user__first_name")
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(CommunityScopedAdmin):
     list_display = ("user", "household", "community", "tenure", "verified")
-    list_filter = ("community", "tenure", "verified", "tags")
+    list_filter = (("community", ONLY_MINE), "tenure", "verified", "tags")
     search_fields = ("user__username", "user__first_name", "household__room")
     filter_horizontal = ("tags",)

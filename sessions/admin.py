@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from agora.admin_scoping import ReadOnlyForModerators
 from sessions.models import AgendaItem, Message, SessionTransition, TopicSession
 
 
@@ -11,9 +12,9 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(TopicSession)
-class TopicSessionAdmin(admin.ModelAdmin):
+class TopicSessionAdmin(ReadOnlyForModerators):
     list_display = ("title", "community", "category", "state", "starts_at")
-    list_filter = ("state", "category", "community")
+    list_filter = ("state", "category", ("community", admin.RelatedOnlyFieldListFilter))
     search_fields = ("title",)
     inlines = [AgendaItemInline]
     filter_horizontal = ("audience_tags", "observers")
@@ -21,13 +22,15 @@ class TopicSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionTransition)
-class SessionTransitionAdmin(admin.ModelAdmin):
+class SessionTransitionAdmin(ReadOnlyForModerators):
+    community_path = "session__community"
     list_display = ("session", "from_state", "to_state", "by", "at")
     readonly_fields = ("session", "from_state", "to_state", "by", "at")
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyForModerators):
+    community_path = "session__community"
     list_display = ("session", "seq", "author", "created_at", "hidden", "pinned")
     list_filter = ("hidden", "pinned")
     readonly_fields = ("session", "seq", "author", "text_html", "created_at")

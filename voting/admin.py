@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from agora.admin_scoping import ReadOnlyForModerators
 from voting.models import InPersonCount, Motion, MotionOption, Resolution
 
 
@@ -13,7 +14,8 @@ class MotionOptionInline(admin.TabularInline):
 
 
 @admin.register(Motion)
-class MotionAdmin(admin.ModelAdmin):
+class MotionAdmin(ReadOnlyForModerators):
+    community_path = "session__community"
     list_display = ["text", "session", "kind", "state", "secret", "opened_at", "closed_at"]
     list_filter = ["kind", "state", "secret"]
     search_fields = ["text"]
@@ -22,7 +24,8 @@ class MotionAdmin(admin.ModelAdmin):
 
 
 @admin.register(InPersonCount)
-class InPersonCountAdmin(admin.ModelAdmin):
+class InPersonCountAdmin(ReadOnlyForModerators):
+    community_path = "motion__session__community"
     list_display = ["motion", "count", "household", "entered_by", "entered_at"]
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
@@ -30,7 +33,8 @@ class InPersonCountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resolution)
-class ResolutionAdmin(admin.ModelAdmin):
+class ResolutionAdmin(ReadOnlyForModerators):
+    community_path = "motion__session__community"
     list_display = ["motion", "outcome", "created_at"]
     readonly_fields = ["motion", "outcome", "data", "receipt_hashes", "created_at"]
 

@@ -5,10 +5,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from agora.admin_scoping import ReadOnlyForModerators
 from sessions.minutes.models import ActionItem, ActionUpdate, ChainHead, MinutesRecord, Need, NeedSupport, SatisfactionRating
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyForModerators):
     """Published minutes and their chain are never edited, not even here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -24,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(MinutesRecord)
 class MinutesRecordAdmin(ReadOnlyAdmin):
     list_display = ["title", "community", "seq", "kind", "visibility", "held_on", "content_hash"]
-    list_filter = ["community", "kind", "visibility", "category", "outcome"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind", "visibility", "category", "outcome"]
     search_fields = ["title", "content_hash"]
     exclude = ["canonical"]
 
@@ -41,7 +42,8 @@ class ActionUpdateInline(admin.TabularInline):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
+class ActionItemAdmin(ReadOnlyForModerators):
+    community_path = "session__community"
     list_display = ["what", "session", "responsible", "owner", "due_on", "status"]
     list_filter = ["status"]
     inlines = [ActionUpdateInline]
@@ -50,15 +52,17 @@ class ActionItemAdmin(admin.ModelAdmin):
 
 @admin.register(SatisfactionRating)
 class SatisfactionRatingAdmin(ReadOnlyAdmin):
+    community_path = "item__session__community"
     list_display = ["item", "user", "score", "updated_at"]
 
 
 @admin.register(Need)
-class NeedAdmin(admin.ModelAdmin):
+class NeedAdmin(ReadOnlyForModerators):
     list_display = ["text", "community", "category", "status", "created_at"]
-    list_filter = ["community", "status", "category"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter), "status", "category"]
 
 
 @admin.register(NeedSupport)
 class NeedSupportAdmin(ReadOnlyAdmin):
+    community_path = "need__community"
     list_display = ["need", "user", "created_at"]
