@@ -24,7 +24,8 @@ CORPUS = [line for line in (Path(__file__).parent / "xss_corpus.txt").read_text(
 PAGE_TAGS = {"html", "head", "body", "meta", "title", "link", "script", "a", "span", "div", "header", "nav", "main", "footer", "form", "input",
              "button", "p", "h1", "h2", "section", "ol", "ul", "li", "time", "label", "textarea", "article", "details", "summary", "blockquote", "br", "b", "strong", "i", "em", "table", "thead", "tbody", "tr", "th", "td", "fieldset", "legend", "select", "option",
              "h3", "img", "code",  # the meeting panel: queue and attendance headings, QR images, room links
-             "aside", "dl", "dt", "dd", "mark"}  # minutes, follow-up and needs pages; search hits are <mark>ed
+             "aside", "dl", "dt", "dd", "mark", "caption",  # minutes, follow-up and needs pages; search hits are <mark>ed
+             *(f"{{http://www.w3.org/2000/svg}}{tag}" for tag in ("svg", "rect", "text", "title"))}  # a resolution's chart
 SCRIPT_URL_PREFIXES = ("javascript:", "vbscript:", "data:")
 
 

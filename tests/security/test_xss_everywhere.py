@@ -38,7 +38,12 @@ def test_payload_is_inert_in_votes_meeting_minutes_follow_up_and_needs(world: Wo
     mod, res = world.moderator, world.resident
     session = session_make(world.community, mod, audience=[world.car_owner], title=f"议题 {payload}"[:120])
     room = meeting.meeting_room_ensure(session=session)
-    _quietly(voting.motion_create, session=session, by=mod, text=payload[:500], description=payload)
+    _quietly(voting.motion_create, session=session, by=mod, text=payload[:500], description=payload)  # stays a draft
+    choice = voting.motion_create(
+        session=session, by=mod, text=f"选址 {payload}"[:500], description=payload,
+        settings=voting.MotionSettings(kind="single", secret=False, options=(f"东门 {payload}"[:200], "西门")),
+    )
+    voting.motion_open(motion=choice, by=mod)  # residents see the ballot with the options
     _quietly(meeting.agenda_item_add, session=session, by=mod, title=payload[:400])
     _quietly(meeting.floor_add, session=session, by=mod, name=payload[:200])
     message = session_services.message_post(session=session, author=res, text=f"看 {payload}")
@@ -58,6 +63,8 @@ def test_payload_is_inert_in_votes_meeting_minutes_follow_up_and_needs(world: Wo
     if need is not None:
         pages.append((resident, reverse("needs:detail", args=[need.pk])))
 
+    voting.motion_close(motion=choice, by=mod)  # the resolution names the options
+    pages.append((resident, reverse("topic_sessions:detail", args=[session.pk])))
     session_services.topic_session_adjourn(session=session, by=mod)
     minutes.minutes_draft_save(session=session, by=mod, summaries={"general": f"总结 {payload}"}, visibility="public")
     item = _quietly(
