@@ -48,6 +48,16 @@ def can_view(*, user: AnyUser, session: TopicSession) -> bool:
     return in_audience(user=user, session=session) or is_invited_observer(user=user, session=session)
 
 
+def can_follow(*, user: AnyUser, session: TopicSession) -> bool:
+    """May read the session's page with its discussion. A person a moderator removed may not
+    while the meeting runs (scheduled or live); once it has ended they read it like everyone."""
+    if not can_view(user=user, session=session):
+        return False
+    if session.state in POSTING_STATES and not can_moderate(user=user, session=session):
+        return not is_removed(user=user, session=session)
+    return True
+
+
 def can_join_live(*, user: AnyUser, session: TopicSession) -> bool:
     """May open the live connection: the audience, invited observers and moderators, unless removed."""
     if can_moderate(user=user, session=session):

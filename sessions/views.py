@@ -38,6 +38,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session_or_404(request, session_id)
+    if not rules.can_follow(user=request.user, session=session):
+        return render(request, "sessions/removed.html", {"session": session}, status=403)
     history = selectors.messages_after(session=session, after_seq=0, limit=100_000)
     context = {
         "session": session,

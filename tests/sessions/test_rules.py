@@ -55,6 +55,8 @@ def test_muted_can_read_but_not_post_and_removed_cannot_join(world: World) -> No
     assert not rules.can_post(user=world.resident, session=world.session)
     Participant.objects.create(session=world.session, user=world.resident2, removed=True)
     assert not rules.can_join_live(user=world.resident2, session=world.session)
+    assert not rules.can_follow(user=world.resident2, session=world.session)
+    assert rules.can_follow(user=world.resident, session=world.session)  # muted still reads
 
 
 @pytest.mark.parametrize("state", [SessionState.ADJOURNED, SessionState.ARCHIVED, SessionState.DRAFT])

@@ -33,6 +33,23 @@ def test_who_sees_a_session(world: World, who: str, status: int) -> None:
     assert response.status_code == status
 
 
+def test_a_removed_person_cannot_follow_the_running_meeting_but_reads_it_after(world: World) -> None:
+    from sessions.models import Participant
+    from sessions.services import message_post
+
+    message_post(session=world.session, author=world.resident2, text="东门晚上车太多")
+    Participant.objects.create(session=world.session, user=world.resident, removed=True)
+    url = reverse("topic_sessions:detail", args=[world.session.pk])
+    response = as_user(world.resident).get(url)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "主持人已将您移出本次议事" in page and "东门晚上车太多" not in page
+    assert "东门晚上车太多" in as_user(world.resident2).get(url).content.decode()  # nobody else is affected
+    world.session.state = SessionState.ADJOURNED
+    world.session.save()
+    assert "东门晚上车太多" in as_user(world.resident).get(url).content.decode()
+
+
 def test_the_list_shows_only_visible_sessions(world: World) -> None:
     draft = session_make(world.community, world.moderator, state=SessionState.DRAFT, title="草稿里的议题")
     elsewhere = session_make(world.other_community, world.other_moderator, title="别的社区的议题")
