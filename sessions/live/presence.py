@@ -9,12 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agora.broadcast import broadcast_now
 from agora.errors import NotAllowed
-from agora.models import Resident
-from agora.roles import AnyUser, community_role
-from sessions import rules
+from agora.roles import AnyUser
+from sessions.admission import live_admission
 from sessions.live.events import live_event, session_group
 from sessions.meeting.attendance import attendance_online_mark
-from sessions.models import Presence, TopicSession
+from sessions.models import Presence
 from sessions.selectors import presence_snapshot
 
 
@@ -33,25 +32,20 @@ class LiveContext:
 
 
 def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveContext:
-    """Admit a connection (or raise NotAllowed) and record it as present."""
-    session = TopicSession.objects.filter(pk=session_id).first()
-    if session is None or not rules.can_join_live(user=user, session=session):
+    """Admit a connection (or raise NotAllowed) and record it as present.
+
+    Four statements: the admission facts in one query (sessions/admission.py), the presence
+    row, the attendance mark (two).
+    """
+    admission = live_admission(user=user, session_id=session_id)
+    if admission is None:
         raise NotAllowed(_("You cannot join this session."))
-    building = (
-        Resident.objects.filter(user=user, community_id=session.community_id)
-        .values_list("household__building__name", flat=True)
-        .first()
-    ) or ""
     # A channel name is new for every connection: one INSERT, not a SELECT and a savepoint first.
-    Presence.objects.create(channel_name=channel_name, session=session, user=user, building=building, last_seen=timezone.now())
-    attendance_online_mark(session=session, user=user)
-    can_moderate = rules.can_moderate(user=user, session=session)
-    role = "moderator" if can_moderate else (community_role(user=user, community=session.community_id) or "observer")
-    if not can_moderate and rules.is_invited_observer(user=user, session=session) and not rules.in_audience(
-        user=user, session=session
-    ):
-        role = "observer"
-    return LiveContext(session.pk, session.community_id, user.pk, role, can_moderate)
+    Presence.objects.create(
+        channel_name=channel_name, session_id=admission.session_id, user=user, building=admission.building, last_seen=timezone.now()
+    )
+    attendance_online_mark(session_id=admission.session_id, state=admission.state, user=user)
+    return LiveContext(admission.session_id, admission.community_id, user.pk, admission.role, admission.can_moderate)
 
 
 def live_disconnect(*, channel_name: str) -> None:

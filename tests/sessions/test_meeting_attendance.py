@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def online(world: World, user) -> None:  # type: ignore[no-untyped-def]
-    attendance.attendance_online_mark(session=world.session, user=user)
+    attendance.attendance_online_mark(session_id=world.session.pk, state=world.session.state, user=user)
 
 
 def test_the_same_resident_online_and_checked_in_counts_once(world: World) -> None:

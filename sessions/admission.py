@@ -1,0 +1,128 @@
+"""Who may open a session's live connection, decided from one query.
+
+The rules are those of ``sessions.rules`` (``can_join_live``, ``can_moderate``, ``in_audience``,
+``is_invited_observer``, ``is_removed``) and of ``agora.roles.community_role``; evaluated one
+predicate at a time they cost ~13 queries per connect, and a 2,000-person connect storm pays
+that 2,000 times (docs/performance.md, "Live sessions"). Here the same facts — the session's
+state and community, the person's membership, residence, building, audience tags, invitation
+and removal — are read in one query and the same rules are applied to them.
+``tests/sessions/test_admission.py`` checks that both ways agree for every role, state,
+audience, invitation and removal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Subquery
+
+from agora.models import Membership, Resident, Role
+from agora.roles import AnyUser
+from sessions.models import Participant, TopicSession
+from sessions.rules import VISIBLE_STATES
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the admission rules know about one person and one session."""
+
+    session_id: int
+    community_id: int
+    state: str
+    membership_role: str | None  # the Membership row's role, if any
+    is_resident: bool  # a Resident of the session's community
+    building: str  # the resident's building ("" if none)
+    audience_open: bool  # the session has no audience tags: every resident is in the audience
+    tag_match: bool  # the resident has one of the session's audience tags
+    invited: bool  # an invited observer of the session
+    removed: bool  # removed from the session by a moderator
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The outcome for an admitted person: their role in the room and their building."""
+
+    session_id: int
+    community_id: int
+    state: str
+    role: str  # "moderator", "observer" or "resident"
+    can_moderate: bool
+    building: str
+
+
+def standing_read(*, user: AnyUser, session_id: int) -> Standing | None:
+    """The session's and the person's facts in one query (None: no such session).
+
+    Call only for an authenticated user; anonymous people are refused without a query.
+    """
+    uid = user.pk
+    community = OuterRef("community_id")
+    resident = Resident.objects.filter(user_id=uid, community_id=community)
+    audience = TopicSession.audience_tags.through.objects.filter(topicsession_id=OuterRef("pk"))
+    row = (
+        TopicSession.objects.filter(pk=session_id)
+        .annotate(
+            membership_role=Subquery(Membership.objects.filter(user_id=uid, community_id=community).values("role")[:1]),
+            is_resident=Exists(resident),
+            building=Subquery(resident.values("household__building__name")[:1]),
+            has_audience=Exists(audience),
+            tag_match=Exists(audience.filter(tag__residents__user_id=uid, tag__residents__community_id=community)),
+            invited=Exists(TopicSession.observers.through.objects.filter(topicsession_id=OuterRef("pk"), user_id=uid)),
+            removed=Exists(Participant.objects.filter(session_id=OuterRef("pk"), user_id=uid, removed=True)),
+        )
+        .values_list(
+            "pk", "community_id", "state", "membership_role", "is_resident", "building", "has_audience", "tag_match", "invited", "removed"
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    pk, community_id, state, membership_role, is_resident, building, has_audience, tag_match, invited, removed = row
+    return Standing(
+        session_id=pk,
+        community_id=community_id,
+        state=state,
+        membership_role=membership_role,
+        is_resident=bool(is_resident),
+        building=building or "",
+        audience_open=not has_audience,
+        tag_match=bool(tag_match),
+        invited=bool(invited),
+        removed=bool(removed),
+    )
+
+
+def standing_role(*, user: AnyUser, standing: Standing) -> str | None:
+    """``agora.roles.community_role`` over the standing."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.MODERATOR
+    if standing.membership_role is not None:
+        return standing.membership_role
+    return Role.RESIDENT if standing.is_resident else None
+
+
+def standing_in_audience(standing: Standing) -> bool:
+    """``sessions.rules.in_audience`` over the standing (for an authenticated user)."""
+    return standing.is_resident and (standing.audience_open or standing.tag_match)
+
+
+def live_admission(*, user: AnyUser, session_id: int) -> Admission | None:
+    """The person's admission to the live session, or None if ``rules.can_join_live`` refuses."""
+    if not user.is_authenticated:
+        return None  # can_view needs the audience or an invitation, both need an account
+    standing = standing_read(user=user, session_id=session_id)
+    if standing is None:
+        return None
+    community_role = standing_role(user=user, standing=standing)
+    can_moderate = community_role == Role.MODERATOR
+    in_audience = standing_in_audience(standing)
+    if not can_moderate:
+        can_view = standing.state in VISIBLE_STATES and (in_audience or standing.invited)
+        if not can_view or standing.removed:
+            return None
+    role = "moderator" if can_moderate else (community_role or "observer")
+    if not can_moderate and standing.invited and not in_audience:
+        role = "observer"
+    return Admission(standing.session_id, standing.community_id, standing.state, role, can_moderate, standing.building)
