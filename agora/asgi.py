@@ -18,6 +18,9 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from agora.routing import websocket_urlpatterns  # noqa: E402
+from agora.websocket_server import autobahn_lazy_connection_log  # noqa: E402
+
+autobahn_lazy_connection_log()
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.AGORA_SERVE_STATIC else django_asgi_app
 
