@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -43,6 +44,20 @@ def language_from_scope(scope: dict[str, Any]) -> str:
 
 class SessionConsumer(AsyncJsonWebsocketConsumer):
     ctx: LiveContext | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its hop to the sync thread before every message.
+
+        ``AsyncConsumer.dispatch`` first runs ``close_old_connections`` on the one thread-sensitive
+        thread: for every connect, ``hello`` and ping, a thread hop that also queues behind posts
+        and ballots (~10 % of the server's CPU in a connect storm, py-spy). Every database call of
+        this consumer goes through ``database_sync_to_async``, which closes old connections in its
+        own thread before and after the call, so the hop protects nothing here.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
@@ -178,12 +193,16 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             )
         return frame
 
-    async def send_replay(self, frames: list[dict[str, Any]]) -> None:
-        """Send replayed messages, then what arrived live meanwhile: in order, once each."""
-        for frame in frames:
-            if frame["seq"] > self.last_sent_seq:
-                self.last_sent_seq = frame["seq"]
-                await self.send_json(frame)
+    async def send_replay(self, frames: list[PreparedFrame]) -> None:
+        """Send replayed messages (framed once, shared), then what arrived live meanwhile:
+        in order, once each."""
+        wire = getattr(self, "wire", None)
+        for prepared in frames:
+            seq = prepared.frame["seq"]
+            if seq > self.last_sent_seq:
+                self.last_sent_seq = seq
+                if wire is None or not wire.write(prepared):
+                    await self.send(text_data=prepared.text)
         self.synced = True
         pending, self.pending = self.pending, []
         for frame in sorted(pending, key=lambda f: f["seq"]):

@@ -23,6 +23,8 @@ import json
 import logging
 import os
 import socket
+import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
@@ -47,6 +49,10 @@ GROUP_REFRESH_SECONDS = 3600.0
 # a process died between commit and publish) reaches the room within two checks.
 TAIL_CHECK_SECONDS = 3.0
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"
+# A replayed history (``hello``) is read, rendered and framed once and shared by every connection
+# that asks for the same one while nothing happens in the room, for at most this long.
+REPLAY_SHARE_SECONDS = 2.0
+REPLAY_SHARE_MAX = 32
 
 _FANOUTS: dict[int, SessionFanout] = {}
 
@@ -63,6 +69,14 @@ class Wire:
         self.consumer = consumer
         self.protocol = _daphne_protocol(consumer.base_send)
         self.tcp = _tcp_transport(self.protocol) if self.protocol is not None else None
+        # Frames may go straight to the socket on plain TCP (not TLS) without octet logging
+        # (prepared frames are never compressed: ``PreparedFrame.prepared``).
+        self.direct = (
+            self.tcp is not None
+            and not getattr(self.tcp, "TLS", False)
+            and hasattr(self.tcp, "socket")
+            and not getattr(self.protocol, "logOctets", True)
+        )
         if self.tcp is not None and SOCKET_SEND_BUFFER > 0:
             try:
                 self.tcp.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
@@ -77,13 +91,30 @@ class Wire:
         if protocol.state != protocol.STATE_OPEN:
             return True  # closing: nothing more to send, the disconnect handler cleans up
         tcp = self.tcp
-        if tcp is not None:
-            owed = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
-            if owed > SLOW_READER_MAX_BYTES:
-                log.warning("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, owed)
-                tcp.abortConnection()
-                return True
-        protocol.sendPreparedMessage(frame.prepared(protocol))
+        if tcp is None:
+            protocol.sendPreparedMessage(frame.prepared(protocol))
+            return True
+        owed = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
+        if owed > SLOW_READER_MAX_BYTES:
+            log.warning("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, owed)
+            tcp.abortConnection()
+            return True
+        if owed or not self.direct or getattr(protocol, "send_queue", None):
+            protocol.sendPreparedMessage(frame.prepared(protocol))
+            return True
+        # Nothing is queued: hand the frame to the kernel now. Through transport.write it would
+        # wait for the next loop turn and cost two epoll changes (register, unregister) per
+        # frame per connection; whatever the kernel does not take goes the usual way.
+        data = frame.prepared(protocol).payloadHybi
+        try:
+            sent = tcp.socket.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # the peer is gone: let Twisted find out and close it
+            sent = 0
+        if sent < len(data):
+            tcp.write(data[sent:])
+        protocol.trafficStats.outgoingOctetsWireLevel += len(data)
         return True
 
     def release(self) -> None:
@@ -155,6 +186,8 @@ class SessionFanout:
         # The highest message seq written to local connections, in order, each once.
         self.last_seq = 0
         self._order = asyncio.Lock()
+        # Replays shared by the connections that ask for the same one (``shared_replay``).
+        self._replays: dict[Any, tuple[float, asyncio.Task[list[PreparedFrame]]]] = {}
 
     async def _start(self) -> None:
         self.channel_name = await self.layer.new_channel(prefix="fanout.")
@@ -284,7 +317,27 @@ class SessionFanout:
             self.last_seq = seq
             await self._write(event)
 
+    async def shared_replay(self, key: Any, read: Callable[[], Awaitable[list[dict[str, Any]]]]) -> list[PreparedFrame]:
+        """The replay for ``key`` (after_seq, language, variant): read once, framed once, shared.
+
+        A connect storm sends 2,000 ``hello`` frames asking for the same history; while no event
+        changed the room (a message, a reaction, a hidden message: every event but presence
+        empties the table) they share one database read and one
+        rendering. A connection may receive a replay read after it asked, never before: live
+        messages that cross it are held back and sent once each, in order (``send_replay``).
+        """
+        now = time.monotonic()
+        entry = self._replays.get(key)
+        if entry is None or now - entry[0] > REPLAY_SHARE_SECONDS or (entry[1].done() and entry[1].exception() is not None):
+            if len(self._replays) >= REPLAY_SHARE_MAX:
+                self._replays.clear()
+            task = asyncio.ensure_future(_prepared(read))
+            self._replays[key] = entry = (now, task)
+        return await asyncio.shield(entry[1])
+
     async def _write(self, event: dict[str, Any]) -> None:
+        if event["kind"] != "presence":
+            self._replays.clear()  # the room changed: the next hello reads it again
         variants: dict[tuple[str, str], PreparedFrame] = {}
         slow: list[tuple[SessionConsumer, PreparedFrame]] = []
         for consumer in list(self.members):
@@ -293,6 +346,10 @@ class SessionFanout:
                 slow.append((consumer, prepared))
         for consumer, prepared in slow:
             await consumer.base_send({"type": "websocket.send", "text": prepared.text})
+
+
+async def _prepared(read: Callable[[], Awaitable[list[dict[str, Any]]]]) -> list[PreparedFrame]:
+    return [PreparedFrame(frame) for frame in await read()]
 
 
 def _stored_last_seq(session_id: int) -> int:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agora.errors import Refused
 from sessions import selectors, services
+from sessions.live.fanout import fanout_for
 from sessions.live.presence import live_heartbeat
 from sessions.live.registry import live_handler
 from sessions.live.rendering import render_variant
@@ -41,12 +42,28 @@ def _replay(session_id: int, after_seq: int) -> list[dict[str, Any]]:
 
 @live_handler("hello")
 async def hello(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any]:
-    """Replay every message after ``last_seq`` from the database, then go live."""
+    """Replay every message after ``last_seq`` from the database, then go live.
+
+    Connections asking for the same history in the same language and variant share one
+    read and one rendering while the room does not change (``SessionFanout.shared_replay``).
+    """
     after = _int_field(content, "last_seq", required=False) or 0
     assert consumer.ctx is not None
+    language, variant = consumer.language, consumer.ctx.variant
+
+    async def read() -> list[dict[str, Any]]:
+        return await _replay_frames(consumer.session_id, after, language, variant)
+
+    fanout = fanout_for(consumer.session_id, consumer.channel_layer)
+    frames = await fanout.shared_replay((after, language, variant), read)
+    await consumer.send_replay(frames)
+    return {"type": "synced", "last_seq": consumer.last_sent_seq}
+
+
+async def _replay_frames(session_id: int, after: int, language: str, variant: str) -> list[dict[str, Any]]:
     frames: list[dict[str, Any]] = []
     while True:
-        chunk = await database_sync_to_async(_replay)(consumer.session_id, after)
+        chunk = await database_sync_to_async(_replay)(session_id, after)
         for data in chunk:
             frames.append(
                 {
@@ -58,16 +75,14 @@ async def hello(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str,
                         event_id=f"m{data['id']}:{data['agree']}:{data['disagree']}:{data['hidden']}:{data['pinned']}",
                         template=MESSAGE_TEMPLATE,
                         context={"m": data},
-                        language=consumer.language,
-                        role=consumer.ctx.variant,
+                        language=language,
+                        role=variant,
                     ),
                 }
             )
         if len(chunk) < REPLAY_CHUNK:
-            break
+            return frames
         after = chunk[-1]["seq"]
-    await consumer.send_replay(frames)
-    return {"type": "synced", "last_seq": consumer.last_sent_seq}
 
 
 @live_handler("message.post")
