@@ -34,8 +34,8 @@ class LiveContext:
 def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveContext:
     """Admit a connection (or raise NotAllowed) and record it as present.
 
-    Four statements: the admission facts in one query (sessions/admission.py), the presence
-    row, the attendance mark (two).
+    Three statements: the admission facts in one query (sessions/admission.py), the presence
+    row, the attendance mark.
     """
     admission = live_admission(user=user, session_id=session_id)
     if admission is None:

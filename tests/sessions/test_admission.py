@@ -88,9 +88,9 @@ def test_admission_reads_the_building(world: World) -> None:
     assert moderator is not None and moderator.building == ""
 
 
-def test_a_live_connect_is_four_statements(world: World) -> None:
+def test_a_live_connect_is_three_statements(world: World) -> None:
     """The cost that a 2,000-person connect storm pays 2,000 times (docs/performance.md)."""
     with CaptureQueriesContext(connection) as queries:
         ctx = live_connect(session_id=world.session.pk, user=world.resident, channel_name="specific.a")
     assert ctx.role == "resident" and not ctx.can_moderate
-    assert len(queries.captured_queries) == 4, [q["sql"] for q in queries.captured_queries]
+    assert len(queries.captured_queries) == 3, [q["sql"] for q in queries.captured_queries]

@@ -66,6 +66,19 @@ def test_online_attendance_is_recorded_only_while_live(world: World) -> None:
     assert not Attendance.objects.exists()
 
 
+def test_online_keeps_the_first_join_and_fills_a_door_check_in(world: World) -> None:
+    online(world, world.resident)
+    first = Attendance.objects.get(user=world.resident).online_at
+    online(world, world.resident)  # a reconnect
+    assert Attendance.objects.get(user=world.resident).online_at == first
+    attendance.checkin_record(session=world.session, by=world.moderator, user_ids=[world.resident2.pk])
+    assert Attendance.objects.get(user=world.resident2).online_at is None
+    online(world, world.resident2)  # checked in at the door, then joined online too
+    row = Attendance.objects.get(user=world.resident2)
+    assert row.online_at is not None and row.checked_in_at is not None
+    assert Attendance.objects.count() == 2
+
+
 def test_checking_in_twice_records_once_and_logs_once(world: World) -> None:
     assert attendance.checkin_record(session=world.session, by=world.moderator, user_ids=[world.resident.pk]) == [world.resident.pk]
     assert attendance.checkin_record(session=world.session, by=world.moderator, user_ids=[world.resident.pk]) == []
