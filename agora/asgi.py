@@ -18,7 +18,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from agora.routing import websocket_urlpatterns  # noqa: E402
-from agora.websocket_server import autobahn_lazy_connection_log  # noqa: E402
+from agora.websocket_server import autobahn_lazy_connection_log, gc_for_a_long_lived_server  # noqa: E402
 
 autobahn_lazy_connection_log()
 
@@ -30,3 +30,4 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+gc_for_a_long_lived_server()  # last: everything loaded so far lives as long as the process
