@@ -167,6 +167,28 @@ async def test_reconnect_with_last_seq_gets_exactly_the_missing_messages(tx_worl
     await b2.disconnect()
 
 
+async def test_a_shared_replay_is_read_again_once_the_room_changes(tx_world: World) -> None:
+    """hello replays are shared between connections (SessionFanout.shared_replay) only while
+    nothing happens in the room: a new message, then a new reaction, each show in the next one."""
+    a, _ = await connect(tx_world.resident, tx_world.session.pk)  # the empty history, now shared
+    await a.send_json_to({"type": "message.post", "text": "one", "client_id": "1"})
+    ack = (await receive_until(a, "message.ack"))[-1]
+    b, _ = await connect(tx_world.resident2, tx_world.session.pk, hello=None)
+    await b.send_json_to({"type": "hello", "last_seq": 0})
+    replayed = [f for f in await receive_until(b, "synced") if f["type"] == "message"]
+    assert [f["seq"] for f in replayed] == [1]
+    assert 'class="count-agree">0<' in replayed[0]["html"]
+    await b.send_json_to({"type": "reaction.set", "message_id": ack["id"], "kind": "agree"})
+    await frames_of(a, "reaction", 1)
+    c, _ = await connect(tx_world.resident2, tx_world.session.pk, hello=None)
+    await c.send_json_to({"type": "hello", "last_seq": 0})
+    replayed = [f for f in await receive_until(c, "synced") if f["type"] == "message"]
+    assert [f["seq"] for f in replayed] == [1]
+    assert 'class="count-agree">1<' in replayed[0]["html"]
+    for comm in (a, b, c):
+        await comm.disconnect()
+
+
 async def test_reactions_are_counted_once_per_person(tx_world: World) -> None:
     a, _ = await connect(tx_world.resident, tx_world.session.pk)
     b, _ = await connect(tx_world.resident2, tx_world.session.pk)
