@@ -322,13 +322,14 @@ class SessionFanout:
 
         A connect storm sends 2,000 ``hello`` frames asking for the same history; while no event
         changed the room (a message, a reaction, a hidden message: every event but presence
-        empties the table) they share one database read and one
-        rendering. A connection may receive a replay read after it asked, never before: live
-        messages that cross it are held back and sent once each, in order (``send_replay``).
+        empties the table) and for at most ``REPLAY_SHARE_SECONDS`` they share one database read
+        and one rendering. A replay may thus be older than the connection; what was committed
+        since reaches the connection through this fan-out, which it joined before asking: live,
+        held back until the replay is sent, once each and in order (``send_replay``).
         """
         now = time.monotonic()
         entry = self._replays.get(key)
-        if entry is None or now - entry[0] > REPLAY_SHARE_SECONDS or (entry[1].done() and entry[1].exception() is not None):
+        if entry is None or now - entry[0] > REPLAY_SHARE_SECONDS or _failed(entry[1]):
             if len(self._replays) >= REPLAY_SHARE_MAX:
                 self._replays.clear()
             task = asyncio.ensure_future(_prepared(read))
@@ -346,6 +347,10 @@ class SessionFanout:
                 slow.append((consumer, prepared))
         for consumer, prepared in slow:
             await consumer.base_send({"type": "websocket.send", "text": prepared.text})
+
+
+def _failed(task: asyncio.Task[Any]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
 
 
 async def _prepared(read: Callable[[], Awaitable[list[dict[str, Any]]]]) -> list[PreparedFrame]:
