@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -103,30 +103,61 @@ def ballot_cast(
     digest = _key_digest(motion.pk, idempotency_key)
     due = False
     try:
-        with transaction.atomic():
-            locked = Motion.objects.select_for_update().get(pk=motion.pk)
-            if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= timezone.now():
-                due = True
-                raise _refuse_closed(locked)
-            if locked.state != MotionState.OPEN:
-                raise _refuse_closed(locked)
-            session_state = TopicSession.objects.filter(pk=locked.session_id).values_list("state", flat=True).first()
-            if session_state != SessionState.LIVE:
-                raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
-            existing = Participation.objects.filter(motion=locked, unit_key=unit.unit_key).first()
-            if existing is None:
-                result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)
-            else:
-                result = _cast_again(locked, voter, unit, existing, clean_choice, idempotency_key, digest, receipt)
-            if not result.replayed:
-                tally_announce_on_commit(motion_id=locked.pk, session_id=locked.session_id)
-            return result
+        try:
+            return _cast_locked(motion, voter, unit, clean_choice, idempotency_key, digest, receipt)
+        except IntegrityError:
+            # Another submission for this unit committed between our read and our insert (the
+            # motion is locked FOR SHARE, so ballots run side by side): read it and answer as
+            # for any second submission — a replay gets its receipt, anything else is refused.
+            return _cast_locked(motion, voter, unit, clean_choice, idempotency_key, digest, receipt)
+    except _DueForClosing as due_error:
+        due = True
+        raise due_error.refusal from None
     except IntegrityError:
-        # Only reachable if the row lock were bypassed; the constraint still holds the line.
         raise Refused(_("You have already voted on this motion."), code="already_voted") from None
     finally:
         if due:
             motion_close_due(session_id=motion.session_id)
+
+
+class _DueForClosing(Exception):
+    def __init__(self, refusal: Refused) -> None:
+        self.refusal = refusal
+
+
+def _lock_motion_for_ballot(motion_id: int) -> Motion:
+    """The motion row, locked so that it cannot close while this ballot is being stored.
+
+    On PostgreSQL the lock is shared (FOR SHARE): ballots run side by side, and closing (FOR
+    UPDATE) waits for the ballots in flight and then counts them; a ballot that comes after
+    the close reads the closed state. SQLite serializes writing transactions anyway.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Motion._meta.db_table)
+        return Motion.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [motion_id])[0]  # noqa: S608 (a model's table name)
+    return Motion.objects.select_for_update().get(pk=motion_id)
+
+
+def _cast_locked(
+    motion: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, clean_choice: list[int], idempotency_key: str, digest: str, receipt: str | None
+) -> CastResult:
+    with transaction.atomic():
+        locked = _lock_motion_for_ballot(motion.pk)
+        if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= timezone.now():
+            raise _DueForClosing(_refuse_closed(locked))
+        if locked.state != MotionState.OPEN:
+            raise _refuse_closed(locked)
+        session_state = TopicSession.objects.filter(pk=locked.session_id).values_list("state", flat=True).first()
+        if session_state != SessionState.LIVE:
+            raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
+        existing = Participation.objects.filter(motion=locked, unit_key=unit.unit_key).first()
+        if existing is None:
+            result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)
+        else:
+            result = _cast_again(locked, voter, unit, existing, clean_choice, idempotency_key, digest, receipt)
+        if not result.replayed:
+            tally_announce_on_commit(motion_id=locked.pk, session_id=locked.session_id)
+        return result
 
 
 def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, choice: list[int], key: str, digest: str) -> CastResult:

@@ -58,7 +58,9 @@ async def ballot_cast(consumer: SessionConsumer, content: dict[str, Any]) -> dic
             receipt=receipt,
         )
 
-    result = await database_sync_to_async(cast)()
+    # Off the process's one thread-sensitive database thread: ballots of a burst are stored side
+    # by side (the motion row is shared-locked; voting/ballots.py), not one after another.
+    result = await database_sync_to_async(cast, thread_sensitive=False)()
     return {
         "type": "ballot.receipt",
         "motion_id": motion_id,
