@@ -38,3 +38,19 @@ def test_session_view_permissions(world: World, name: str, method: str, role: st
         assert resp.status_code == 200, (name, method, role, resp.status_code)
     else:
         assert resp.status_code in (302, 403, 404), (name, method, role, resp.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_message_create_post_permissions(world: World, role: str) -> None:
+    """Posting a message by form: the audience, the observer and the moderator; a refusal writes no message."""
+    from sessions.models import Message
+
+    before = list(Message.objects.values_list("pk", "text_html"))
+    url = reverse("topic_sessions:message_create", args=[world.session.pk])
+    _client(world, role).post(url, {"text": "权限表测试"})
+    after = list(Message.objects.values_list("pk", "text_html"))
+    if role in {"observer", "resident", "moderator"}:  # observers may be given the floor (PRODUCT.md)
+        assert len(after) == len(before) + 1, role
+    else:
+        assert after == before, role
