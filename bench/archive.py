@@ -219,7 +219,8 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
     rng = random.Random(options.seed)
     User = get_user_model()
     password = make_password("bench-archive")
-    per_community = max(1, options.minutes // options.communities)
+    # Sessions per community: the remainder goes to the first communities, so the total is exact.
+    base, extra = divmod(options.minutes, options.communities)
     per_minutes = max(1, options.messages // max(1, options.minutes))
     counts = {"communities": 0, "minutes": 0, "messages": 0, "search_tokens": 0, "stopped_early": False}
     next_record_id = 1
@@ -246,7 +247,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
                 ]
             )
             sessions = []
-            for m_index in range(per_community):
+            for m_index in range(max(1, base + (1 if c_index < extra else 0))):
                 category, titles = rng.choice(TOPICS)
                 held = today - timedelta(days=rng.randint(0, 5 * 365))
                 title = f"{rng.randint(1, 5)}号楼{rng.choice(titles)}" if rng.random() < 0.5 else rng.choice(titles)
