@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from agora.models import Building, Community, Grid, Household, Tag
 from agora.roles import moderated_communities
 
 
@@ -40,8 +41,6 @@ def _may_use_admin(request: HttpRequest) -> bool:
 
 def _choices(model: type[models.Model], ids: list[int]) -> QuerySet[Any] | None:
     """The rows of ``model`` a moderator of ``ids`` may pick in a form, or None if unscoped."""
-    from agora.models import Building, Community, Grid, Household, Tag
-
     if model is Community:
         return Community.objects.filter(pk__in=ids)
     if model in (Grid, Building):
