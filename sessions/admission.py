@@ -13,12 +13,10 @@ audience, invitation and removal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from agora.models import Membership, Resident, Role
+from agora.precompiled import Precompiled
 from agora.roles import AnyUser
 from sessions.models import Participant, TopicSession
 from sessions.rules import VISIBLE_STATES
@@ -73,26 +71,7 @@ def _standing_query(*, user_id: int, session_id: int) -> QuerySet[TopicSession]:
     )
 
 
-# Stand-ins for the two inputs while the ORM compiles the query (no real id is negative).
-_USER, _SESSION = -7_000_001, -7_000_002
-# Per database alias: the compiled SQL and, per parameter, a stand-in to replace or a constant.
-_COMPILED: dict[str, tuple[str, tuple[Any, ...]]] = {}
-
-
-def _compiled(alias: str) -> tuple[str, tuple[Any, ...]]:
-    """The standing query compiled by the ORM once per process.
-
-    Building and compiling a query with seven subqueries costs the ORM ~3 ms of CPU, several
-    times what running it costs; a connect storm would pay it for every connection.
-    """
-    compiled = _COMPILED.get(alias)
-    if compiled is None:
-        query = _standing_query(user_id=_USER, session_id=_SESSION).query
-        sql, params = query.get_compiler(using=alias).as_sql()
-        if _USER not in params or _SESSION not in params:
-            raise RuntimeError("the standing query lost its parameters")
-        compiled = _COMPILED[alias] = (sql, tuple(params))
-    return compiled
+_STANDING = Precompiled(_standing_query, "user_id", "session_id")
 
 
 def standing_read(*, user: AnyUser, session_id: int) -> Standing | None:
@@ -100,11 +79,7 @@ def standing_read(*, user: AnyUser, session_id: int) -> Standing | None:
 
     Call only for an authenticated user; anonymous people are refused without a query.
     """
-    sql, template = _compiled(DEFAULT_DB_ALIAS)
-    params = [user.pk if p == _USER else session_id if p == _SESSION else p for p in template]
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _STANDING.fetchone(user_id=user.pk, session_id=session_id)
     if row is None:
         return None
     pk, community_id, state, membership_role, is_resident, building, has_audience, tag_match, invited, removed = row
@@ -138,6 +113,13 @@ def standing_in_audience(standing: Standing) -> bool:
     return standing.is_resident and (standing.audience_open or standing.tag_match)
 
 
+def standing_can_view(*, user: AnyUser, standing: Standing) -> bool:
+    """``sessions.rules.can_view`` over the standing."""
+    if standing_role(user=user, standing=standing) == Role.MODERATOR:
+        return True
+    return standing.state in VISIBLE_STATES and (standing_in_audience(standing) or standing.invited)
+
+
 def live_admission(*, user: AnyUser, session_id: int) -> Admission | None:
     """The person's admission to the live session, or None if ``rules.can_join_live`` refuses."""
     if not user.is_authenticated:
@@ -148,10 +130,8 @@ def live_admission(*, user: AnyUser, session_id: int) -> Admission | None:
     community_role = standing_role(user=user, standing=standing)
     can_moderate = community_role == Role.MODERATOR
     in_audience = standing_in_audience(standing)
-    if not can_moderate:
-        can_view = standing.state in VISIBLE_STATES and (in_audience or standing.invited)
-        if not can_view or standing.removed:
-            return None
+    if not can_moderate and (not standing_can_view(user=user, standing=standing) or standing.removed):
+        return None
     role = "moderator" if can_moderate else (community_role or "observer")
     if not can_moderate and standing.invited and not in_audience:
         role = "observer"

@@ -30,7 +30,8 @@ from sessions.models import SessionState, TopicSession
 from voting import rules
 from voting.announce import tally_announce_on_commit
 from voting.choices import validate_choice
-from voting.models import Ballot, BallotUnit, Channel, Motion, MotionKind, MotionState, Participation
+from voting.facts import VoterFacts
+from voting.models import Ballot, BallotUnit, Channel, Motion, MotionKind, MotionOption, MotionState, Participation
 from voting.services import motion_close_due
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
@@ -86,19 +87,26 @@ def _refuse_closed(motion: Motion) -> Refused:
 
 
 def ballot_cast(
-    *, motion: Motion, voter: AbstractBaseUser, choice: Any, idempotency_key: str, receipt: str | None = None
+    *,
+    motion: Motion,
+    voter: AbstractBaseUser,
+    choice: Any,
+    idempotency_key: str,
+    receipt: str | None = None,
+    facts: VoterFacts | None = None,
 ) -> CastResult:
     """Cast (or, if the motion allows, change) a ballot. Refusals raise :class:`Refused`.
 
     ``receipt`` is needed only to change a secret ballot: the server cannot find it otherwise.
+    ``facts`` are the voter's (voting/facts.py), if the caller has read them with the motion.
     """
     if not isinstance(idempotency_key, str) or not KEY_PATTERN.match(idempotency_key):
         raise Refused(_("The ballot could not be read. Please reload the page and vote again."), code="bad_key")
-    standing = rules.voter_standing(user=voter, motion=motion)
+    standing = rules.voter_standing(user=voter, motion=motion, facts=facts)
     if standing.unit is None:
         raise NotAllowed(standing.reason, code="not_eligible")
     unit = standing.unit
-    options = list(motion.options.all())
+    options = _options_of(motion.pk)
     clean_choice = validate_choice(motion=motion, options=options, choice=choice)
     digest = _key_digest(motion.pk, idempotency_key)
     due = False
@@ -126,16 +134,34 @@ class _DueForClosing(Exception):
 
 
 def _lock_motion_for_ballot(motion_id: int) -> Motion:
-    """The motion row, locked so that it cannot close while this ballot is being stored.
+    """The motion row, locked so that it cannot close while this ballot is being stored, with
+    its session's state as ``session_state``.
 
     On PostgreSQL the lock is shared (FOR SHARE): ballots run side by side, and closing (FOR
     UPDATE) waits for the ballots in flight and then counts them; a ballot that comes after
     the close reads the closed state. SQLite serializes writing transactions anyway.
+    Plain SQL: this runs once per ballot, and the ORM would spend more building it than the
+    database spends running it.
     """
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Motion._meta.db_table)
-        return Motion.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [motion_id])[0]  # noqa: S608 (a model's table name)
-    return Motion.objects.select_for_update().get(pk=motion_id)
+    qn = connection.ops.quote_name
+    motion, session = qn(Motion._meta.db_table), qn(TopicSession._meta.db_table)
+    lock = f" FOR SHARE OF {motion}" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"SELECT {motion}.*, {session}.state AS session_state FROM {motion} "  # noqa: S608 (model table names)
+        f"JOIN {session} ON {session}.id = {motion}.session_id WHERE {motion}.id = %s{lock}"
+    )
+    return Motion.objects.raw(sql, [motion_id])[0]
+
+
+def _options_of(motion_id: int) -> list[MotionOption]:
+    table = connection.ops.quote_name(MotionOption._meta.db_table)
+    return list(MotionOption.objects.raw(f"SELECT * FROM {table} WHERE motion_id = %s ORDER BY position", [motion_id]))  # noqa: S608
+
+
+def _participation_of(motion_id: int, unit_key: str) -> Participation | None:
+    table = connection.ops.quote_name(Participation._meta.db_table)
+    rows = Participation.objects.raw(f"SELECT * FROM {table} WHERE motion_id = %s AND unit_key = %s", [motion_id, unit_key])  # noqa: S608
+    return next(iter(rows), None)
 
 
 def _cast_locked(
@@ -147,10 +173,9 @@ def _cast_locked(
             raise _DueForClosing(_refuse_closed(locked))
         if locked.state != MotionState.OPEN:
             raise _refuse_closed(locked)
-        session_state = TopicSession.objects.filter(pk=locked.session_id).values_list("state", flat=True).first()
-        if session_state != SessionState.LIVE:
+        if locked.session_state != SessionState.LIVE:
             raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
-        existing = Participation.objects.filter(motion=locked, unit_key=unit.unit_key).first()
+        existing = _participation_of(locked.pk, unit.unit_key)
         if existing is None:
             result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)
         else:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agora.errors import Refused
 from sessions.live.registry import live_handler
 from voting import ballots, rules, selectors, services
+from voting.facts import VoterFacts, motion_with_facts
 from voting.models import Motion
 
 if TYPE_CHECKING:
@@ -27,11 +28,16 @@ def _motion_id(content: dict[str, Any]) -> int:
     return value
 
 
-def _motion(session_id: int, motion_id: int, user: Any) -> Motion:
-    motion = Motion.objects.select_related("session").filter(pk=motion_id, session_id=session_id).first()
-    if motion is None or not rules.can_see_motion(user=user, motion=motion):
+def _motion_and_facts(session_id: int, motion_id: int, user: Any) -> tuple[Motion, VoterFacts]:
+    """The motion and what the rules know about the person, in one query (voting/facts.py)."""
+    found = motion_with_facts(user=user, session_id=session_id, motion_id=motion_id)
+    if found is None or not rules.can_see_motion(user=user, motion=found[0], facts=found[1]):
         raise Refused(_("That motion is not in this session."), code="not_found")
-    return motion
+    return found
+
+
+def _motion(session_id: int, motion_id: int, user: Any) -> Motion:
+    return _motion_and_facts(session_id, motion_id, user)[0]
 
 
 def _text_field(content: dict[str, Any], name: str, *, required: bool) -> str | None:
@@ -50,8 +56,10 @@ async def ballot_cast(consumer: SessionConsumer, content: dict[str, Any]) -> dic
     receipt = _text_field(content, "receipt", required=False)
 
     def cast() -> ballots.CastResult:
+        motion, facts = _motion_and_facts(consumer.session_id, motion_id, consumer.user)
         return ballots.ballot_cast(
-            motion=_motion(consumer.session_id, motion_id, consumer.user),
+            motion=motion,
+            facts=facts,
             voter=consumer.user,
             choice=content.get("choice"),
             idempotency_key=key or "",

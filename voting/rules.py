@@ -9,10 +9,12 @@ from django.db.models import Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import Household, Resident, Role, Tenure
-from agora.roles import AnyUser, community_role
+from agora.models import Household, Role, Tenure
+from agora.roles import AnyUser
+from sessions import admission
 from sessions import rules as session_rules
 from sessions.models import TopicSession
+from voting.facts import VoterFacts, facts_read
 from voting.models import BallotUnit, Eligibility, Motion, MotionKind, MotionState, WeightMode
 
 
@@ -25,10 +27,15 @@ def can_manage_motion(*, user: AnyUser, motion: Motion) -> bool:
     return can_manage_motions(user=user, session=motion.session)
 
 
-def can_see_motion(*, user: AnyUser, motion: Motion) -> bool:
-    if can_manage_motion(user=user, motion=motion):
+def can_see_motion(*, user: AnyUser, motion: Motion, facts: VoterFacts | None = None) -> bool:
+    """Moderators see every motion of their sessions; whoever may view the session sees the
+    motions once they are opened. ``facts`` (voting/facts.py) saves reading them again."""
+    if not user.is_authenticated:
+        return False  # a session is seen by its audience, invited observers and moderators
+    facts = facts or facts_read(user=user, motion=motion)
+    if admission.standing_role(user=user, standing=facts.session) == Role.MODERATOR:
         return True
-    return motion.state != MotionState.DRAFT and session_rules.can_view(user=user, session=motion.session)
+    return motion.state != MotionState.DRAFT and admission.standing_can_view(user=user, standing=facts.session)
 
 
 def owner_key_of(household: Household) -> str:
@@ -65,32 +72,33 @@ class Standing:
         return self.unit is not None
 
 
-def voter_standing(*, user: AnyUser, motion: Motion) -> Standing:
-    """May this user vote on this motion, and as which unit? (The reason is a user sentence.)"""
-    session = motion.session
+def voter_standing(*, user: AnyUser, motion: Motion, facts: VoterFacts | None = None) -> Standing:
+    """May this user vote on this motion, and as which unit? (The reason is a user sentence.)
+
+    ``facts`` (voting/facts.py: the person's role, residence, audience, removal) are read in
+    one query when not given.
+    """
     if not user.is_authenticated:
         return Standing(None, _("Please log in to vote."))
-    role = community_role(user=user, community=session.community_id)
+    facts = facts or facts_read(user=user, motion=motion)
+    role = admission.standing_role(user=user, standing=facts.session)
     if role == Role.OBSERVER:
         return Standing(None, _("Observers attend but do not vote."))
-    resident = (
-        Resident.objects.select_related("household").filter(user=user, community_id=session.community_id).first()
-    )
-    if resident is None:
+    household = facts.household
+    if household is None:
         return Standing(None, _("Only residents of this community can vote."))
-    if not resident.verified:
+    if not facts.verified:
         return Standing(None, _("Your registration has not been verified yet, so you cannot vote."))
-    if session_rules.is_removed(user=user, session=session):
+    if facts.session.removed:
         return Standing(None, _("A moderator has removed you from this session."))
     owners_only = motion.eligibility == Eligibility.OWNERS or motion.kind == MotionKind.ART278
-    if owners_only and resident.tenure != Tenure.OWNER:
+    if owners_only and facts.tenure != Tenure.OWNER:
         return Standing(None, _("Only owners may vote on this motion."))
-    if not owners_only and not session_rules.in_audience(user=user, session=session):
+    if not owners_only and not admission.standing_in_audience(facts.session):
         return Standing(None, _("This vote is for the session's audience only."))
-    household = resident.household
     if motion.kind == MotionKind.ART278:
         key = owner_key_of(household)
-        area = owner_area(community_id=session.community_id, owner_key=key)
+        area = owner_area(community_id=facts.session.community_id, owner_key=key)
         if area <= 0:
             return Standing(None, _("Your unit has no floor area on record, so it cannot vote under Art. 278. Please ask the residents' committee."))
         return Standing(VotingUnit(f"o:{key}", household, Decimal("1"), area))
