@@ -283,14 +283,15 @@ async def try_row(ctx: LiveCtx, comm: WebsocketCommunicator, message_type: str, 
         if case.changes and after == before:
             problems.append("allowed, but nothing changed")
         if not case.changes and after != before:
-            problems.append(f"a read, but the data changed:\n  before {before}\n  after  {after}")
+            changed = sorted(k for k in before if before[k] != after[k])
+            problems.append(f"a read, but the data changed in {changed}:\n  before {before}\n  after  {after}")
     else:
         expected = case.refused if isinstance(case.refused, str) else case.refused[role]
         if not mine:
             problems.append(f"refused: expected an error frame {expected!r}, got {[f['type'] for f in frames]}")
         elif mine[0]["code"] != expected or mine[0].get("request_type") != message_type:
             problems.append(f"refused: expected error {expected!r} for {message_type!r}, got {mine[0]}")
-        if case.reply and case.reply not in ("pong",) and any(f["type"] == case.reply and f.get("client_id") == f"perm-{n}" for f in frames):
+        if case.reply and any(f["type"] == case.reply and f.get("client_id") == f"perm-{n}" for f in frames):
             problems.append(f"refused, but got a {case.reply!r} reply")
         if after != before:
             changed = sorted(k for k in before if before[k] != after[k])
