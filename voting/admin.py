@@ -9,8 +9,21 @@ from voting.models import InPersonCount, Motion, MotionOption, Resolution
 
 
 class MotionOptionInline(admin.TabularInline):
+    """Read-only for everyone: a motion's options are written with it (voting/services.py) and
+    never change; the ballot path keeps them per process (voting/ballots.py)."""
+
     model = MotionOption
     extra = 0
+    readonly_fields = ["position", "code", "label"]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Motion)

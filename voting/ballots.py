@@ -26,6 +26,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from agora.errors import NotAllowed, Refused
+from agora.precompiled import insert
 from sessions.models import SessionState, TopicSession
 from voting import rules
 from voting.announce import tally_announce_on_commit
@@ -133,9 +134,10 @@ class _DueForClosing(Exception):
         self.refusal = refusal
 
 
-def _lock_motion_for_ballot(motion_id: int) -> Motion:
+def _lock_motion_for_ballot(motion_id: int, unit_key: str) -> Motion:
     """The motion row, locked so that it cannot close while this ballot is being stored, with
-    its session's state as ``session_state``.
+    its session's state as ``session_state`` and this unit's participation id (or None) as
+    ``existing_id``.
 
     On PostgreSQL the lock is shared (FOR SHARE): ballots run side by side, and closing (FOR
     UPDATE) waits for the ballots in flight and then counts them; a ballot that comes after
@@ -145,40 +147,49 @@ def _lock_motion_for_ballot(motion_id: int) -> Motion:
     """
     qn = connection.ops.quote_name
     motion, session = qn(Motion._meta.db_table), qn(TopicSession._meta.db_table)
+    participation = qn(Participation._meta.db_table)
     lock = f" FOR SHARE OF {motion}" if connection.vendor == "postgresql" else ""
     sql = (
-        f"SELECT {motion}.*, {session}.state AS session_state FROM {motion} "  # noqa: S608 (model table names)
-        f"JOIN {session} ON {session}.id = {motion}.session_id WHERE {motion}.id = %s{lock}"
+        f"SELECT {motion}.*, {session}.state AS session_state, p.id AS existing_id FROM {motion} "  # noqa: S608 (model table names)
+        f"JOIN {session} ON {session}.id = {motion}.session_id "
+        f"LEFT JOIN {participation} p ON p.motion_id = {motion}.id AND p.unit_key = %s "
+        f"WHERE {motion}.id = %s{lock}"
     )
-    return Motion.objects.raw(sql, [motion_id])[0]
+    return Motion.objects.raw(sql, [unit_key, motion_id])[0]
+
+
+# Per motion id: its options. A motion's options are written once, with the motion
+# (voting.services.motion_create), and never changed (the admin shows them read-only).
+_OPTIONS: dict[tuple[str, int], list[MotionOption]] = {}
+_OPTIONS_KEPT = 256
 
 
 def _options_of(motion_id: int) -> list[MotionOption]:
-    table = connection.ops.quote_name(MotionOption._meta.db_table)
-    return list(MotionOption.objects.raw(f"SELECT * FROM {table} WHERE motion_id = %s ORDER BY position", [motion_id]))  # noqa: S608
-
-
-def _participation_of(motion_id: int, unit_key: str) -> Participation | None:
-    table = connection.ops.quote_name(Participation._meta.db_table)
-    rows = Participation.objects.raw(f"SELECT * FROM {table} WHERE motion_id = %s AND unit_key = %s", [motion_id, unit_key])  # noqa: S608
-    return next(iter(rows), None)
+    key = (connection.alias, motion_id)
+    options = _OPTIONS.get(key)
+    if options is None:
+        options = list(MotionOption.objects.filter(motion_id=motion_id).order_by("position"))
+        if len(_OPTIONS) >= _OPTIONS_KEPT:
+            _OPTIONS.clear()
+        _OPTIONS[key] = options
+    return options
 
 
 def _cast_locked(
     motion: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, clean_choice: list[int], idempotency_key: str, digest: str, receipt: str | None
 ) -> CastResult:
     with transaction.atomic():
-        locked = _lock_motion_for_ballot(motion.pk)
+        locked = _lock_motion_for_ballot(motion.pk, unit.unit_key)
         if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= timezone.now():
             raise _DueForClosing(_refuse_closed(locked))
         if locked.state != MotionState.OPEN:
             raise _refuse_closed(locked)
         if locked.session_state != SessionState.LIVE:
             raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
-        existing = _participation_of(locked.pk, unit.unit_key)
-        if existing is None:
+        if locked.existing_id is None:
             result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)
         else:
+            existing = Participation.objects.get(pk=locked.existing_id)
             result = _cast_again(locked, voter, unit, existing, clean_choice, idempotency_key, digest, receipt)
         if not result.replayed:
             tally_announce_on_commit(motion_id=locked.pk, session_id=locked.session_id)
@@ -188,8 +199,9 @@ def _cast_locked(
 def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, choice: list[int], key: str, digest: str) -> CastResult:
     receipt = secrets.token_urlsafe(18)
     hashed = receipt_hash(receipt)
-    ballot = Ballot.objects.create(motion=locked, choice=choice, weight=unit.weight, area=unit.area, receipt_hash=hashed)
-    Participation.objects.create(
+    ballot = Ballot(motion=locked, choice=choice, weight=unit.weight, area=unit.area, receipt_hash=hashed)
+    insert(ballot)
+    participation = Participation(
         motion=locked,
         unit_key=unit.unit_key,
         channel=Channel.ONLINE,
@@ -200,6 +212,7 @@ def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, c
         receipt_sealed=_seal(locked.pk, key, receipt),
         receipt_check=_receipt_check(receipt, unit.unit_key),
     )
+    insert(participation)
     return CastResult(locked.pk, receipt, hashed)
 
 
