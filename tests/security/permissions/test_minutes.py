@@ -22,7 +22,7 @@ from sessions.minutes.models import ActionItem, ActionStatus, ActionUpdate, Minu
 from sessions.models import TopicSession
 from tests.factories import World
 from tests.minutes.helpers import held_session, published, voted_session
-from tests.security.permissions.test_sessions import ROLES, SIGNED_IN, Case, per_role, run_row
+from tests.security.permissions.test_sessions import ROLES, SIGNED_IN, Case, per_role, post_only, run_get_on_post_only, run_row
 
 COMMUNITY = frozenset({"outsider", "observer", "resident", "moderator"})  # members of the world's community
 RESIDENTS = frozenset({"outsider", "resident"})  # residents of the world's community
@@ -280,3 +280,9 @@ def test_every_row_has_a_case() -> None:
 @pytest.mark.parametrize("key", list(TABLE), ids=[f"{n}-{m}" for n, m in TABLE])
 def test_minutes_view_permissions(ctx: MinutesCtx, key: tuple[str, str]) -> None:
     run_row(ctx, key, TABLE[key], CASES[key])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", post_only(TABLE), ids=[f"{n}-{m}" for n, m in post_only(TABLE)])
+def test_get_on_a_post_only_minutes_view_changes_nothing(ctx: MinutesCtx, key: tuple[str, str]) -> None:
+    run_get_on_post_only(ctx, key, CASES[key])

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import World
-from tests.security.permissions.test_sessions import SEEN_403, Case, per_role, run_row
+from tests.security.permissions.test_sessions import SEEN_403, Case, per_role, post_only, run_get_on_post_only, run_row
 from tests.voting.helpers import open_motion, option
 from voting import services
 from voting.models import Ballot, InPersonCount, Motion, Participation
@@ -116,3 +116,9 @@ def test_every_row_has_a_case() -> None:
 @pytest.mark.parametrize("key", list(TABLE), ids=[f"{n}-{m}" for n, m in TABLE])
 def test_voting_view_permissions(ctx: VotingCtx, key: tuple[str, str]) -> None:
     run_row(ctx, key, TABLE[key], CASES[key])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", post_only(TABLE), ids=[f"{n}-{m}" for n, m in post_only(TABLE)])
+def test_get_on_a_post_only_voting_view_changes_nothing(ctx: VotingCtx, key: tuple[str, str]) -> None:
+    run_get_on_post_only(ctx, key, CASES[key])
