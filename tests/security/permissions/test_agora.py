@@ -19,6 +19,7 @@ from agora.audit import audit_record
 from agora.models import DisplayPreference, Grid, Household, Resident
 from sessions.minutes import services as minutes_services
 from sessions.minutes.models import ActionStatus, Visibility
+from sessions.models import TopicSession
 from tests.factories import PASSWORD, World
 from tests.minutes.helpers import voted_session
 from tests.security.permissions.test_sessions import ROLES, Case, per_role, run_row
@@ -38,20 +39,39 @@ class AgoraCtx:
 
     @cached_property
     def admin(self) -> World:
-        """The moderators are staff; this community has a roster, a session with a vote, minutes, follow-up and needs."""
+        """The moderators are staff; this community has a grid on its roster."""
         w = self.world
         get_user_model().objects.filter(pk__in=[w.moderator.pk, w.other_moderator.pk]).update(is_staff=True)
         Grid.objects.create(community=w.community, name="权限表网格")
+        return w
+
+    @cached_property
+    def voted(self) -> World:
+        """... a held session with a vote and its members-only minutes (东门夜间划线停车) ..."""
+        w = self.admin
         session = voted_session(w)
         item = session.agenda_items.get()
         minutes_services.minutes_draft_save(session=session, by=w.moderator, summaries={str(item.pk): "同意"}, visibility=Visibility.MEMBERS)
         minutes_services.minutes_publish(session=session, by=w.moderator)
+        return w
+
+    @cached_property
+    def follow_up(self) -> World:
+        """... a done action item, rated by a resident ..."""
+        w = self.voted
+        session = TopicSession.objects.get(title="东门夜间划线停车")
         action = minutes_services.action_item_create(
             session=session, by=w.moderator, what="东门安装夜间照明", responsible="物业公司", due_on=date.today() + timedelta(days=9)
         )
         minutes_services.action_item_update(item=action, by=w.moderator, status=ActionStatus.DONE, note="已完工")
         action.refresh_from_db()
         minutes_services.satisfaction_rate(item=action, user=w.resident, score=5)
+        return w
+
+    @cached_property
+    def needs(self) -> World:
+        """... and a need that a neighbour supports."""
+        w = self.admin
         need = minutes_services.need_submit(community=w.community, by=w.resident2, text="三号楼楼道灯坏了很久", category="safety")
         minutes_services.need_support(need=need, user=w.resident)
         return w
@@ -110,26 +130,26 @@ def _to_admin_login(c: AgoraCtx, role: str, allowed: bool, response: Any, client
     return "" if location.startswith(reverse("admin:login")) else f"not sent to the admin login: {response.status_code} {location}"
 
 
-# Each scoped changelist and a text that only this community's rows put on it.
-CHANGELISTS: dict[str, str] = {
-    "agora_community": "社区gyl",
-    "agora_grid": "权限表网格",
-    "agora_building": "3号楼",
-    "agora_household": "3号楼",
-    "agora_membership": "社区gyl",
-    "agora_resident": "社区gyl",
-    "topic_sessions_topicsession": "东门夜间划线停车",
-    "topic_sessions_sessiontransition": "东门夜间划线停车",
-    "topic_sessions_message": "东门夜间划线停车",
-    "voting_motion": "同意在东门夜间划线停车",
-    "voting_inpersoncount": "同意在东门夜间划线停车",
-    "voting_resolution": "同意在东门夜间划线停车",
-    "minutes_minutesrecord": "东门夜间划线停车",
-    "minutes_chainhead": "社区gyl",
-    "minutes_actionitem": "东门安装夜间照明",
-    "minutes_satisfactionrating": "东门安装夜间照明",
-    "minutes_need": "三号楼楼道灯坏了很久",
-    "minutes_needsupport": "三号楼楼道灯坏了很久",
+# Each scoped changelist, the state it needs, and a text that only this community's rows put on it.
+CHANGELISTS: dict[str, tuple[str, str]] = {
+    "agora_community": ("admin", "社区gyl"),
+    "agora_grid": ("admin", "权限表网格"),
+    "agora_building": ("admin", "3号楼"),
+    "agora_household": ("admin", "3号楼"),
+    "agora_membership": ("admin", "社区gyl"),
+    "agora_resident": ("admin", "社区gyl"),
+    "topic_sessions_topicsession": ("voted", "东门夜间划线停车"),
+    "topic_sessions_sessiontransition": ("voted", "东门夜间划线停车"),
+    "topic_sessions_message": ("voted", "东门夜间划线停车"),
+    "voting_motion": ("voted", "同意在东门夜间划线停车"),
+    "voting_inpersoncount": ("voted", "同意在东门夜间划线停车"),
+    "voting_resolution": ("voted", "同意在东门夜间划线停车"),
+    "minutes_minutesrecord": ("voted", "东门夜间划线停车"),
+    "minutes_chainhead": ("voted", "社区gyl"),
+    "minutes_actionitem": ("follow_up", "东门安装夜间照明"),
+    "minutes_satisfactionrating": ("follow_up", "东门安装夜间照明"),
+    "minutes_need": ("needs", "三号楼楼道灯坏了很久"),
+    "minutes_needsupport": ("needs", "三号楼楼道灯坏了很久"),
 }
 NOT_STAFF_302 = per_role(302)
 
@@ -180,14 +200,14 @@ CASES: dict[tuple[str, str], Case] = {
     ("admin:index", "get"): Case(url=lambda c: (c.admin, reverse("admin:index"))[1], refused=NOT_STAFF_302, anonymous=302, check=_to_admin_login),
     **{
         (f"admin:{model}_changelist", "get"): Case(
-            url=lambda c, model=model: (c.admin, reverse(f"admin:{model}_changelist"))[1],
+            url=lambda c, model=model, state=state: (getattr(c, state), reverse(f"admin:{model}_changelist"))[1],
             refused=NOT_STAFF_302,
             anonymous=302,
             secret=lambda c, secret=secret: secret,
             seen_by=frozenset({"moderator"}),
             check=_to_admin_login,
         )
-        for model, secret in CHANGELISTS.items()
+        for model, (state, secret) in CHANGELISTS.items()
     },
     ("admin:agora_tag_changelist", "get"): Case(
         url=lambda c: (c.admin, reverse("admin:agora_tag_changelist"))[1],
