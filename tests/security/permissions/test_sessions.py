@@ -2,8 +2,10 @@
 
 Issue 7. ``TABLE`` says who is allowed; ``CASES`` says how to try the view (URL, form data, what a
 refusal looks like, which table a change shows in, which text a refused page must not show).
-Each row is one test: the seven roles try the view in turn, each inside a savepoint that is rolled
-back afterwards, so every role meets the same state and one world serves the whole row.
+Each row is one test (the 21 moderator-only meeting commands share one, on one meeting): the
+seven roles try the view in turn, each inside a savepoint that is rolled back afterwards, so every
+role meets the same state and one world serves the whole row. Problems are collected over all
+roles, so a failure names every role that went against the table.
 
 The machinery (``Case``, ``run_row``) is shared by the other tables in this package.
 """
