@@ -138,6 +138,9 @@ if os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("AGORA_DB_CONN_MAX_AGE", "60")), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, with the health check at most once a second per connection.
+        DATABASES["default"]["ENGINE"] = "agora.postgresql"
 else:
     DATABASES = {
         "default": {
