@@ -2,7 +2,10 @@
 
 ``hello`` -> ``synced``; ``message.post`` -> ``message.ack`` to the sender and a
 ``message`` frame to everyone, encoded once and written with ``websockets.broadcast``.
-No database, no auth: the floor that a Python WebSocket server can reach here.
+No database, no auth: the floor that a Python WebSocket server can reach here. It keeps its
+connections alive as Agora's daphne does (a ping every 20 s, ``agora.server.DAPHNE_FLAGS``): a
+server that never pings cannot tell a phone that went away, and until 2026-11-29 the baseline
+did not, so the idle cost of 2,000 connections was charged to Agora alone.
 
     python -m bench.baselines.websockets_broadcast PORT
 """
@@ -16,6 +19,8 @@ import sys
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
+PING_INTERVAL = 20.0  # as daphne's --ping-interval in agora.server
+PING_TIMEOUT = 30.0
 CLIENTS: set[ServerConnection] = set()
 SEQ = 0
 
@@ -40,7 +45,7 @@ async def handler(ws: ServerConnection) -> None:
 async def main(port: int) -> None:
     stop = asyncio.get_running_loop().create_future()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
-    async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=None, backlog=2048, max_queue=None):
+    async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT, backlog=2048, max_queue=None):
         await stop
 
 
