@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from agora.models import Household, Membership, Resident
 from agora.precompiled import Precompiled
@@ -97,8 +99,13 @@ def motion_with_facts(*, user: AnyUser, session_id: int, motion_id: int) -> tupl
 
 
 def facts_read(*, user: AnyUser, motion: Motion) -> VoterFacts:
-    """The person's facts for a motion already in hand."""
+    """The person's facts for a motion already in hand.
+
+    If the motion was deleted since the caller loaded it (a moderator discarded the draft in
+    between), this is "no such motion" for the caller too: ``Http404``, as loading it would
+    have been, not a server error.
+    """
     found = motion_with_facts(user=user, session_id=motion.session_id, motion_id=motion.pk)
     if found is None:
-        raise Motion.DoesNotExist(f"motion {motion.pk} is gone")
+        raise Http404(_("That motion no longer exists."))
     return found[1]

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -84,6 +85,17 @@ def test_the_facts_of_a_resident(world: World) -> None:
     # Another session's id, or a motion that does not exist: nothing.
     assert motion_with_facts(user=world.resident, session_id=world.session.pk + 1000, motion_id=motion.pk) is None
     assert motion_with_facts(user=world.resident, session_id=world.session.pk, motion_id=motion.pk + 1000) is None
+
+
+def test_a_motion_deleted_under_the_caller_is_not_found_not_a_server_error(world: World) -> None:
+    """A view loaded the draft; the moderator discarded it before the rules read the facts."""
+    draft = services.motion_create(session=world.session, by=world.moderator, text="草稿")
+    loaded = Motion.objects.select_related("session").get(pk=draft.pk)
+    Motion.objects.filter(pk=draft.pk).delete()
+    with pytest.raises(Http404):
+        rules.can_see_motion(user=world.moderator, motion=loaded)
+    with pytest.raises(Http404):
+        rules.voter_standing(user=world.resident, motion=loaded)
 
 
 @translation.override("en")
