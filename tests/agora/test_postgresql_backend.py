@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from agora.postgresql.base import HEALTH_CHECK_FRESH_SECONDS, DatabaseWrapper
 
@@ -57,19 +57,35 @@ def test_an_idle_connection_is_checked_again(persistent: tuple[DatabaseWrapper, 
     assert checks == [1]
 
 
-def test_a_connection_dropped_while_idle_is_replaced_before_use(persistent: tuple[DatabaseWrapper, list[int]]) -> None:
-    wrapper, checks = persistent
-    first = request(wrapper)
-    with connection.cursor() as cursor:  # the database ends that session (a restart, an admin)
-        cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+def terminate(pid: int) -> None:
+    """The database ends that session (a restart, an administrator), and it is gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [first])
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
             if cursor.fetchone()[0] == 0:
-                break
+                return
         time.sleep(0.05)
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_use(persistent: tuple[DatabaseWrapper, list[int]]) -> None:
+    wrapper, checks = persistent
+    first = request(wrapper)
+    terminate(first)
     wrapper.checked_at -= HEALTH_CHECK_FRESH_SECONDS + 0.1
     second = request(wrapper)  # no error reaches the request
     assert checks == [1]
+    assert second != first
+
+
+def test_a_connection_dropped_within_the_second_fails_one_call_then_is_replaced(persistent: tuple[DatabaseWrapper, list[int]]) -> None:
+    """What the once-a-second check gives up (docs/decisions.md): one failed call, not more."""
+    wrapper, _checks = persistent
+    first = request(wrapper)
+    terminate(first)
+    with pytest.raises(OperationalError):
+        request(wrapper)  # trusted as fresh: the call meets the dead connection
+    second = request(wrapper)
     assert second != first
