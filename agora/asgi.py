@@ -12,11 +12,11 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # Django must be set up before consumers (and their models) are imported.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from agora.live_auth import LiveAuthMiddlewareStack  # noqa: E402
 from agora.routing import websocket_urlpatterns  # noqa: E402
 from agora.websocket_server import autobahn_lazy_connection_log, gc_for_a_long_lived_server  # noqa: E402
 
@@ -27,7 +27,7 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.AGORA_SERVE_STATI
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 gc_for_a_long_lived_server()  # last: everything loaded so far lives as long as the process

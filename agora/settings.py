@@ -253,3 +253,5 @@ LOGGING = {
 }
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
+# Django's database sessions, the row read by a plain statement (agora/session_store.py).
+SESSION_ENGINE = "agora.session_store"

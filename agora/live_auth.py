@@ -1,0 +1,86 @@
+"""Who is opening a live connection: Channels' ``AuthMiddlewareStack``, with the two reads that
+every connect makes (the Django session row, then the user) done with plain statements.
+
+In a connect storm, Channels' ``get_user`` was ~28 % of the server's CPU (py-spy, 2,000
+residents; docs/performance.md): the ORM builds and compiles ``Session.objects.get(...)`` and
+``User.objects.get(pk=...)`` for every connection, ~0.4 ms each against ~0.15–0.25 ms to run
+them. The rule is unchanged — it is ``channels.auth.get_user``, line for line: the session names
+a user and the backend that logged them in; the backend must still be configured; the user must
+still exist and be active (``ModelBackend.user_can_authenticate``); the session's password hash
+must match, else the session is flushed. Only the two reads differ:
+
+- the session row is read by ``agora.session_store.SessionStore`` (the project's session engine,
+  so HTTP requests read it the same way);
+- for ``ModelBackend`` (the only backend that logs anyone in here) the user row is read with one
+  statement built once per process; any other backend is asked as Channels asks it.
+
+It also runs in the thread pool rather than on the one thread-sensitive thread, so the reads of a
+storm's connections overlap instead of queueing behind posts and ballots.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.auth import AuthMiddleware, _get_user_session_key
+from channels.db import database_sync_to_async
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, get_user_model, load_backend
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.utils.crypto import constant_time_compare
+
+# Per database vendor: SELECT every column of the user table by primary key.
+_USER_SQL: dict[str, str] = {}
+
+
+def _user_by_pk(user_id: Any) -> Any | None:
+    model = get_user_model()
+    sql = _USER_SQL.get(connection.vendor)
+    if sql is None:
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in model._meta.concrete_fields)
+        sql = _USER_SQL[connection.vendor] = (
+            f"SELECT {columns} FROM {qn(model._meta.db_table)} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608 (model names)
+        )
+    rows = list(model.objects.raw(sql, [user_id]))
+    return rows[0] if rows else None
+
+
+def _backend_user(backend: Any, user_id: Any) -> Any | None:
+    if type(backend) is not ModelBackend:
+        return backend.get_user(user_id)
+    user = _user_by_pk(user_id)
+    return user if user is not None and backend.user_can_authenticate(user) else None
+
+
+def live_user(scope: dict[str, Any]) -> Any:
+    """``channels.auth.get_user`` (synchronous): the scope's user, or ``AnonymousUser``."""
+    session = scope["session"]
+    user = None
+    try:
+        user_id = _get_user_session_key(session)
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        pass
+    else:
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            user = _backend_user(load_backend(backend_path), user_id)
+            if hasattr(user, "get_session_auth_hash"):
+                session_hash = session.get(HASH_SESSION_KEY)
+                verified = session_hash and constant_time_compare(session_hash, user.get_session_auth_hash())
+                if not verified:
+                    session.flush()
+                    user = None
+    return user or AnonymousUser()
+
+
+class LiveAuthMiddleware(AuthMiddleware):
+    async def resolve_scope(self, scope: dict[str, Any]) -> None:
+        scope["user"]._wrapped = await database_sync_to_async(live_user, thread_sensitive=False)(scope)
+
+
+def LiveAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 (named like Channels' AuthMiddlewareStack)
+    return CookieMiddleware(SessionMiddleware(LiveAuthMiddleware(inner)))
