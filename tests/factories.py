@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
 from agora.models import Building, Community, Household, Membership, Resident, Role, Tag, Tenure
@@ -90,3 +90,23 @@ def make_world() -> World:
     other_moderator = staff_make(other, Role.MODERATOR, "farmod")
     session = session_make(c, moderator, audience=[car], observers=[observer])
     return World(c, other, car, moderator, observer, resident, resident2, outsider, other_resident, other_moderator, session)
+
+
+def every_kind_of_person(world: World) -> dict[str, AbstractBaseUser | AnonymousUser]:
+    """One of each kind of person the visibility and admission rules tell apart, by name: for
+    tests that check two implementations of a rule agree for everyone."""
+    admin = user_make("district")
+    admin.is_superuser = True
+    admin.save()
+    return {
+        "moderator": world.moderator,
+        "observer": world.observer,
+        "resident": world.resident,
+        "resident2": world.resident2,
+        "outsider": world.outsider,
+        "other_resident": world.other_resident,
+        "other_moderator": world.other_moderator,
+        "district admin": admin,
+        "stranger": user_make("stranger"),
+        "anonymous": AnonymousUser(),
+    }

@@ -6,7 +6,6 @@ import itertools
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,7 +14,7 @@ from sessions import rules
 from sessions.admission import live_admission
 from sessions.live.presence import live_connect
 from sessions.models import Participant, SessionState, TopicSession
-from tests.factories import World, user_make
+from tests.factories import World, every_kind_of_person
 
 pytestmark = pytest.mark.django_db
 
@@ -31,31 +30,10 @@ def expected(user, session: TopicSession) -> tuple[str, bool] | None:  # type: i
     return role, can_moderate
 
 
-def people(world: World) -> dict[str, object]:
-    User = get_user_model()
-    admin = user_make("district")
-    admin.is_superuser = True
-    admin.save()
-    inactive_moderator = User.objects.get(pk=world.moderator.pk)
-    return {
-        "moderator": world.moderator,
-        "observer": world.observer,
-        "resident": world.resident,
-        "resident2": world.resident2,
-        "outsider": world.outsider,
-        "other_resident": world.other_resident,
-        "other_moderator": world.other_moderator,
-        "district admin": admin,
-        "stranger": user_make("stranger"),
-        "anonymous": AnonymousUser(),
-        "inactive moderator": inactive_moderator,
-    }
-
-
 def test_admission_agrees_with_the_rules_everywhere(world: World) -> None:
     User = get_user_model()
     session = world.session
-    everyone = people(world)
+    everyone = {**every_kind_of_person(world), "inactive moderator": User.objects.get(pk=world.moderator.pk)}
     inactive = everyone["inactive moderator"]
     User.objects.filter(pk=inactive.pk).update(is_active=False)
     inactive.is_active = False  # type: ignore[attr-defined]

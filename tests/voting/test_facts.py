@@ -7,7 +7,6 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +15,7 @@ from django.utils import translation
 from agora.models import Household, Resident, Tenure
 from sessions import rules as session_rules
 from sessions.models import Participant, SessionState, TopicSession
-from tests.factories import World, user_make
+from tests.factories import World, every_kind_of_person
 from tests.voting.helpers import key, open_motion, option
 from voting import ballots, live, rules, services
 from voting.facts import motion_with_facts
@@ -25,29 +24,12 @@ from voting.models import Motion, MotionState
 pytestmark = pytest.mark.django_db
 
 
-def people(world: World) -> dict[str, object]:
-    admin = user_make("district")
-    admin.is_superuser = True
-    admin.save()
-    return {
-        "moderator": world.moderator,
-        "observer": world.observer,
-        "resident": world.resident,
-        "outsider": world.outsider,
-        "other_resident": world.other_resident,
-        "other_moderator": world.other_moderator,
-        "district admin": admin,
-        "stranger": user_make("stranger"),
-        "anonymous": AnonymousUser(),
-    }
-
-
 def test_who_sees_a_motion_agrees_with_the_session_rules_everywhere(world: World) -> None:
     """Moderators see every motion; whoever may view the session sees the opened ones."""
     session = world.session
     draft = services.motion_create(session=session, by=world.moderator, text="草稿")
     opened = open_motion(session, world.moderator, text="表决中")
-    everyone = people(world)
+    everyone = every_kind_of_person(world)
     checked = 0
     for state, audience, removed in itertools.product(SessionState.values, ([], [world.car_owner]), (False, True)):
         TopicSession.objects.filter(pk=session.pk).update(state=state)
