@@ -31,6 +31,15 @@ def _no_persistent_db_connections() -> None:
     connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(autouse=True)
+def _no_options_from_an_earlier_test() -> None:
+    """voting.ballots keeps each motion's options per process, by motion id: a real database
+    never gives an id twice, but a test database rolled back after each test (SQLite) does."""
+    from voting import ballots
+
+    ballots._OPTIONS.clear()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()

@@ -129,6 +129,22 @@ def ballot_cast(
             motion_close_due(session_id=motion.session_id)
 
 
+def ballot_preview(*, motion: Motion, voter: AbstractBaseUser, choice: Any) -> list[MotionOption]:
+    """The options a ballot would choose, in its order, for the voter to confirm before it is
+    cast (elder mode without JavaScript: voting.views.ballot_cast). Refuses as ``ballot_cast``
+    would for the voter, the motion's state and the choice; casts nothing."""
+    standing = rules.voter_standing(user=voter, motion=motion)
+    if standing.unit is None:
+        raise NotAllowed(standing.reason, code="not_eligible")
+    if motion.state != MotionState.OPEN or (motion.closes_at is not None and motion.closes_at <= timezone.now()):
+        raise _refuse_closed(motion)
+    if motion.session.state != SessionState.LIVE:
+        raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
+    options = _options_of(motion.pk)
+    by_id = {o.pk: o for o in options}
+    return [by_id[pk] for pk in validate_choice(motion=motion, options=options, choice=choice)]
+
+
 class _DueForClosing(Exception):
     def __init__(self, refusal: Refused) -> None:
         self.refusal = refusal
@@ -159,7 +175,9 @@ def _lock_motion_for_ballot(motion_id: int, unit_key: str) -> Motion:
 
 
 # Per motion id: its options. A motion's options are written once, with the motion
-# (voting.services.motion_create), and never changed (the admin shows them read-only).
+# (voting.services.motion_create), and never changed (the admin shows them read-only); a
+# committed motion's id is never given again (PostgreSQL sequences, SQLite AUTOINCREMENT).
+# Tests that roll back do reuse ids: tests/conftest.py empties this before each test.
 _OPTIONS: dict[tuple[str, int], list[MotionOption]] = {}
 _OPTIONS_KEPT = 256
 

@@ -108,7 +108,12 @@ def motion_discard(request: HttpRequest, session_id: int, motion_id: int) -> Htt
 @login_required
 @require_POST
 def ballot_cast(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
-    """The no-JavaScript ballot: the confirmation page shows the receipt."""
+    """The no-JavaScript ballot: the confirmation page shows the receipt.
+
+    In elder mode the ballot is cast only once the voter has seen their choice in words and
+    confirmed it: first a page asks, then its form posts the same ballot with ``confirmed=1``
+    (with JavaScript, live.js asks in the page and sets ``confirmed`` itself).
+    """
     motion = _motion_or_404(request, session_id, motion_id)
     choice_values = request.POST.getlist("rank") if motion.kind == "ranked" else request.POST.getlist("choice")
     try:
@@ -116,6 +121,20 @@ def ballot_cast(request: HttpRequest, session_id: int, motion_id: int) -> HttpRe
     except ValueError:
         choice = []
     try:
+        if getattr(request, "elder_mode", False) and request.POST.get("confirmed") != "1":
+            chosen = ballots.ballot_preview(motion=motion, voter=request.user, choice=choice)
+            return render(
+                request,
+                "voting/ballot_confirm.html",
+                {
+                    "motion": motion,
+                    "session": motion.session,
+                    "chosen": [{"id": o.pk, "code": o.code, "label": o.label} for o in chosen],
+                    "field": "rank" if motion.kind == "ranked" else "choice",
+                    "idempotency_key": request.POST.get("idempotency_key", ""),
+                    "receipt": request.POST.get("receipt", ""),
+                },
+            )
         result = ballots.ballot_cast(
             motion=motion,
             voter=request.user,

@@ -290,6 +290,10 @@
         box.remove();
         if (cast) cast.hidden = false;
         form.dataset.confirmed = "1";
+        // Posted without a live connection, the form tells the server it was confirmed here
+        // (voting.views.ballot_cast asks again otherwise).
+        var confirmed = form.querySelector("input[name=confirmed]");
+        if (confirmed) confirmed.value = "1";
         form.requestSubmit(cast || undefined);
         if (cast) cast.focus();
       });

@@ -117,8 +117,9 @@ def _submit_empty_form(page: Any, base: str) -> None:
 
 
 def _cast_without_javascript(page: Any, base: str) -> None:
-    # The ballot form as a browser without JavaScript sends it: the receipt page answers. A motion
-    # this resident has not voted on yet (a changed ballot needs the first device's receipt).
+    # The ballot form as a browser without JavaScript sends it: the receipt page answers (in elder
+    # mode, the page that shows the choice and asks first). A motion this resident has not voted
+    # on yet (a changed ballot needs the first device's receipt).
     page.wait_for_selector("form.ballot-form")
     form = page.locator(".motion:not(:has(.voted-note)) form.ballot-form").first
     radio = form.locator("input[type=radio]")

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, login, new_page, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, login, new_page, screenshot
 from tests.factories import World, resident_make
+from tests.voting.helpers import open_motion
 from voting import services
-from voting.models import Motion, MotionState
+from voting.models import Ballot, Motion, MotionState
 from voting.services import MotionSettings
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -102,3 +103,55 @@ def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_wo
     projector.goto(f"{base}/sessions/{tx_world.session.pk}/motions/{motion.pk}/results/")
     assert "通过" in projector.locator(".outcome").inner_text()
     screenshot(projector, "vote-projector-zh")
+
+
+def _elder_ballot_page(browser, base: str, *, javascript: bool, language: str | None = None):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=javascript)
+    cookies = [{"name": "agora_elder", "value": "1", "url": base}]
+    if language:
+        cookies.append({"name": "django_language", "value": language, "url": base})
+    context.add_cookies(cookies)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    login(page, base, "res1")
+    return page
+
+
+@pytest.mark.parametrize("language", [None, "en"])
+def test_elder_ballot_without_javascript_is_confirmed_on_its_own_page(tx_world: World, daphne_server, browser, language) -> None:  # type: ignore[no-untyped-def]
+    """适老化 on a phone without JavaScript: the choice is shown in words, then cast once confirmed."""
+    base = daphne_server.url
+    motion = open_motion(tx_world.session, tx_world.moderator, text="东门夜间允许划线停车")
+    card = f"#motion-{motion.pk}"
+    page = _elder_ballot_page(browser, base, javascript=False, language=language)
+    page.goto(f"{base}/sessions/{tx_world.session.pk}/")
+    page.click(f"{card} .choice-no")
+    page.click(f"{card} button.cast")
+    page.wait_for_selector(".ballot-confirm-page")
+    assert ("核对您的投票" if language is None else "Check your vote") in page.inner_text("h1")
+    assert ("反对" if language is None else "No") in page.inner_text(".confirm-choices")
+    assert not Ballot.objects.filter(motion=motion).exists()
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20  # elder mode's size
+    screenshot(page, f"vote-elder-confirm-nojs-{language or 'zh'}-phone")
+    page.click(".confirm-yes")
+    page.wait_for_selector("#receipt-code")
+    assert Ballot.objects.get(motion=motion).choice == [motion.options.get(code="no").pk]
+    screenshot(page, f"vote-elder-receipt-nojs-{language or 'zh'}-phone")
+    page.context.close()
+
+
+def test_elder_ballot_with_javascript_but_no_live_connection_is_confirmed_once(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """The page asks (live.js), the form posts (no live connection): the server does not ask again."""
+    base = daphne_server.url
+    motion = open_motion(tx_world.session, tx_world.moderator, text="东门夜间允许划线停车")
+    card = f"#motion-{motion.pk}"
+    page = _elder_ballot_page(browser, base, javascript=True)
+    page.route_web_socket(re.compile(r".*/ws/.*"), lambda ws: ws.close())  # the live connection never stays up
+    page.goto(f"{base}/sessions/{tx_world.session.pk}/")
+    page.click(f"{card} .choice-yes")
+    page.click(f"{card} button.cast")
+    page.wait_for_selector(f"{card} .ballot-confirm")  # asked in the page
+    page.click(f"{card} .confirm-yes")
+    page.wait_for_selector("#receipt-code")  # straight to the receipt: no second question
+    assert Ballot.objects.get(motion=motion).choice == [motion.options.get(code="yes").pk]
+    page.context.close()

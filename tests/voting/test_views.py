@@ -165,3 +165,59 @@ def test_motion_and_option_text_cannot_inject_markup(world: World) -> None:
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "停车" in html and "东门" in html
     assert Motion.objects.get(pk=motion.pk).text.endswith("停车")
+
+
+def test_elder_mode_without_javascript_asks_before_the_ballot_is_cast(world: World) -> None:
+    """适老化: the choice is shown in words first; nothing is cast until the voter confirms."""
+    motion = open_motion(world.session, world.moderator)
+    elder = client_for(world.resident, elder=True)
+    asked = elder.post(url("ballot", motion), {"choice": option(motion, "no"), "idempotency_key": "e" * 20})
+    assert asked.status_code == 200
+    html = asked.content.decode()
+    html5lib.HTMLParser(strict=True).parse(html)
+    assert "投票确定之前请再核对一次" in html and "反对" in html and "对，就投这一票" in html
+    assert not Ballot.objects.exists()  # not cast yet
+    confirm = {"choice": option(motion, "no"), "idempotency_key": "e" * 20, "receipt": "", "confirmed": "1"}
+    assert 'name="confirmed" value="1"' in html and f'name="choice" value="{option(motion, "no")}"' in html
+    cast = elder.post(url("ballot", motion), confirm)
+    assert cast.status_code == 200 and cast.context["result"].receipt in cast.content.decode()
+    assert Ballot.objects.get(motion=motion).choice == [option(motion, "no")]
+    # A second tap on the confirmation is the same ballot, once.
+    again = elder.post(url("ballot", motion), confirm)
+    assert again.context["result"].receipt == cast.context["result"].receipt and Ballot.objects.count() == 1
+
+
+def test_ranked_elder_confirmation_keeps_the_order(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, text="大门朝哪边", kind="ranked", options=["东门", "西门", "南门"])
+    east, west, south = (option(motion, label) for label in ("东门", "西门", "南门"))
+    asked = client_for(world.resident, elder=True).post(url("ballot", motion), {"rank": [str(south), str(east), ""], "idempotency_key": "r" * 20})
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    assert html.index("南门") < html.index("东门") and "<li>西门</li>" not in html
+    assert f'name="rank" value="{south}"' in html and f'name="rank" value="{east}"' in html
+    assert not Ballot.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "data", "expected"),
+    [
+        ("resident", {}, "Please choose an option."),  # nothing chosen: said at once, no confirmation page
+        ("observer", {"choice": "yes"}, "Observers attend but do not vote."),  # not a voter: refused before asking
+    ],
+)
+def test_elder_confirmation_refuses_first_what_the_ballot_would_refuse(world: World, who: str, data: dict, expected: str) -> None:
+    motion = open_motion(world.session, world.moderator)
+    if data.get("choice") == "yes":
+        data = {"choice": option(motion, "yes")}
+    response = client_for(getattr(world, who), language="en", elder=True).post(
+        url("ballot", motion), {**data, "idempotency_key": "x" * 20}, follow=True
+    )
+    assert expected in response.content.decode()
+    assert "Check your vote" not in response.content.decode()
+    assert not Ballot.objects.exists()
+
+
+def test_without_elder_mode_the_ballot_is_cast_at_once(world: World) -> None:
+    motion = open_motion(world.session, world.moderator)
+    response = client_for(world.resident).post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "n" * 20, "confirmed": ""})
+    assert response.status_code == 200 and Ballot.objects.count() == 1
