@@ -120,8 +120,11 @@ def _cast_without_javascript(page: Any, base: str) -> None:
     # The ballot form as a browser without JavaScript sends it: the receipt page answers (in elder
     # mode, the page that shows the choice and asks first). A motion this resident has not voted
     # on yet (a changed ballot needs the first device's receipt).
-    page.wait_for_selector("form.ballot-form")
-    form = page.locator(".motion:not(:has(.voted-note)) form.ballot-form").first
+    # Wait for that motion's form: in the elder pass the motion voted on in the normal pass comes
+    # first, and live.js hides its form once the live connection reports the vote.
+    unvoted = ".motion:not(:has(.voted-note)) form.ballot-form"
+    page.wait_for_selector(unvoted)
+    form = page.locator(unvoted).first
     radio = form.locator("input[type=radio]")
     if radio.count():
         radio.first.check()
