@@ -12,7 +12,7 @@ must match, else the session is flushed. Only the two reads differ:
 - the session row is read by ``agora.session_store.SessionStore`` (the project's session engine,
   so HTTP requests read it the same way);
 - for ``ModelBackend`` (the only backend that logs anyone in here) the user row is read with one
-  statement built once per process; any other backend is asked as Channels asks it.
+  statement compiled once per process (``agora.precompiled``); any other backend is asked as Channels asks it.
 
 It also runs in the thread pool rather than on the one thread-sensitive thread, so the reads of a
 storm's connections overlap instead of queueing behind posts and ballots.
@@ -29,23 +29,16 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, get_user_model, load_backend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.utils.crypto import constant_time_compare
 
-# Per database vendor: SELECT every column of the user table by primary key.
-_USER_SQL: dict[str, str] = {}
+from agora.precompiled import Precompiled
+
+# The user row by primary key, compiled once per process (agora/precompiled.py).
+_USER = Precompiled(lambda user_id: get_user_model().objects.filter(pk=user_id), "user_id")
 
 
 def _user_by_pk(user_id: Any) -> Any | None:
-    model = get_user_model()
-    sql = _USER_SQL.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in model._meta.concrete_fields)
-        sql = _USER_SQL[connection.vendor] = (
-            f"SELECT {columns} FROM {qn(model._meta.db_table)} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608 (model names)
-        )
-    rows = list(model.objects.raw(sql, [user_id]))
+    rows = list(get_user_model().objects.raw(*_USER.sql(user_id=user_id)))
     return rows[0] if rows else None
 
 

@@ -103,12 +103,7 @@ def ballot_cast(
     """
     if not isinstance(idempotency_key, str) or not KEY_PATTERN.match(idempotency_key):
         raise Refused(_("The ballot could not be read. Please reload the page and vote again."), code="bad_key")
-    standing = rules.voter_standing(user=voter, motion=motion, facts=facts)
-    if standing.unit is None:
-        raise NotAllowed(standing.reason, code="not_eligible")
-    unit = standing.unit
-    options = _options_of(motion.pk)
-    clean_choice = validate_choice(motion=motion, options=options, choice=choice)
+    unit, clean_choice = _voter_and_choice(motion, voter, choice, facts)
     digest = _key_digest(motion.pk, idempotency_key)
     due = False
     try:
@@ -132,17 +127,31 @@ def ballot_cast(
 def ballot_preview(*, motion: Motion, voter: AbstractBaseUser, choice: Any) -> list[MotionOption]:
     """The options a ballot would choose, in its order, for the voter to confirm before it is
     cast (elder mode without JavaScript: voting.views.ballot_cast). Refuses as ``ballot_cast``
-    would for the voter, the motion's state and the choice; casts nothing."""
-    standing = rules.voter_standing(user=voter, motion=motion)
+    would for the voter, the choice and the motion's state; casts nothing."""
+    _unit, clean_choice = _voter_and_choice(motion, voter, choice, None)
+    due = motion.state == MotionState.OPEN and motion.closes_at is not None and motion.closes_at <= timezone.now()
+    refusal = _refuse_closed(motion) if due else _not_taking_ballots(motion, motion.session.state)
+    if refusal is not None:
+        raise refusal
+    by_id = {o.pk: o for o in _options_of(motion.pk)}
+    return [by_id[pk] for pk in clean_choice]
+
+
+def _voter_and_choice(motion: Motion, voter: AbstractBaseUser, choice: Any, facts: VoterFacts | None) -> tuple[rules.VotingUnit, list[int]]:
+    """The unit this voter's ballot stands for and the choice as option ids, or a refusal."""
+    standing = rules.voter_standing(user=voter, motion=motion, facts=facts)
     if standing.unit is None:
         raise NotAllowed(standing.reason, code="not_eligible")
-    if motion.state != MotionState.OPEN or (motion.closes_at is not None and motion.closes_at <= timezone.now()):
-        raise _refuse_closed(motion)
-    if motion.session.state != SessionState.LIVE:
-        raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
-    options = _options_of(motion.pk)
-    by_id = {o.pk: o for o in options}
-    return [by_id[pk] for pk in validate_choice(motion=motion, options=options, choice=choice)]
+    return standing.unit, validate_choice(motion=motion, options=_options_of(motion.pk), choice=choice)
+
+
+def _not_taking_ballots(motion: Motion, session_state: str) -> Refused | None:
+    """Why no ballot is taken on this motion now (an overdue open motion is the caller's case)."""
+    if motion.state != MotionState.OPEN:
+        return _refuse_closed(motion)
+    if session_state != SessionState.LIVE:
+        return Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
+    return None
 
 
 class _DueForClosing(Exception):
@@ -200,10 +209,9 @@ def _cast_locked(
         locked = _lock_motion_for_ballot(motion.pk, unit.unit_key)
         if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= timezone.now():
             raise _DueForClosing(_refuse_closed(locked))
-        if locked.state != MotionState.OPEN:
-            raise _refuse_closed(locked)
-        if locked.session_state != SessionState.LIVE:
-            raise Refused(_("This session is no longer live, so no ballots are taken."), code="closed")
+        refusal = _not_taking_ballots(locked, locked.session_state)
+        if refusal is not None:
+            raise refusal
         if locked.existing_id is None:
             result = _cast_new(locked, voter, unit, clean_choice, idempotency_key, digest)
         else:

@@ -56,9 +56,11 @@ def browser(_playwright: Any) -> Iterator[Any]:
         browser.close()
 
 
-def new_page(browser: Any, *, viewport: dict[str, int] | None = None, language: str | None = None, elder: bool = False, base_url: str = "") -> Any:
+def new_page(
+    browser: Any, *, viewport: dict[str, int] | None = None, language: str | None = None, elder: bool = False, base_url: str = "", javascript: bool = True
+) -> Any:
     """A page in a fresh browser context (its own cookies: one person per context)."""
-    context = browser.new_context(viewport=viewport or PHONE, locale="zh-CN")
+    context = browser.new_context(viewport=viewport or PHONE, locale="zh-CN", java_script_enabled=javascript)
     cookies = []
     if language and base_url:
         cookies.append({"name": "django_language", "value": language, "url": base_url})

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, login, new_page, screenshot
+from tests.browser.conftest import DESKTOP, login, new_page, screenshot
 from tests.factories import World, resident_make
 from tests.voting.helpers import open_motion
 from voting import services
@@ -106,13 +106,7 @@ def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_wo
 
 
 def _elder_ballot_page(browser, base: str, *, javascript: bool, language: str | None = None):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=javascript)
-    cookies = [{"name": "agora_elder", "value": "1", "url": base}]
-    if language:
-        cookies.append({"name": "django_language", "value": language, "url": base})
-    context.add_cookies(cookies)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = new_page(browser, language=language, elder=True, base_url=base, javascript=javascript)
     login(page, base, "res1")
     return page
 
