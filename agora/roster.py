@@ -3,6 +3,11 @@
 All or nothing: every row is checked first; one bad row imports nothing, and every
 bad row is reported by line number and reason. Re-importing the same file changes
 nothing (rows are matched by their natural keys).
+
+An import changes only the target community: a row may name an existing user only if that user
+already belongs to this community and to no other (and is not a district admin). Anyone else —
+a resident or moderator of another community, an account with no community here — is a
+line-numbered error, never renamed or given a second residency.
 """
 
 from __future__ import annotations
@@ -61,7 +66,19 @@ class _Row:
     grid: str
 
 
-def _parse(text: str, report: ImportReport) -> list[_Row]:
+def _accounts_outside(community: Community, usernames: set[str]) -> set[str]:
+    """The existing users among ``usernames`` that this community's import must not touch."""
+    User = get_user_model()
+    users = User.objects.filter(username__in=usernames).prefetch_related("residencies", "memberships")
+    outside: set[str] = set()
+    for user in users:
+        ties = {r.community_id for r in user.residencies.all()} | {m.community_id for m in user.memberships.all()}
+        if user.is_superuser or ties != {community.pk}:
+            outside.add(user.get_username())
+    return outside
+
+
+def _parse(text: str, report: ImportReport, community: Community) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -122,12 +139,22 @@ def _parse(text: str, report: ImportReport) -> list[_Row]:
                 _Row(line, building, unit, room, area, get("owner_key"), username, get("full_name"), tenure, tags,
                      verified_raw in {"yes", "1", "true"}, get("grid"))
             )
-    return rows
+    outside = _accounts_outside(community, set(seen_users))
+    for username in sorted(outside, key=seen_users.__getitem__):
+        report.errors.append(
+            RowError(
+                seen_users[username],
+                _("user %(user)s already exists outside this community; an import never changes another community's account (use another username, or ask the district office)")
+                % {"user": username},
+            )
+        )
+    report.errors.sort(key=lambda e: e.line)
+    return [row for row in rows if row.username not in outside]
 
 
 def roster_import(*, community: Community, text: str) -> ImportReport:
     report = ImportReport()
-    rows = _parse(text, report)
+    rows = _parse(text, report, community)
     if report.errors:
         return report
     User = get_user_model()

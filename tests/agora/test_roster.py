@@ -108,3 +108,48 @@ def test_seed_demo_builds_the_demo_community() -> None:
     again = StringIO()
     call_command("seed_demo", "--if-empty", stdout=again)
     assert Community.objects.filter(slug="gangyunli").count() == 1
+
+
+def test_a_row_naming_another_communitys_resident_is_a_line_numbered_error(community, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """福建路's file names 港云里's resident01: refused, and 港云里's resident is untouched."""
+    from django.contrib.auth import get_user_model
+    from django.utils import translation
+
+    from agora.roster import roster_import
+    from tests.factories import resident_make, staff_make
+
+    fujianlu = community_make("fjl")
+    theirs = resident_make(community, username="resident01")
+    theirs.first_name = "王芳"
+    theirs.save()
+    elsewhere_moderator = staff_make(community, "moderator", username="mod-gyl")
+    admin = get_user_model().objects.create_user("district", is_superuser=True, is_staff=True)
+    text = (
+        "building,unit,room,area,owner_key,username,full_name,tenure,tags,verified,grid\n"
+        "8号楼,1,101,70,,newcomer,新住户,owner,,yes,\n"
+        "8号楼,1,102,70,,resident01,冒名者,tenant,,yes,\n"
+        f"8号楼,1,103,70,,{elsewhere_moderator.username},冒名者,owner,,yes,\n"
+        f"8号楼,1,104,70,,{admin.username},冒名者,owner,,yes,\n"
+    )
+    with translation.override("en"):
+        report = roster_import(community=fujianlu, text=text)
+        first = str(report.errors[0])
+    assert [(e.line, "already exists outside this community" in e.reason) for e in report.errors] == [(3, True), (4, True), (5, True)]
+    assert first.startswith("line 3: user resident01")
+    theirs.refresh_from_db()
+    assert theirs.first_name == "王芳"
+    assert list(Resident.objects.filter(user=theirs).values_list("community__slug", flat=True)) == ["gyl"]
+    assert not Resident.objects.filter(community=fujianlu).exists()  # all or nothing: not even the good row
+    path = tmp_path / "fjl.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_roster", str(path), community="fjl", stdout=StringIO(), stderr=err)
+    assert "line 3" in err.getvalue() or "第 3 行" in err.getvalue()
+
+
+def test_the_communitys_own_residents_are_still_updated(community, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run(tmp_path, GOOD)
+    out, _ = run(tmp_path, GOOD.replace("李秀英,tenant,renter", "李秀英,owner,renter"))
+    assert "updated 1 resident" in out
+    assert Resident.objects.get(user__username="li").tenure == "owner"
