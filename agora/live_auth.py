@@ -4,10 +4,15 @@ every connect makes (the Django session row, then the user) done with plain stat
 In a connect storm, Channels' ``get_user`` was ~28 % of the server's CPU (py-spy, 2,000
 residents; docs/performance.md): the ORM builds and compiles ``Session.objects.get(...)`` and
 ``User.objects.get(pk=...)`` for every connection, ~0.4 ms each against ~0.15–0.25 ms to run
-them. The rule is unchanged — it is ``channels.auth.get_user``, line for line: the session names
-a user and the backend that logged them in; the backend must still be configured; the user must
-still exist and be active (``ModelBackend.user_can_authenticate``); the session's password hash
-must match, else the session is flushed. Only the two reads differ:
+them. The rule is ``django.contrib.auth.get_user`` (not Channels' copy, which ignores
+``SECRET_KEY_FALLBACKS`` and so, after a key rotation, flushed every session at the first live
+connect): the session names a user and the backend that logged them in; the backend must still be
+configured; the user must still exist and be active (``ModelBackend.user_can_authenticate``); the
+session's password hash must match under the current secret key or one of the fallbacks, else the
+session is flushed. One difference is forced by the transport: where Django, on a hash made with a
+fallback key, cycles the session key and stores the new hash, a WebSocket cannot hand the browser a
+new cookie, so the live connect lets the user in and leaves the session as it is; the next page
+load does Django's rotation. Only the two reads differ otherwise:
 
 - the session row is read by ``agora.session_store.SessionStore`` (the project's session engine,
   so HTTP requests read it the same way);
@@ -49,8 +54,17 @@ def _backend_user(backend: Any, user_id: Any) -> Any | None:
     return user if user is not None and backend.user_can_authenticate(user) else None
 
 
+def _session_hash_verifies(user: Any, session_hash: Any) -> bool:
+    """The session's hash matches under the current secret key or one of ``SECRET_KEY_FALLBACKS``."""
+    if not session_hash:
+        return False
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(constant_time_compare(session_hash, fallback) for fallback in user.get_session_auth_fallback_hash())
+
+
 def live_user(scope: dict[str, Any]) -> Any:
-    """``channels.auth.get_user`` (synchronous): the scope's user, or ``AnonymousUser``."""
+    """``django.contrib.auth.get_user`` for a live connect: the scope's user, or ``AnonymousUser``."""
     session = scope["session"]
     user = None
     try:
@@ -62,9 +76,7 @@ def live_user(scope: dict[str, Any]) -> Any:
         if backend_path in settings.AUTHENTICATION_BACKENDS:
             user = _backend_user(load_backend(backend_path), user_id)
             if hasattr(user, "get_session_auth_hash"):
-                session_hash = session.get(HASH_SESSION_KEY)
-                verified = session_hash and constant_time_compare(session_hash, user.get_session_auth_hash())
-                if not verified:
+                if not _session_hash_verifies(user, session.get(HASH_SESSION_KEY)):
                     session.flush()
                     user = None
     return user or AnonymousUser()

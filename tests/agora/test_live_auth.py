@@ -1,5 +1,6 @@
 """agora.live_auth and agora.session_store: the same people are let in, and the same people are
-turned away, as by Channels' own ``get_user``; only the reads are cheaper."""
+turned away, as by Django's own ``django.contrib.auth.get_user`` (not Channels' copy, which ignores
+``SECRET_KEY_FALLBACKS``); only the reads are cheaper."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from types import SimpleNamespace
+
 import pytest
-from channels.auth import get_user as channels_get_user
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user as django_get_user
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -22,6 +26,13 @@ from tests.factories import user_make
 pytestmark = pytest.mark.django_db
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+OLD_KEY = "agora-test-old-secret-key-0123456789-0123456789-0123456789"
+NEW_KEY = "agora-test-new-secret-key-9876543210-9876543210-9876543210"
+
+
+def django_user(scope: dict[str, Any]) -> Any:
+    """Django's own rule, given the same session a live connect has."""
+    return django_get_user(SimpleNamespace(session=scope["session"]))
 
 
 def session_for(user: Any, *, backend: str = MODEL_BACKEND, auth_hash: str | None = None) -> str:
@@ -79,19 +90,19 @@ def cases(tag: str) -> dict[str, tuple[str | None, str | None]]:
     return made
 
 
-def test_the_same_people_are_let_in_as_by_channels() -> None:
+def test_the_same_people_are_let_in_as_by_django() -> None:
     made = cases("ours")
     for name, (key, want) in made.items():
         ours = resolve(live_user, key)
         assert ours[0] == want, name
-    for name, (key, want) in cases("channels").items():
-        assert resolve(channels_get_user.func, key)[0] == want, name
+    for name, (key, want) in cases("django").items():
+        assert resolve(django_user, key)[0] == want, name
 
 
-def test_a_session_that_no_longer_verifies_is_deleted_as_channels_does() -> None:
+def test_a_session_that_no_longer_verifies_is_deleted_as_django_does() -> None:
     made = cases("ours")
     ours = {name: resolve(live_user, key)[1] for name, (key, _want) in made.items()}
-    theirs = {name: resolve(channels_get_user.func, key)[1] for name, (key, _want) in cases("channels").items()}
+    theirs = {name: resolve(django_user, key)[1] for name, (key, _want) in cases("django").items()}
     assert ours == theirs
     assert ours["resident"] and not ours["password changed"] and not ours["forged hash"]
 
@@ -111,3 +122,23 @@ def test_the_session_store_loads_a_live_session_and_not_an_expired_one() -> None
     store = SessionStore(key)
     assert store.get(SESSION_KEY) is None
     assert store.session_key is None  # as Django's: an expired key is not reused
+
+
+def test_after_a_secret_key_rotation_the_live_connect_keeps_people_logged_in_as_django_does() -> None:
+    """Sessions made under the old key still verify through SECRET_KEY_FALLBACKS; a hash that
+    matches no key is still turned away and its session flushed."""
+    with override_settings(SECRET_KEY=OLD_KEY, SECRET_KEY_FALLBACKS=[]):
+        resident = user_make("rot-resident")
+        ours_key, django_key = session_for(resident), session_for(resident)
+        forged = session_for(resident, auth_hash="0" * 64)
+    with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[OLD_KEY]):
+        assert resolve(django_user, django_key)[0] == "resident"
+        assert resolve(live_user, ours_key) == ("resident", True)  # let in, and not logged out elsewhere
+        assert resolve(live_user, forged) == (None, False)
+        # The next page load is Django's: it moves the session to the new key and keeps the user.
+        assert resolve(django_user, ours_key)[0] == "resident"
+    with override_settings(SECRET_KEY=OLD_KEY, SECRET_KEY_FALLBACKS=[]):
+        stale = session_for(resident)
+    with override_settings(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[]):
+        # Once the old key is retired, its sessions no longer open: logged out, as by Django.
+        assert resolve(live_user, stale)[0] is None and resolve(django_user, stale)[0] is None
