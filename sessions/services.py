@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -175,10 +176,44 @@ def _check_rate(*, session: TopicSession, author: User) -> None:
         )
 
 
+# A message.post idempotency key: as a ballot's (voting/ballots.py KEY_PATTERN).
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+
+
+def _message_by_key(*, session: TopicSession, author: User, idempotency_key: str) -> Message | None:
+    return Message.objects.filter(session_id=session.pk, author_id=author.pk, idempotency_key=idempotency_key).first()
+
+
 def message_post(
-    *, session: TopicSession, author: User, text: str, reply_to_id: int | None = None
+    *, session: TopicSession, author: User, text: str, reply_to_id: int | None = None, idempotency_key: str | None = None
 ) -> Message:
-    """Store a message, then (after commit) announce it. Refusals raise :class:`Refused`."""
+    """Store a message, then (after commit) announce it. Refusals raise :class:`Refused`.
+
+    With an ``idempotency_key`` (one per composed message), a resend of a post already stored —
+    the connection dropped before its ack arrived — returns the stored message, with
+    ``replayed = True``, and stores nothing: the client gets the same ack again.
+    """
+    if idempotency_key is not None:
+        if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+            raise Refused(_("A field of the request is missing or wrong: %(name)s.") % {"name": "idempotency_key"}, code="bad_key")
+        existing = _message_by_key(session=session, author=author, idempotency_key=idempotency_key)
+        if existing is not None:
+            existing.replayed = True  # type: ignore[attr-defined]
+            return existing
+    try:
+        message = _message_store(session=session, author=author, text=text, reply_to_id=reply_to_id, idempotency_key=idempotency_key or "")
+    except IntegrityError:
+        # The same key committed by a concurrent resend between our read and our insert.
+        existing = _message_by_key(session=session, author=author, idempotency_key=idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        existing.replayed = True  # type: ignore[attr-defined]
+        return existing
+    message.replayed = False  # type: ignore[attr-defined]
+    return message
+
+
+def _message_store(*, session: TopicSession, author: User, text: str, reply_to_id: int | None, idempotency_key: str) -> Message:
     if not rules.can_post(user=author, session=session):
         if rules.is_muted(user=author, session=session):
             raise NotAllowed(_("A moderator has muted you in this session."), code="muted")
@@ -220,6 +255,7 @@ def message_post(
             reply_to=reply_to,
             agenda_item_id=locked.current_agenda_item_id,
             before_start=locked.state == SessionState.SCHEDULED,
+            idempotency_key=idempotency_key,
         )
         data = message_data(message)
         announce(

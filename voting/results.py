@@ -139,10 +139,14 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
                     "counts": [{"id": int(c.option), "votes": shown(c.votes)} for c in r.counts],
                     "exhausted": shown(r.exhausted),
                     "eliminated": [int(o) for o in r.eliminated],
+                    "tied_for_last": [int(o) for o in r.tied_for_last],
+                    "undecided": [int(o) for o in r.undecided],
                     "tie_break": r.tie_break.value if r.tie_break else "",
+                    "tie_break_round": r.tie_break_round,
                 }
                 for r in cr.rounds
             ]
+            data["possible_winners"] = [int(o) for o in cr.possible_winners]
         outcome, reason, participation = cr.outcome, cr.reason, cr.participation
         data["winner"] = int(cr.winner) if cr.winner else None
         if cr.outcome == ct.Outcome.TIE:

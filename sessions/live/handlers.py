@@ -13,7 +13,7 @@ from sessions import selectors, services
 from sessions.live.fanout import fanout_for
 from sessions.live.presence import live_heartbeat
 from sessions.live.registry import live_handler
-from sessions.live.rendering import render_variant
+from sessions.live.rendering import message_render_id, render_variant
 from sessions.models import TopicSession
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ async def _replay_frames(session_id: int, after: int, language: str, variant: st
                     "id": data["id"],
                     "replayed": True,
                     "html": render_variant(
-                        event_id=f"m{data['id']}:{data['agree']}:{data['disagree']}:{data['hidden']}:{data['pinned']}",
+                        event_id=message_render_id(data),
                         template=MESSAGE_TEMPLATE,
                         context={"m": data},
                         language=language,
@@ -91,15 +91,18 @@ async def message_post(consumer: SessionConsumer, content: dict[str, Any]) -> di
     if not isinstance(text, str):
         raise Refused(_("A field of the request is missing or wrong: %(name)s.") % {"name": "text"}, code="bad_field")
     reply_to = _int_field(content, "reply_to", required=False)
+    key = content.get("idempotency_key")
+    if key is not None and not isinstance(key, str):
+        raise Refused(_("A field of the request is missing or wrong: %(name)s.") % {"name": "idempotency_key"}, code="bad_key")
 
-    def post() -> tuple[int, int]:
+    def post() -> tuple[int, int, bool]:
         message = services.message_post(
-            session=_session(consumer.session_id), author=consumer.user, text=text, reply_to_id=reply_to
+            session=_session(consumer.session_id), author=consumer.user, text=text, reply_to_id=reply_to, idempotency_key=key
         )
-        return message.pk, message.seq
+        return message.pk, message.seq, message.replayed
 
-    message_id, seq = await database_sync_to_async(post)()
-    return {"type": "message.ack", "client_id": content.get("client_id"), "id": message_id, "seq": seq}
+    message_id, seq, replayed = await database_sync_to_async(post)()
+    return {"type": "message.ack", "client_id": content.get("client_id"), "id": message_id, "seq": seq, "replayed": replayed}
 
 
 @live_handler("reaction.set")

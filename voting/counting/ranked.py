@@ -17,8 +17,14 @@ Each round, in this order:
    c. still tied and all of them have zero votes: they are eliminated together. This cannot
       change anything: an option's count never falls while it stays in, so a zero now was a zero
       in every earlier round, and eliminating it moves no ballot, so the order is irrelevant;
-   d. still tied otherwise: the result is TIE (reason ELIMINATION_TIE_UNRESOLVED) with the
-      undecidable options in ``tied``; the moderator decides. Never by lot, never by list order.
+   d. still tied otherwise: the count is continued, in thought, once for every way of removing
+      one of them (and every way of breaking the ties met later). If every way ends the same
+      (the same winner, or the same tie), the tie changes nothing: the first of them in the
+      motion's order is removed (TieBreak.SAME_WINNER_EITHER_WAY, the others in ``undecided``)
+      and the count goes on. Otherwise the result is TIE (reason ELIMINATION_TIE_UNRESOLVED)
+      with the undecidable options in ``tied`` and the options that could win in
+      ``possible_winners``; the moderator decides (a new vote, or a recorded public draw:
+      ``draw_seed``). Never silently by lot, never by list order.
 
 Every round is returned (counts, exhausted, eliminated, how a last-place tie was broken) so the
 UI can show the count step by step.
@@ -27,9 +33,10 @@ UI can show the count step by step.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from .draw import draw_pick
 from .plurality import checked_options
 from .types import (
     OptionCount,
@@ -51,8 +58,13 @@ def ranked_tally(
     ballots: Iterable[RankedBallot],
     eligible: Weight | None = None,
     quorum: Weight | None = None,
+    draw_seed: str | None = None,
 ) -> RankedResult:
     """Count a ranked vote by instant runoff.
+
+    ``draw_seed`` (voting.counting.draw.draw_seed, recorded by the moderator after a tie):
+    a tie that changes the winner is broken by a public draw from that seed instead of
+    ending the count. Without it (at close) such a tie is the result.
 
     Raises ValueError for a ballot that ranks an unknown option or the same option twice.
     An empty ranking is a cast ballot (participation) that is exhausted from round 1.
@@ -81,61 +93,140 @@ def ranked_tally(
             participation=participation,
         )
 
+    picks = 0
+
+    def pick(among: Sequence[str]) -> str:
+        """The next public draw (numbered 1, 2, … within this count)."""
+        nonlocal picks
+        picks += 1
+        return draw_pick(draw_seed or "", among, step=picks)
+
     continuing = list(ordered)
     history: list[dict[str, Fraction]] = []
     rounds: list[RankedRound] = []
     while True:
-        counts, exhausted, exhausted_ballots = _count_round(parsed, continuing)
-        history.append(counts)
-        total = sum(counts.values(), Fraction(0))
-        shown = tuple(OptionCount(option=o, votes=counts[o]) for o in continuing)
-        this_round = RankedRound(
-            number=len(history),
-            counts=shown,
-            continuing=total,
-            exhausted=exhausted,
-            exhausted_ballots=exhausted_ballots,
-            eliminated=(),
-            tied_for_last=(),
-            tie_break=None,
-            tie_break_round=None,
-        )
-        outcome: tuple[Reason, str | None, Sequence[str]] | None = None
-
-        majority = [o for o in continuing if 2 * counts[o] > total]
-        if majority:
-            outcome = (Reason.MAJORITY_OF_CONTINUING, majority[0], ())
-        elif len(set(counts.values())) == 1:
-            outcome = (Reason.NO_VOTES if total == 0 else Reason.ALL_REMAINING_TIED, None, continuing)
-        else:
-            fewest = min(counts.values())
-            last = [o for o in continuing if counts[o] == fewest]
-            if len(last) == 1:
-                this_round = replace(this_round, eliminated=(last[0],))
-            else:
-                loser, tie_break, tie_break_round, undecided = _break_last_place_tie(last, history)
-                this_round = replace(this_round, tied_for_last=tuple(last))
-                if loser is not None:
-                    this_round = replace(
-                        this_round, eliminated=(loser,), tie_break=tie_break, tie_break_round=tie_break_round
-                    )
-                elif fewest == 0:
-                    this_round = replace(this_round, eliminated=tuple(last), tie_break=TieBreak.NO_VOTES_TOGETHER)
-                else:
-                    outcome = (Reason.ELIMINATION_TIE_UNRESOLVED, None, undecided)
-        rounds.append(this_round)
-
-        if outcome is not None:
-            reason, winner, tied = outcome
-            return RankedResult(
-                outcome=Outcome.WINNER if winner is not None else Outcome.TIE,
-                reason=reason,
-                winner=winner,
-                tied=tuple(tied),
-                rounds=tuple(rounds),
-                participation=participation,
+        step = _round(parsed, continuing, history)
+        this_round = step.round
+        if step.end is not None:
+            reason, winner, tied = step.end
+            drawable = winner is None and reason == Reason.ALL_REMAINING_TIED and draw_seed is not None
+            if not drawable:
+                rounds.append(this_round)
+                return RankedResult(
+                    outcome=Outcome.WINNER if winner is not None else Outcome.TIE,
+                    reason=reason,
+                    winner=winner,
+                    tied=tuple(tied),
+                    rounds=tuple(rounds),
+                    participation=participation,
+                )
+            loser = pick(continuing)
+            this_round = replace(
+                this_round, eliminated=(loser,), tied_for_last=tuple(continuing), tie_break=TieBreak.DRAW,
+                undecided=tuple(continuing),
             )
+        elif step.undecided:
+            undecided = step.undecided
+            endings: set[_Ending] = set()
+            try:
+                budget = [EXPLORE_ROUNDS]
+                for option in undecided:
+                    endings |= _endings(parsed, [o for o in continuing if o != option], list(history), budget)
+            except _TooManyWays:
+                # Too many ways to try: report the tie (every continuing option might win).
+                endings = {("tie", frozenset(continuing)), ("tie", frozenset())}
+            if len(endings) == 1:
+                how, loser = TieBreak.SAME_WINNER_EITHER_WAY, undecided[0]
+            elif draw_seed is not None:
+                how, loser = TieBreak.DRAW, pick(undecided)
+            else:
+                rounds.append(this_round)
+                possible = {o for kind, value in endings for o in ([value] if kind == "win" else value)}  # type: ignore[union-attr]
+                return RankedResult(
+                    outcome=Outcome.TIE,
+                    reason=Reason.ELIMINATION_TIE_UNRESOLVED,
+                    winner=None,
+                    tied=tuple(undecided),
+                    rounds=tuple(rounds),
+                    participation=participation,
+                    possible_winners=tuple(o for o in ordered if o in possible),
+                )
+            this_round = replace(this_round, eliminated=(loser,), tie_break=how, undecided=tuple(undecided))
+        rounds.append(this_round)
         out = set(this_round.eliminated)
+        continuing = [o for o in continuing if o not in out]
+
+
+EXPLORE_ROUNDS = 5000
+"""How many rounds the search over every way of breaking a last-place tie may count before it
+gives up and reports the tie (to the moderator) rather than guess."""
+
+_Ending = tuple[str, "str | frozenset[str]"]  # ("win", option) or ("tie", the tied options)
+
+
+class _TooManyWays(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Step:
+    round: RankedRound
+    end: tuple[Reason, str | None, Sequence[str]] | None = None  # the count ends here
+    undecided: tuple[str, ...] = ()  # last place that no rule separates (the round eliminates nothing yet)
+
+
+def _round(parsed: list[tuple[tuple[str, ...], Fraction]], continuing: list[str], history: list[dict[str, Fraction]]) -> _Step:
+    """Count one round (appending its counts to ``history``) and say what it decides."""
+    counts, exhausted, exhausted_ballots = _count_round(parsed, continuing)
+    history.append(counts)
+    total = sum(counts.values(), Fraction(0))
+    this_round = RankedRound(
+        number=len(history),
+        counts=tuple(OptionCount(option=o, votes=counts[o]) for o in continuing),
+        continuing=total,
+        exhausted=exhausted,
+        exhausted_ballots=exhausted_ballots,
+        eliminated=(),
+        tied_for_last=(),
+        tie_break=None,
+        tie_break_round=None,
+    )
+    majority = [o for o in continuing if 2 * counts[o] > total]
+    if majority:
+        return _Step(this_round, end=(Reason.MAJORITY_OF_CONTINUING, majority[0], ()))
+    if len(set(counts.values())) == 1:
+        return _Step(this_round, end=(Reason.NO_VOTES if total == 0 else Reason.ALL_REMAINING_TIED, None, continuing))
+    fewest = min(counts.values())
+    last = [o for o in continuing if counts[o] == fewest]
+    if len(last) == 1:
+        return _Step(replace(this_round, eliminated=(last[0],)))
+    loser, tie_break, tie_break_round, undecided = _break_last_place_tie(last, history)
+    this_round = replace(this_round, tied_for_last=tuple(last))
+    if loser is not None:
+        return _Step(replace(this_round, eliminated=(loser,), tie_break=tie_break, tie_break_round=tie_break_round))
+    if fewest == 0:
+        return _Step(replace(this_round, eliminated=tuple(last), tie_break=TieBreak.NO_VOTES_TOGETHER))
+    return _Step(this_round, undecided=tuple(undecided))
+
+
+def _endings(
+    parsed: list[tuple[tuple[str, ...], Fraction]], continuing: list[str], history: list[dict[str, Fraction]], budget: list[int]
+) -> set[_Ending]:
+    """Every way the count can end from here, over every way of breaking the ties to come."""
+    while True:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooManyWays
+        step = _round(parsed, continuing, history)
+        if step.end is not None:
+            _reason, winner, tied = step.end
+            return {("win", winner)} if winner is not None else {("tie", frozenset(tied))}
+        if step.undecided:
+            found: set[_Ending] = set()
+            for option in step.undecided:
+                found |= _endings(parsed, [o for o in continuing if o != option], list(history), budget)
+            return found
+        out = set(step.round.eliminated)
         continuing = [o for o in continuing if o not in out]
 
 

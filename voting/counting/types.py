@@ -117,6 +117,8 @@ class TieBreak(StrEnum):
     FIRST_PREFERENCES = "first_preferences"  # fewest first-preference votes (round 1)
     EARLIER_ROUND = "earlier_round"  # fewest votes in an earlier round, latest round first
     NO_VOTES_TOGETHER = "no_votes_together"  # all had zero votes: eliminated together (order cannot matter)
+    SAME_WINNER_EITHER_WAY = "same_winner_either_way"  # every way of breaking it ends the same: the count goes on
+    DRAW = "draw"  # a recorded public draw chose (voting.counting.draw), only when asked for
 
 
 # --- ballots -------------------------------------------------------------------------------
@@ -246,6 +248,9 @@ class RankedRound:
     tied_for_last: tuple[str, ...]  # options sharing the fewest votes, when more than one
     tie_break: TieBreak | None  # how last place was decided among tied_for_last
     tie_break_round: int | None  # the round whose counts decided it
+    # SAME_WINNER_EITHER_WAY / DRAW: the options that neither rule could separate (the shown
+    # rounds follow removing ``eliminated``; with SAME_WINNER_EITHER_WAY any of them ends the same).
+    undecided: tuple[str, ...] = ()
 
     def votes_for(self, option: str) -> Fraction:
         return next(c.votes for c in self.counts if c.option == option)
@@ -259,3 +264,6 @@ class RankedResult:
     tied: tuple[str, ...]  # on TIE: the options that could not be separated
     rounds: tuple[RankedRound, ...]  # empty under NO_QUORUM
     participation: Participation
+    # ELIMINATION_TIE_UNRESOLVED: the options that would win under some way of breaking the
+    # tie (a way that ends in a tie adds its tied options), in the motion's order.
+    possible_winners: tuple[str, ...] = ()
