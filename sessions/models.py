@@ -157,12 +157,22 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # The client's idempotency key (one per composed message): a post resent after a dropped
+    # connection is recognised and answered with this message, not stored twice. "" = none given.
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["session", "seq"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="message_unique_seq")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="message_unique_seq"),
+            models.UniqueConstraint(
+                fields=["session", "author", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="message_unique_idempotency_key",
+            ),
+        ]
         indexes = [models.Index(fields=["session", "author", "created_at"])]
 
 

@@ -64,7 +64,8 @@ def _message_dict(message: Message, labels: dict[int, dict[str, str]], counts: d
             "seq": quoted.seq,
             "author_name": labels[quoted.author_id]["name"],
             "hidden": quoted.hidden,
-            "excerpt_html": quoted.text_html if len(quoted.text_html) <= 200 else "",
+            # A hidden message's words never travel in a reply's data (to anyone, in any frame).
+            "excerpt_html": quoted.text_html if len(quoted.text_html) <= 200 and not quoted.hidden else "",
         }
     return {
         "id": message.pk,
@@ -93,6 +94,12 @@ def messages_after(*, session: TopicSession, after_seq: int, limit: int = 500) -
         .select_related("session", "reply_to")
         .order_by("seq")[:limit]
     )
+    return messages_data(rows)
+
+
+def replies_data(*, message: Message) -> list[dict[str, Any]]:
+    """The messages that quote ``message``, as ``messages_data``: re-rendered when it is hidden or shown."""
+    rows = list(Message.objects.filter(session_id=message.session_id, reply_to=message).select_related("session", "reply_to").order_by("seq"))
     return messages_data(rows)
 
 

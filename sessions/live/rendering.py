@@ -28,6 +28,22 @@ def render_variant(*, event_id: str, template: str, context: dict[str, Any], lan
     return html
 
 
+def message_render_id(data: dict[str, Any]) -> str:
+    """A cache id for a stored message's fragment: every field that can change after it was
+    posted, including the state of the message it quotes (a hidden quote must not come back from
+    the cache of a reply rendered before the hiding)."""
+    quoted = data.get("reply_to") or {}
+    return "m{id}:{agree}:{disagree}:{hidden}:{pinned}:{reason}:q{qhidden}".format(
+        id=data["id"],
+        agree=data["agree"],
+        disagree=data["disagree"],
+        hidden=int(bool(data["hidden"])),
+        pinned=int(bool(data["pinned"])),
+        reason=data.get("hidden_reason", ""),
+        qhidden=int(bool(quoted.get("hidden"))) if quoted else "-",
+    )
+
+
 def render_count() -> int:
     """For tests: how many distinct variants are cached."""
     return len(_CACHE)

@@ -17,7 +17,7 @@ from sessions.live.events import announce, live_event
 from sessions.meeting.rules import SLOW_MODE_MAX_SECONDS
 from sessions.meeting.services import floor_announce, lock_session, moderation_log_record, require_moderator
 from sessions.models import FloorRequest, FloorRequestState, Message, Participant, TopicSession
-from sessions.selectors import message_data
+from sessions.selectors import message_data, replies_data
 
 User = AbstractBaseUser
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"
@@ -31,18 +31,19 @@ def _message(session: TopicSession, message_id: int) -> Message:
     return message
 
 
-def _announce_message(session: TopicSession, message: Message) -> None:
-    """Re-announce a changed message: each connection re-renders it for its viewer."""
-    data = message_data(message)
-    announce(
-        session.pk,
-        live_event(
-            kind="message.updated",
-            payload={"id": message.pk, "seq": message.seq, "hidden": message.hidden, "pinned": message.pinned},
-            template=MESSAGE_TEMPLATE,
-            context={"m": data},
-        ),
-    )
+def _announce_message(session: TopicSession, message: Message, *, replies: bool = False) -> None:
+    """Re-announce a changed message: each connection re-renders it for its viewer. Hidden or
+    shown again (``replies``), the replies that quote it are re-rendered too: their quote follows."""
+    for data in [message_data(message), *(replies_data(message=message) if replies else [])]:
+        announce(
+            session.pk,
+            live_event(
+                kind="message.updated",
+                payload={"id": data["id"], "seq": data["seq"], "hidden": data["hidden"], "pinned": data["pinned"]},
+                template=MESSAGE_TEMPLATE,
+                context={"m": data},
+            ),
+        )
 
 
 def message_pin(*, session: TopicSession, by: User, message_id: int, pinned: bool = True) -> Message:
@@ -78,7 +79,7 @@ def message_hide(*, session: TopicSession, by: User, message_id: int, reason: st
         message.hidden_at = timezone.now()
         message.save(update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at"])
         moderation_log_record(session=locked, actor=by, action="message.hide", target_user_id=message.author_id, message=message, reason=reason)
-        _announce_message(locked, message)
+        _announce_message(locked, message, replies=True)
     return message
 
 
@@ -99,7 +100,7 @@ def message_unhide(*, session: TopicSession, by: User, message_id: int) -> Messa
         moderation_log_record(
             session=locked, actor=by, action="message.unhide", target_user_id=message.author_id, message=message, hidden_reason=previous_reason
         )
-        _announce_message(locked, message)
+        _announce_message(locked, message, replies=True)
     return message
 
 

@@ -17,7 +17,7 @@
   var sendBtn = document.getElementById("send");
   var draftKey = "agora-draft-" + sessionId;
   var socket = null, backoff = 500, pingTimer = null, retryTimer = null, closedForGood = false, lastFrameAt = 0;
-  var replyTo = null, pendingClientId = null, counter = 0;
+  var replyTo = null, pendingClientId = null, pendingPost = null, counter = 0;
   var listeners = {};
 
   function setStatus(text, cls) {
@@ -58,12 +58,27 @@
     }
   }
 
+  var connectionError = false;
+  function clearConnectionError() {
+    if (!connectionError) return;
+    connectionError = false;
+    if (errorEl) errorEl.hidden = true;
+    else setStatus(root.dataset.msgOnline, "online");
+  }
+
   var handlers = {
     message: showMessage,
-    synced: function () { setStatus(root.dataset.msgOnline, "online"); },
+    synced: function () {
+      clearConnectionError();
+      setStatus(root.dataset.msgOnline, "online");
+      // A post whose ack the dropped connection never brought: send it again with the same
+      // idempotency key; if it was stored, the server answers with the same ack, not a copy.
+      if (pendingPost) window.AgoraLive.send(pendingPost);
+    },
     "message.ack": function (frame) {
       if (frame.client_id !== pendingClientId) return;
       pendingClientId = null;
+      pendingPost = null;
       textarea.value = "";
       sessionStorage.removeItem(draftKey);
       clearReply();
@@ -75,10 +90,14 @@
       // Refusals of votes and meeting actions are shown next to those controls by voting.js and
       // meeting.js; this handler owns the composer's requests and errors that answer no request.
       if (frame.request_type && !/^(message\.post|reaction\.set|hello|ping)$/.test(frame.request_type)) return;
-      if (frame.client_id && frame.client_id === pendingClientId) { pendingClientId = null; sendBtn.disabled = false; }
+      if (frame.client_id && frame.client_id === pendingClientId) { pendingClientId = null; pendingPost = null; sendBtn.disabled = false; }
       if (errorEl) { errorEl.textContent = frame.message; errorEl.hidden = false; }
       else { setStatus(frame.message, "error"); }
+      // A keep-alive or a resync that failed (the server's database was away) says nothing about
+      // the composer: the next one that succeeds takes the sentence away again.
+      connectionError = frame.request_type === "ping" || frame.request_type === "hello";
     },
+    pong: function () { clearConnectionError(); },
     reaction: function (frame) {
       var el = list.querySelector('[data-id="' + frame.message_id + '"]');
       if (!el) return;
@@ -120,8 +139,12 @@
     };
     socket.onclose = function (ev) {
       clearInterval(pingTimer);
-      if (pendingClientId) { pendingClientId = null; sendBtn.disabled = false; }
-      if (ev.code === 4403 || closedForGood) { closedForGood = true; return; }
+      // A post on its way stays pending (sent again after the reconnect), unless we stop here.
+      if (ev.code === 4403 || closedForGood) {
+        closedForGood = true;
+        if (pendingClientId) { pendingClientId = null; pendingPost = null; sendBtn.disabled = false; }
+        return;
+      }
       setStatus(root.dataset.msgOffline, "offline");
       clearTimeout(retryTimer);
       retryTimer = setTimeout(connect, backoff);
@@ -198,6 +221,13 @@
   }
   if (elder) list.querySelectorAll(".message").forEach(function (item) { simplify(item); });
 
+  // One idempotency key per composed message (docs/protocol.md, message.post).
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return "m" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
   function clearReply() {
     replyTo = null;
     var r = document.getElementById("replying");
@@ -219,7 +249,8 @@
       pendingClientId = "c" + Date.now() + "-" + (++counter);
       sendBtn.disabled = true;
       errorEl.hidden = true;
-      window.AgoraLive.send({ type: "message.post", text: text, reply_to: replyTo, client_id: pendingClientId });
+      pendingPost = { type: "message.post", text: text, reply_to: replyTo, client_id: pendingClientId, idempotency_key: newKey() };
+      window.AgoraLive.send(pendingPost);
     });
     var cancel = document.getElementById("cancel-reply");
     if (cancel) cancel.addEventListener("click", clearReply);
