@@ -13,11 +13,11 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from agora.live_auth import LiveAuthMiddlewareStack  # noqa: E402
 from agora.routing import websocket_urlpatterns  # noqa: E402
+from agora.websocket_origin import SameOriginValidator  # noqa: E402
 from agora.websocket_server import autobahn_lazy_connection_log, gc_for_a_long_lived_server  # noqa: E402
 
 autobahn_lazy_connection_log()
@@ -27,7 +27,8 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.AGORA_SERVE_STATI
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Scheme, host and port of the Origin, not the host name only (agora/websocket_origin.py).
+        "websocket": SameOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 gc_for_a_long_lived_server()  # last: everything loaded so far lives as long as the process
