@@ -65,6 +65,12 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
     options = list(motion.options.all())
     by_id = {o.pk: o for o in options}
     rows = list(_rows(motion))
+    notes: list[str] = []
+    if motion.weight_mode == WeightMode.AREA and motion.kind != MotionKind.ART278 and any(r[1] <= 0 for r in rows):
+        # Refused when entered (voting.services): only rows from before that rule. Never let
+        # them break a close: a unit without area has no weight, so it is left out, and said.
+        rows = [r for r in rows if r[1] > 0]
+        notes.append("no_area_ignored")
     base = selectors.eligible_base(motion)
     quorum = Fraction(motion.quorum_percent, 100) if motion.quorum_percent else None
 
@@ -77,7 +83,6 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
     online = sum(1 for r in rows if r[3] == "online")
     cast_weight = sum((Fraction(_weight(motion, r[1])) for r in rows), Fraction(0))
     eligible = Fraction(base.weight)
-    notes: list[str] = []
     if motion.kind != MotionKind.ART278 and cast_weight > eligible:
         # The roster changed, or the room counted more people than are registered:
         # never crash a close; measure against what was cast and say so.

@@ -105,8 +105,12 @@ class EligibleBase:
 
 
 def eligible_residents(motion: Motion) -> Any:
+    """The residents who may vote on ``motion`` now: one definition for every channel (online
+    ballots, the room's counts and households, the base). Verified, active accounts of the
+    community, minus observers and people removed from the session; owners only, or the
+    session's audience tags. (``voting.rules.voter_standing`` asks the same of one person.)"""
     session: TopicSession = motion.session
-    residents = Resident.objects.filter(community_id=session.community_id, verified=True)
+    residents = Resident.objects.filter(community_id=session.community_id, verified=True, user__is_active=True)
     observers = Membership.objects.filter(community_id=session.community_id, role=Role.OBSERVER).values("user_id")
     residents = residents.exclude(user_id__in=observers)
     removed = Participant.objects.filter(session=session, removed=True).values("user_id")
@@ -120,10 +124,25 @@ def eligible_residents(motion: Motion) -> Any:
     return residents
 
 
+def eligible_households(motion: Motion) -> set[int]:
+    """Households with someone eligible (household votes); weighted by area: with an area."""
+    ids = set(eligible_residents(motion).values_list("household_id", flat=True))
+    if motion.weight_mode == WeightMode.AREA:
+        ids = set(Household.objects.filter(pk__in=ids, exclusive_area__gt=0).values_list("pk", flat=True))
+    return ids
+
+
 def eligible_base(motion: Motion) -> EligibleBase:
-    """Who may vote, counted in the motion's voting units (at the time of asking)."""
+    """Who may vote, counted in the motion's voting units.
+
+    The units eligible now, plus the units that took part (online, or a household listed in
+    the room): a ballot was only taken from a unit that was eligible when it voted, so the
+    base never loses a voter who took part, and it never grows because of a count (the room's
+    anonymous counts are refused when they would exceed it, see
+    ``voting.services.in_person_count_enter``)."""
     from voting.rules import owner_key_of
 
+    taken = set(motion.participations.values_list("unit_key", flat=True))
     if motion.kind == MotionKind.ART278:
         areas: dict[str, Decimal] = defaultdict(Decimal)
         households = Household.objects.filter(building__community_id=motion.session.community_id).filter(
@@ -132,16 +151,24 @@ def eligible_base(motion: Motion) -> EligibleBase:
         for household in households:
             areas[owner_key_of(household)] += household.exclusive_area or Decimal("0")
         return EligibleBase(len(areas), Decimal(len(areas)), dict(areas))
-    residents = eligible_residents(motion)
     if motion.ballot_unit == BallotUnit.HOUSEHOLD:
-        household_ids = set(residents.values_list("household_id", flat=True))
+        household_ids = eligible_households(motion)
+        household_ids |= {int(k.removeprefix("h:")) for k in taken if k.startswith("h:")}
         if motion.weight_mode == WeightMode.AREA:
             qs = Household.objects.filter(pk__in=household_ids, exclusive_area__gt=0)
             total = qs.aggregate(total=Sum("exclusive_area"))["total"] or Decimal("0")
             return EligibleBase(qs.count(), total, {})
         return EligibleBase(len(household_ids), Decimal(len(household_ids)), {})
-    count = residents.values("user_id").distinct().count()
-    return EligibleBase(count, Decimal(count), {})
+    user_ids = set(eligible_residents(motion).values_list("user_id", flat=True))
+    user_ids |= {int(k.removeprefix("u:")) for k in taken if k.startswith("u:")}
+    return EligibleBase(len(user_ids), Decimal(len(user_ids)), {})
+
+
+def ballots_taken(motion: Motion) -> int:
+    """Ballots taken so far on every channel, in voting units (sealed ones included): one per
+    participation (online, and households listed in the room) plus the room's plain counts."""
+    counted = InPersonCount.objects.filter(motion=motion, household__isnull=True).aggregate(n=Sum("count"))["n"] or 0
+    return motion.participations.count() + counted
 
 
 def session_motions(*, session: TopicSession, user: AbstractBaseUser, can_manage: bool) -> list[dict[str, Any]]:

@@ -281,6 +281,8 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
                 if entry.count < 1:
                     raise Refused(_("A count must be a whole number of at least 1."), code="invalid")
                 rows.append(InPersonCount(motion=locked, choice=choice, count=entry.count, entered_by=by))
+        if not by_household:
+            _check_room_count(locked, sum(row.count for row in rows))
         created = InPersonCount.objects.bulk_create(rows)
         audit_record(
             kind="motion.in_person", community=locked.session.community_id, actor=by, session_id=locked.session_id,
@@ -290,21 +292,53 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
     return created
 
 
+def _check_room_count(locked: Motion, new: int) -> None:
+    """The room's counts (one ballot per person) can never take the ballots of every channel
+    above the eligible base: the base never grows because of a count."""
+    base = selectors.eligible_base(locked).headcount
+    taken = selectors.ballots_taken(locked)
+    if taken + new > base:
+        raise Refused(
+            _(
+                "%(new)d ballots from the room and %(taken)d already taken would be more than the %(base)d "
+                "people eligible to vote. Nothing was recorded; please count again."
+            )
+            % {"new": new, "taken": taken, "base": base},
+            code="too_many",
+        )
+
+
 def _household_rows(locked: Motion, by: User, choice: list[int], households: Sequence[Household]) -> list[InPersonCount]:
     if not households:
         raise Refused(_("In household votes, list the households that voted in the room."), code="invalid")
     community_id = locked.session.community_id
+    art278 = locked.kind == MotionKind.ART278
+    by_area = art278 or locked.weight_mode == WeightMode.AREA
+    eligible = None if art278 else selectors.eligible_households(locked)
     rows = []
     taken = []
     for household in households:
         if household.building.community_id != community_id:
             raise Refused(_("A listed household is not in this community."), code="invalid")
-        if locked.kind == MotionKind.ART278:
+        # The same definition as the base and as an online ballot (voting.rules.voter_standing):
+        # a unit with no floor area on record has no vote where area counts.
+        if art278:
             key = rules.owner_key_of(household)
             unit_key, weight, area = f"o:{key}", 1, rules.owner_area(community_id=community_id, owner_key=key)
         else:
             unit_key, area = f"h:{household.pk}", None
             weight = (household.exclusive_area or 0) if locked.weight_mode == WeightMode.AREA else 1
+        if by_area and (area if art278 else weight) <= 0:
+            raise Refused(
+                _("%(household)s has no floor area on record, so it cannot vote in this vote. Nothing was recorded; please ask the residents' committee to enter its area.")
+                % {"household": household},
+                code="no_area",
+            )
+        if eligible is not None and household.pk not in eligible:
+            raise Refused(
+                _("No one in %(household)s may vote on this motion. Nothing was recorded.") % {"household": household},
+                code="not_eligible",
+            )
         if Participation.objects.filter(motion=locked, unit_key=unit_key).exists():
             taken.append(str(household))
             continue

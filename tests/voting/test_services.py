@@ -299,6 +299,7 @@ def _user(username: str):  # type: ignore[no-untyped-def]
 
 
 def test_receipts_count_equals_online_tally(world: World) -> None:
+    resident_make(world.community, "res5", tags=[world.car_owner])  # eligible: votes in the room
     motion = open_motion(world.session, world.moderator)
     vote(motion, world.resident, "yes")
     vote(motion, world.resident2, "no")

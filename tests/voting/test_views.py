@@ -134,6 +134,8 @@ def test_closing_by_hand_publishes_the_resolution_everywhere(world: World) -> No
 
 
 def test_in_person_form_records_counts_with_the_moderator(world: World) -> None:
+    for username in ("res5", "res6"):  # 4 eligible car owners, all in the room
+        resident_make(world.community, username, tags=[world.car_owner])
     motion = open_motion(world.session, world.moderator)
     response = client_for(world.moderator).post(url("in_person", motion), {f"o{option(motion, 'yes')}": "3", f"o{option(motion, 'no')}": "1"})
     assert response.status_code == 302

@@ -1,0 +1,123 @@
+"""The eligible base and the ballots of every channel (online, the room) come from one
+definition: no channel can add a voter the others would not count (issue 14)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from agora.errors import Refused
+from tests.factories import World, household_make
+from tests.voting.helpers import open_motion, option, vote
+from voting import services
+from voting.models import Motion, MotionState, Participation
+from voting.services import InPersonEntry
+
+pytestmark = pytest.mark.django_db
+
+
+
+
+def test_an_area_weighted_room_entry_without_area_is_refused_and_close_still_works(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, ballot_unit="household", weight_mode="area")
+    no_area = world.resident2.residencies.get().household
+    no_area.exclusive_area = None
+    no_area.save()
+    with pytest.raises(Refused, match="floor area|面积") as info:
+        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])])
+    assert info.value.code == "no_area"
+    assert not Participation.objects.filter(motion=motion).exists()
+    vote(motion, world.resident, "yes")
+    result = services.motion_close(motion=motion, by=world.moderator)
+    assert result.outcome == "passed" and motion.in_person_counts.count() == 0
+
+
+def test_a_close_never_fails_on_a_stored_room_ballot_without_area(world: World) -> None:
+    from voting.models import InPersonCount
+
+    motion = open_motion(world.session, world.moderator, ballot_unit="household", weight_mode="area")
+    household = world.resident2.residencies.get().household
+    InPersonCount.objects.create(motion=motion, choice=[option(motion, "no")], count=1, weight=Decimal("0"), household=household, entered_by=world.moderator)
+    vote(motion, world.resident, "yes")
+    result = services.motion_close(motion=motion, by=world.moderator)
+    assert result.outcome == "passed" and "no_area_ignored" in result.data["notes"]
+    assert Motion.objects.get(pk=motion.pk).state == MotionState.CLOSED
+
+
+def test_art278_a_unit_without_area_entered_in_the_room_is_refused(world: World) -> None:
+    c = world.community
+    no_area = household_make(c, room="990", area="0.00", owner_key="NOAREA")
+    motion = open_motion(world.session, world.moderator, kind="art278")
+    eligible_before = services.selectors.eligible_base(motion).headcount
+    with pytest.raises(Refused, match="floor area|面积") as info:
+        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])])
+    assert info.value.code == "no_area"
+    vote(motion, world.resident, "yes")
+    result = services.motion_close(motion=motion, by=world.moderator)
+    art = result.data["art278"]
+    assert (art["eligible"]["owners"], art["participating"]["owners"]) == (eligible_before, 1)
+
+
+def test_art278_the_room_and_online_count_against_the_same_owners() -> None:
+    """5 of 8 owners voting must not become 6 of 9 (= exactly 2/3) because a unit without
+    area was entered in the room: the entry is refused, the quorum stays 5/8."""
+    from tests.factories import make_world
+
+    from agora.models import Household
+
+    world = make_world()
+    c = world.community
+    Household.objects.filter(building__community=c).update(exclusive_area=None)  # only the 8 below count
+    owners = [household_make(c, room=f"80{i}", area="100.00", owner_key=f"E{i}") for i in range(8)]
+    no_area = household_make(c, room="899", area="0.00", owner_key="E9")
+    motion = open_motion(world.session, world.moderator, kind="art278")
+    yes = option(motion, "yes")
+    services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[yes], households=owners[:5])])
+    with pytest.raises(Refused):
+        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[yes], households=[no_area])])
+    result = services.motion_close(motion=motion, by=world.moderator)
+    art = result.data["art278"]
+    assert (art["participating"]["owners"], art["eligible"]["owners"]) == (5, 8)
+    assert result.outcome == "no_quorum"
+
+
+def test_room_counts_can_never_take_the_ballots_above_the_eligible_base(world: World) -> None:
+    # 2 car owners are eligible (res1, res2). 1 online + 2 in the room would be 3 of 2.
+    motion = open_motion(world.session, world.moderator, base="all_eligible", threshold="at_least_two_thirds")
+    vote(motion, world.resident, "yes")
+    with pytest.raises(Refused, match="2") as info:
+        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], count=2)])
+    assert info.value.code == "too_many" and motion.in_person_counts.count() == 0
+    services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "no")], count=1)])
+    with pytest.raises(Refused):
+        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], count=1)])
+    result = services.motion_close(motion=motion, by=world.moderator)
+    assert result.data["eligible"]["headcount"] == 2 and result.data["notes"] == []
+    assert result.outcome == "failed"  # 1 yes of 2 eligible < 2/3
+
+
+def test_a_household_with_no_one_eligible_cannot_be_entered_in_the_room(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, ballot_unit="household")
+    outsider_home = world.outsider.residencies.get().household  # not a car owner: not in the audience
+    with pytest.raises(Refused) as info:
+        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[outsider_home])])
+    assert info.value.code == "not_eligible"
+
+
+def test_a_deactivated_resident_is_not_in_the_eligible_base(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, base="all_eligible")
+    world.resident2.is_active = False
+    world.resident2.save()
+    vote(motion, world.resident, "yes")
+    result = services.motion_close(motion=motion, by=world.moderator)
+    assert result.data["eligible"]["headcount"] == 1 and result.outcome == "passed"
+
+
+def test_a_voter_who_left_the_audience_after_voting_stays_in_the_base(world: World) -> None:
+    motion = open_motion(world.session, world.moderator, base="all_eligible")
+    vote(motion, world.resident, "yes")
+    vote(motion, world.resident2, "yes")
+    world.resident2.residencies.get().tags.clear()
+    result = services.motion_close(motion=motion, by=world.moderator)
+    assert result.data["eligible"]["headcount"] == 2 and result.data["notes"] == [] and result.outcome == "passed"
