@@ -10,6 +10,7 @@ import html
 import re
 
 import bleach
+from bleach import html5lib_shim
 from bleach.linkifier import Linker
 
 # C0 control characters (and DEL) other than tab and newline never belong in a message.
@@ -54,3 +55,24 @@ def clean_plain_text(text: str) -> str:
     templates escape it on output, so "a < b" shows as typed."""
     stripped = bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True)
     return _CONTROL.sub("", html.unescape(stripped)).strip()
+
+
+_walker = html5lib_shim.getTreeWalker("etree")
+
+
+def rich_text_as_plain(cleaned_html: str) -> str:
+    """The characters a reader sees of text cleaned by ``clean_rich_text``: its text nodes as a
+    browser parses them (html5lib, the parser bleach cleaned with), ``<br>`` as a newline.
+
+    Attribute values (a link's ``title`` or ``href``) are never text, however they are
+    quoted: ``title="x>words"`` stays inside the tag as it does on the page.
+    """
+    parts: list[str] = []
+    # A parser per call: an html5lib parser holds its state while it parses (threads share this module).
+    parser = html5lib_shim.HTMLParser(namespaceHTMLElements=False)
+    for token in _walker(parser.parseFragment(cleaned_html)):
+        if token["type"] in {"Characters", "SpaceCharacters"}:
+            parts.append(token["data"])
+        elif token["type"] in {"EmptyTag", "StartTag"} and token["name"] == "br":
+            parts.append("\n")
+    return "".join(parts).strip()

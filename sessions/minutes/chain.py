@@ -82,6 +82,22 @@ class Verdict:
     problem: Problem | None = None
 
 
+def check_record(*, community: str, record: StoredRecord) -> Problem | None:
+    """What one row alone can show: its hash, and that its sealed place is the row's place."""
+    if content_hash(record.canonical) != record.content_hash:
+        return Problem("altered", record.id, record.seq, "content does not match its hash")
+    try:
+        sealed = json.loads(record.canonical)["chain"]
+    except (ValueError, KeyError, TypeError):
+        return Problem("altered", record.id, record.seq, "content is not a minutes record")
+    if sealed.get("community") != community:
+        return Problem("altered", record.id, record.seq, "record belongs to another community")
+    if sealed.get("seq") != record.seq or sealed.get("prev_hash") != record.prev_hash or sealed.get("id") != record.id:
+        # The sealed position differs from the row's: rows were moved around.
+        return Problem("reordered", record.id, record.seq, f"sealed at position {sealed.get('seq')}")
+    return None
+
+
 def verify(*, community: str, records: list[StoredRecord], head_hash: str | None, head_count: int | None) -> Verdict:
     """Walk the chain in stored order (by seq) and name the first record that is wrong.
 
@@ -93,18 +109,9 @@ def verify(*, community: str, records: list[StoredRecord], head_hash: str | None
     ordered = sorted(records, key=lambda r: (r.seq, r.id))
     hashes_at = {r.content_hash: r for r in ordered}
     for index, record in enumerate(ordered):
-        recomputed = content_hash(record.canonical)
-        if recomputed != record.content_hash:
-            return Verdict(False, "", len(ordered), Problem("altered", record.id, record.seq, "content does not match its hash"))
-        try:
-            chain = json.loads(record.canonical)["chain"]
-        except (ValueError, KeyError, TypeError):
-            return Verdict(False, "", len(ordered), Problem("altered", record.id, record.seq, "content is not a minutes record"))
-        if chain.get("community") != community:
-            return Verdict(False, "", len(ordered), Problem("altered", record.id, record.seq, "record belongs to another community"))
-        if chain.get("seq") != record.seq or chain.get("prev_hash") != record.prev_hash or chain.get("id") != record.id:
-            # The sealed position differs from the row's: rows were moved around.
-            return Verdict(False, "", len(ordered), Problem("reordered", record.id, record.seq, f"sealed at position {chain.get('seq')}"))
+        problem = check_record(community=community, record=record)
+        if problem is not None:
+            return Verdict(False, "", len(ordered), problem)
         if record.prev_hash != expected_prev:
             if record.seq > expected_seq:
                 return Verdict(False, "", len(ordered), Problem("missing", None, expected_seq, f"record {expected_seq} before record id {record.id} is missing"))

@@ -7,28 +7,36 @@ times are strings, so the canonical JSON has exactly one spelling.
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from agora.models import Membership, Resident, Role
+from agora.sanitize import rich_text_as_plain
 from sessions.minutes import voting_bridge
 from sessions.minutes.models import ActionItem, Visibility
 from sessions.models import AttendanceIntent, Message, Presence, SessionTransition, SessionState, TopicSession
 
-SCHEMA = "agora.minutes/1"
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]+>")
+# The version of what is sealed. agora.minutes/1 (until issue 14) left held_on and the
+# publisher's account outside the seal, sealed open ballots' voter names, and made the
+# transcript with a regex. Records keep the version they were sealed with and are verified
+# by its rule (verification.py); docs/decisions.md "Minutes seal, version 2".
+SCHEMA_V1 = "agora.minutes/1"
+SCHEMA = "agora.minutes/2"
 
 
 def plain_text(cleaned_html: str) -> str:
-    """Stored message HTML (already cleaned) → plain text for the transcript."""
-    return html.unescape(_TAG.sub("", _BR.sub("\n", cleaned_html))).strip()
+    """Stored message HTML (already cleaned) → exactly the text readers saw of it."""
+    return rich_text_as_plain(cleaned_html)
+
+
+def held_on(starts_at: datetime) -> str:
+    """The meeting's date in the site's time zone (the archive's held_on column)."""
+    return timezone.localdate(starts_at, timezone.get_default_timezone()).isoformat()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -169,6 +177,7 @@ def minutes_content(
     summaries: dict[str, str],
     visibility: str,
     published_by: str,
+    published_by_id: int,
     published_at: datetime,
     kind: str = "original",
     corrects: dict[str, Any] | None = None,
@@ -218,8 +227,10 @@ def minutes_content(
         "motions": votes["motions"],
         "resolutions": votes["resolutions"],
         "action_items": action_items_data(session=session),
+        "held_on": held_on(session.starts_at),
         "published_at": _iso(published_at),
         "published_by": published_by,
+        "published_by_id": published_by_id,
     }
 
 

@@ -6,7 +6,7 @@ says exactly what was published.
 
 from __future__ import annotations
 
-import csv
+import copy
 import io
 import json
 from datetime import datetime
@@ -16,33 +16,64 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from agora.csv_safe import safe_writer
 from sessions.minutes.models import ActionStatus, MinutesRecord, Outcome, Visibility
 from sessions.models import Category
 
 EXPORT_FORMAT = "agora.minutes-export/1"
 
 
-def minutes_json(*, record: MinutesRecord, permalink: str) -> dict[str, Any]:
-    """The record as sealed, plus how to check it: sha256(canonical_json(record)) == hash."""
-    return {
+VOTERS_REDACTED = "minutes.motions[].result.voters"
+
+
+def minutes_json(*, record: MinutesRecord, permalink: str, voter_names: bool) -> dict[str, Any]:
+    """The record as sealed, plus how to check it: sha256(canonical_json(record)) == hash.
+
+    Records sealed before version 2 (agora.minutes/1) hold the names of who voted what on
+    open ballots, which the minutes page never shows. Unless ``voter_names`` (a member of the
+    community, rules.can_see_voter_names) they are taken out and the export says so in
+    ``redacted``: such an export cannot be re-hashed; ``verify_minutes`` checks the stored one.
+    """
+    document = record.document
+    redacted: list[str] = []
+    if not voter_names and any("voters" in (m.get("result") or {}) for m in document["minutes"].get("motions", [])):
+        document = copy.deepcopy(document)
+        for motion in document["minutes"]["motions"]:
+            (motion.get("result") or {}).pop("voters", None)
+        redacted.append(VOTERS_REDACTED)
+    out = {
         "format": EXPORT_FORMAT,
         "id": record.pk,
         "hash": record.content_hash,
         "prev_hash": record.prev_hash,
         "permalink": permalink,
-        "record": record.document,
+        "record": document,
     }
+    if redacted:
+        out["redacted"] = redacted
+    return out
+
+
+# Characters that Markdown would read as markup (emphasis, code, links and images, tables,
+# strike-through): escaped, so user text shows as typed and never becomes a link or an image.
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]()!|~"})
 
 
 def _md(text: str) -> str:
-    """Plain user text inside Markdown: no raw HTML, no accidental headings or lists."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Plain user text inside Markdown: no raw HTML, no links or images, no accidental
+    headings or lists. ``<`` is an entity, so no autolink (``<javascript:…>``) either."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_MD_SPECIAL)
     lines = []
     for line in escaped.split("\n"):
-        if line[:1] in {"#", "-", "*", "+", ">", "|"} or line[:2].rstrip(".").isdigit():
+        if line[:1] in {"#", "-", "*", "+", ">", "=", "|"} or line[:2].rstrip(".").isdigit():
             line = "\\" + line
         lines.append(line)
     return "  \n".join(lines)
+
+
+def _md_cell(text: str) -> str:
+    """User text in a Markdown table cell: escaped, and on one line (a newline ends the row)."""
+    return _md(" ".join(str(text).split()))
 
 
 def _label(choices: Any, value: str) -> str:
@@ -91,7 +122,7 @@ def motion_rows(content: dict[str, Any]) -> list[dict[str, Any]]:
 
 def votes_csv(*, record: MinutesRecord) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["motion_id", "motion", "option", "online", "in_person", "total", "outcome", "minutes_hash"])
     for row in motion_rows(record.content):
         writer.writerow([row["motion_id"], row["motion"], row["option"], row["online"], row["in_person"], row["total"], row["outcome"], record.content_hash])
@@ -104,7 +135,7 @@ def _motion_md(motion: dict[str, Any]) -> list[str]:
     lines.append("|---|---:|---:|---:|")
     for option in motion.get("options", []):
         lines.append(
-            f"| {_md(option_label(option))} | {option.get('online', 0)} | {option.get('in_person', 0)} | {option.get('total', 0)} |"
+            f"| {_md_cell(option_label(option))} | {option.get('online', 0)} | {option.get('in_person', 0)} | {option.get('total', 0)} |"
         )
     lines.append("")
     if motion.get("summary"):
@@ -149,7 +180,7 @@ def minutes_markdown(*, record: MinutesRecord, permalink: str) -> str:
     out.append(f"| {_('Building')} | {_('Online')} | {_('In person')} |")
     out.append("|---|---:|---:|")
     for row in a["by_building"]:
-        out.append(f"| {_md(row['building']) or _('Staff and guests')} | {row['online']} | {row['in_person']} |")
+        out.append(f"| {_md_cell(row['building']) or _('Staff and guests')} | {row['online']} | {row['in_person']} |")
     out += ["", f"## {_('Agenda')}", ""]
     for item in c["agenda"]:
         out.append(f"{item['position']}. {_md(item['title'])}")

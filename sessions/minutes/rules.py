@@ -17,6 +17,12 @@ def can_read_minutes(*, user: AnyUser, record: MinutesRecord) -> bool:
     return record.visibility == Visibility.PUBLIC or is_member(user=user, community=record.community_id)
 
 
+def can_see_voter_names(*, user: AnyUser, record: MinutesRecord) -> bool:
+    """Who voted what on an open ballot is for the community's members, never for visitors
+    (only records sealed before version 2 hold it; exports.minutes_json)."""
+    return is_member(user=user, community=record.community_id)
+
+
 def can_correct_minutes(*, user: AnyUser, record: MinutesRecord) -> bool:
     return is_moderator(user=user, community=record.community_id)
 

@@ -19,7 +19,7 @@ from agora.models import Building, Community
 from agora.roles import is_moderator
 from agora.sanitize import clean_plain_text
 from sessions.minutes import chain, rules, search, voting_bridge
-from sessions.minutes.content import minutes_content, outcome_of
+from sessions.minutes.content import SCHEMA, held_on, minutes_content, outcome_of
 from sessions.minutes.models import (
     ActionItem,
     ActionStatus,
@@ -74,6 +74,7 @@ def minutes_draft_generate(*, session: TopicSession, by: User) -> tuple[MinutesD
         summaries=draft.summaries,
         visibility=draft.visibility,
         published_by=_display_name(by),
+        published_by_id=by.pk,
         published_at=timezone.now(),
     )
     return draft, content
@@ -140,7 +141,7 @@ def _chain_append(
         category=content["session"]["category"],
         outcome=outcome_of(content),
         visibility=content["visibility"],
-        held_on=timezone.localdate(session.starts_at),
+        held_on=date.fromisoformat(content["held_on"]),
         published_at=datetime.fromisoformat(content["published_at"].replace("Z", "+00:00")),
         published_by=by,
     )
@@ -190,6 +191,7 @@ def minutes_publish(*, session: TopicSession, by: User) -> MinutesRecord:
         summaries=draft.summaries,
         visibility=draft.visibility,
         published_by=_display_name(by),
+        published_by_id=by.pk,
         published_at=now,
     )
 
@@ -229,7 +231,12 @@ def minutes_correct(*, record: MinutesRecord, by: User, summaries: dict[str, str
     content["kind"] = RecordKind.CORRECTION
     content["corrects"] = {"id": record.pk, "hash": record.content_hash, "reason": reason}
     content["published_by"] = _display_name(by)
+    content["published_by_id"] = by.pk
     content["published_at"] = timezone.now().astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    # A correction is sealed by today's rule even when it corrects an older record.
+    content["schema"] = SCHEMA
+    content["held_on"] = held_on(record.session.starts_at)
+    content["motions"] = [voting_bridge.sealable(m) for m in content.get("motions", [])]
 
     def still_latest() -> None:
         if MinutesRecord.objects.filter(session=record.session_id, seq__gt=record.seq).exists():

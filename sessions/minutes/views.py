@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agora.errors import NotAllowed, Refused
-from sessions.minutes import exports, rules, selectors, services
+from sessions.minutes import exports, rules, selectors, services, verification
 from sessions.minutes.forms import ActionItemForm, ArchiveFilterForm, CorrectionForm, DraftForm
 from sessions.minutes.models import ActionItem, MinutesRecord
 from sessions.models import TopicSession
@@ -150,6 +150,8 @@ def _detail_context(request: HttpRequest, record: MinutesRecord) -> dict[str, An
         "item_form": ActionItemForm(resolutions=content.get("resolutions", [])),
         "permalink": _permalink(request, record),
         "print_view": False,
+        # A page never vouches for a record that no longer matches its seal.
+        "verification_failed": verification.record_verify(record=record) is not None,
     }
 
 
@@ -186,7 +188,11 @@ def minutes_for_session(request: HttpRequest, session_id: int) -> HttpResponse:
 def minutes_json(request: HttpRequest, record_id: int) -> HttpResponse:
     record = _readable_record(request, record_id)
     response = HttpResponse(
-        exports.dumps(exports.minutes_json(record=record, permalink=_permalink(request, record))),
+        exports.dumps(exports.minutes_json(
+                record=record,
+                permalink=_permalink(request, record),
+                voter_names=rules.can_see_voter_names(user=request.user, record=record),
+            )),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'inline; filename="minutes-{record.pk}.json"'

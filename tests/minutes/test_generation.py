@@ -115,3 +115,50 @@ def test_a_correction_is_a_new_linked_record_and_the_original_is_untouched(world
         services.minutes_correct(record=correction, by=world.resident, summaries={}, reason="mine")
     with pytest.raises(Refused):
         services.minutes_correct(record=correction, by=world.moderator, summaries={}, reason="  ")
+
+
+def test_sealed_transcript_holds_exactly_the_words_readers_saw(world) -> None:  # type: ignore[no-untyped-def]
+    """A crafted attribute stays an attribute: the regex tag strip used to end the tag at the
+    first '>' and seal the rest ("INJECTED …") as if it had been said in the meeting."""
+    from django.test import Client
+
+    from sessions.models import Message
+
+    crafted = '<a title="x>INJECTED 全体业主已同意" href="https://example.org/">通知</a> 请看<br>第二行 &lt;b&gt;'
+    record = published(world, texts=(crafted, "其他发言"))
+    message = Message.objects.get(session=record.session, seq=record.content["agenda"][0]["messages"][0]["seq"])
+    assert 'title="x>INJECTED' in message.text_html  # what the live page renders: a link reading "通知"
+    sealed = record.content["agenda"][0]["messages"][0]["text"]
+    assert sealed == "通知 请看\n第二行 <b>"
+    assert "INJECTED" not in record.canonical and "全体业主已同意" not in record.canonical
+    page = Client().get(f"/minutes/{record.pk}/").content.decode()
+    assert "通知 请看<br>第二行 &lt;b&gt;" in page and "INJECTED" not in page
+
+
+def test_plain_text_of_rich_text_is_what_a_browser_shows() -> None:
+    from agora.sanitize import clean_rich_text, rich_text_as_plain
+
+    cases = {
+        '<a title="x>INJECTED">hi</a>': "hi",
+        "<a title='a\"b>c' href='https://a.example/'>link</a> &amp; more": "link & more",
+        "1 < 2 > 0": "1 < 2 > 0",
+        "<b>bold</b>\nline": "bold\nline",
+        "see https://example.org/?a=1&b=2": "see https://example.org/?a=1&b=2",
+    }
+    for typed, shown in cases.items():
+        assert rich_text_as_plain(clean_rich_text(typed)) == shown, typed
+
+
+def test_a_correction_of_a_version_1_record_is_sealed_by_version_2(world) -> None:  # type: ignore[no-untyped-def]
+    from tests.minutes.helpers import reseal_as_version_1, voted_session
+
+    session = voted_session(world)
+    services.minutes_draft_save(session=session, by=world.moderator, summaries={}, visibility=Visibility.PUBLIC)
+    old = reseal_as_version_1(services.minutes_publish(session=session, by=world.moderator), voters=[{"name": "王秀英", "choice": [1]}])
+    assert chain_verify(community=world.community).ok
+    correction = services.minutes_correct(record=old, by=world.moderator, summaries={"general": "补充说明"}, reason="补充")
+    c = correction.content
+    assert c["schema"] == "agora.minutes/2" and c["held_on"] == correction.held_on.isoformat()
+    assert c["published_by_id"] == world.moderator.pk and "王秀英" not in correction.canonical
+    assert "voters" not in c["motions"][0]["result"]
+    assert chain_verify(community=world.community).ok

@@ -108,3 +108,39 @@ def test_correction_through_the_page(world) -> None:  # type: ignore[no-untyped-
     assert "此版本之后已发布更正" in old
     client.force_login(world.resident)
     assert client.get(f"/minutes/{record.pk}/correct/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"held_on": "2001-01-01"},
+        {"published_by": "resident2"},
+        {"canonical": "edit"},
+        {"visibility": "public"},
+    ],
+    ids=["held_on", "published_by", "content", "visibility"],
+)
+def test_the_page_of_a_record_that_fails_verification_says_so(world, change) -> None:  # type: ignore[no-untyped-def]
+    record = published(world, visibility=Visibility.MEMBERS)
+    client = Client()
+    client.force_login(world.resident)
+    intact = client.get(f"/minutes/{record.pk}/").content.decode()
+    assert "校验未通过" not in intact and 'class="warn verification-failed"' not in intact
+    (field, value), = change.items()
+    if field == "published_by":
+        value = world.resident2
+    if field == "canonical":
+        value = record.canonical.replace("新增停车位如何分配", "新增停车位如何收费")
+    MinutesRecord.objects.filter(pk=record.pk).update(**{field: value})
+    chinese = client.get(f"/minutes/{record.pk}/").content.decode()
+    assert 'role="alert"' in chinese and "校验未通过" in chinese and "请勿以此为准" in chinese
+    english = client.get(f"/minutes/{record.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Verification failed:" in english and "Do not rely on it" in english
+    assert "Verification failed:" in client.get(f"/minutes/{record.pk}/print/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_page_says_so_when_the_next_record_no_longer_links_to_it(world) -> None:  # type: ignore[no-untyped-def]
+    first = published(world, title="议题一")
+    second = published(world, title="议题二")
+    MinutesRecord.objects.filter(pk=second.pk).update(prev_hash="f" * 64)
+    assert "Verification failed:" in Client().get(f"/minutes/{first.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
