@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+from collections import Counter
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from agora.errors import Refused
 from sessions.live.fanout import PreparedFrame, Wire, fanout_for, local_connections
 from sessions.live.presence import LiveContext, live_connect, live_disconnect, presence_announce
-from sessions.live.registry import HANDLERS
+from sessions.live.registry import HANDLERS, rate_allowed
 from sessions.live.rendering import render_variant
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,23 @@ PRESENCE_COALESCE_SECONDS = 0.5
 PRESENCE_BIG_ROOM = 500  # local connections
 PRESENCE_BIG_ROOM_SECONDS = 2.0
 CLOSE_REFUSED = 4403
+CLOSE_TOO_MANY = 4429
+# Open live connections of one user in this process (all sessions). Per process, in memory:
+# a cap that costs the connect storm nothing; with P processes behind the balancer one user
+# holds at most P × this (docs/decisions.md, "Floods").
+MAX_SOCKETS_PER_USER = 10
+# A JSON escape of a UTF-16 surrogate: only a pair of them makes a character.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+_sockets_per_user: Counter[int] = Counter()
 
 # Per process: one pending presence announcement per session, however many join at once.
 _presence_pending: dict[int, asyncio.Task[None]] = {}
+
+
+def sockets_reset() -> None:
+    """Forget the open-socket counts (tests: a test that leaves sockets open)."""
+    _sockets_per_user.clear()
 
 
 def user_group(user_id: int) -> str:
@@ -66,6 +82,24 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.synced = False
         self.pending: list[dict[str, Any]] = []
         self.last_sent_seq = 0
+        self.counted_user_id: int | None = None
+        user_id = getattr(self.user, "pk", None)
+        if user_id is not None:
+            if _sockets_per_user[user_id] >= MAX_SOCKETS_PER_USER:
+                # Refused before any database work; said in words (the client retries later).
+                await self.accept()
+                await self.send_error("too_many_connections", _("You have this session open in too many windows. Close some of them, then reload this page."))
+                await self.close(code=CLOSE_TOO_MANY)
+                return
+            _sockets_per_user[user_id] += 1
+            self.counted_user_id = user_id
+        try:
+            await self._admit()
+        except BaseException:
+            self._uncount()
+            raise
+
+    async def _admit(self) -> None:
         try:
             # Not thread-sensitive: a connect storm's admissions overlap their database round
             # trips in a small pool instead of queueing behind one thread (docs/performance.md).
@@ -73,6 +107,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 session_id=self.session_id, user=self.user, channel_name=self.channel_name
             )
         except Refused:
+            self._uncount()
             await self.close(code=CLOSE_REFUSED)
             return
         await self.channel_layer.group_add(user_group(self.ctx.user_id), self.channel_name)
@@ -83,7 +118,15 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await fanout_for(self.session_id, self.channel_layer).join(self)
         self._schedule_presence()
 
+    def _uncount(self) -> None:
+        user_id, self.counted_user_id = getattr(self, "counted_user_id", None), None
+        if user_id is not None:
+            _sockets_per_user[user_id] -= 1
+            if _sockets_per_user[user_id] <= 0:
+                del _sockets_per_user[user_id]
+
     async def disconnect(self, code: int) -> None:
+        self._uncount()
         if self.ctx is None:
             return
         await fanout_for(self.session_id, self.channel_layer).leave(self)
@@ -111,7 +154,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
+            if _SURROGATE_ESCAPE.search(text_data):
+                # A lone surrogate decodes but is no text: it cannot be stored or sent on.
+                json.dumps(content, ensure_ascii=False).encode()
+        except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
             await self.send_error("bad_json", _("That message could not be read."))
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
@@ -120,6 +166,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         handler = HANDLERS.get(content["type"])
         if handler is None:
             await self.send_error("unknown_type", _("Unknown request."), request=content)
+            return
+        if self.ctx is not None and not rate_allowed(user_id=self.ctx.user_id, message_type=content["type"]):
+            await self.send_error("rate_limited", _("You are doing that too often. Please wait a moment, then try again."), request=content)
             return
         try:
             with translation.override(self.language):

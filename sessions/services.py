@@ -19,6 +19,7 @@ from agora.roles import is_moderator
 from agora.sanitize import clean_plain_text, clean_rich_text
 from sessions import rules
 from sessions.live.events import announce, live_event
+from sessions.live.reactions import reaction_announce_on_commit
 from sessions.meeting.rules import slow_mode_check
 from sessions.models import (
     AgendaItem,
@@ -282,5 +283,6 @@ def reaction_set(*, message_id: int, session: TopicSession, user: User, kind: st
         counts = {"agree": 0, "disagree": 0}
         for k in Reaction.objects.filter(message=message).values_list("kind", flat=True):
             counts[k] += 1
-        announce(session.pk, live_event(kind="reaction", payload={"message_id": message.pk, **counts}))
+        # Coalesced: a burst of reactions is a few frames with the counts, not one per click.
+        reaction_announce_on_commit(session_id=session.pk, message_id=message.pk, counts=counts)
     return counts

@@ -40,6 +40,19 @@ def _no_options_from_an_earlier_test() -> None:
     ballots._OPTIONS.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_live_limits_from_an_earlier_test() -> None:
+    """The live rate buckets, socket counts and reaction throttles are per process, by user and
+    message id: ids come again after a rollback (SQLite), and a test that leaves its sockets
+    open would count against the next one."""
+    from sessions import consumers
+    from sessions.live import reactions, registry
+
+    registry.rates_reset()
+    consumers.sockets_reset()
+    reactions.reactions_reset()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()

@@ -6,9 +6,12 @@ import asyncio
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sessions.live import registry
+from sessions.models import Message
 from tests.factories import World
 from tests.sessions.live_helpers import connect, drain, receive_until
 
@@ -27,6 +30,7 @@ frames = st.one_of(
 @given(batch=st.lists(frames, min_size=1, max_size=12))
 def test_fuzzed_frames_get_clean_answers_and_the_room_goes_on(tx_world: World, batch: list) -> None:  # type: ignore[type-arg]
     async def scenario() -> None:
+        registry.rates_reset()  # every example is a new user, as far as the rate limits go
         fuzzer, ok = await connect(tx_world.resident, tx_world.session.pk)
         other, ok2 = await connect(tx_world.resident2, tx_world.session.pk)
         assert ok and ok2
@@ -43,3 +47,26 @@ def test_fuzzed_frames_get_clean_answers_and_the_room_goes_on(tx_world: World, b
         await other.disconnect()
 
     asyncio.run(scenario())
+
+
+DEEP = "[" * 20_000 + "]" * 20_000
+LONE_SURROGATE = '{"type": "message.post", "text": "\\ud800 停车", "client_id": "s1"}'
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "raw",
+    [DEEP, '{"type": "hello", "last_seq": ' + DEEP + "}", LONE_SURROGATE, '{"type": "ping", "x": {"\\udfff": 1}}'],
+    ids=["deep array", "deep field", "lone surrogate in text", "lone surrogate in a key"],
+)
+async def test_a_deep_frame_or_a_lone_surrogate_gets_a_plain_error_and_the_socket_goes_on(tx_world: World, raw: str) -> None:
+    comm, ok = await connect(tx_world.resident, tx_world.session.pk)
+    assert ok
+    await comm.send_to(text_data=raw)
+    reply = (await receive_until(comm, "error"))[-1]
+    assert (reply["code"], reply["message"]) == ("bad_json", "无法读取这条消息。")
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await comm.send_json_to({"type": "message.post", "text": "\U0001f600 还能发言", "client_id": "ok"})  # a real pair is text
+    assert (await receive_until(comm, "message.ack"))[-1]["client_id"] == "ok"
+    await comm.disconnect()
