@@ -6,6 +6,9 @@ change, add and delete where it makes sense), and a read-only view of their comm
 votes, minutes and needs — those change only through the product's services, which check the rules
 and write the audit log. Rows of other communities are not listed, not opened, not offered in a
 choice list.
+
+Every roster change made here is recorded with the moderator's name and address
+(agora/roster_audit.py): the views that save run inside ``roster_changes_by``.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from agora.accounts import client_ip
 from agora.models import Building, Community, Grid, Household, Tag
 from agora.roles import moderated_communities
+from agora.roster_audit import roster_changes_by
 
 
 def scope_ids(request: HttpRequest) -> list[int]:
@@ -62,6 +67,19 @@ class CommunityScopedAdmin(admin.ModelAdmin):
     community_path = "community"
     moderators_may_edit = True
     moderators_may_add = True
+
+    # The views that save: what they change is audited as done by this user, from this address.
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with roster_changes_by(actor=request.user, via="admin", ip_address=client_ip(request)):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with roster_changes_by(actor=request.user, via="admin", ip_address=client_ip(request)):
+            return super().changelist_view(request, *args, **kwargs)
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with roster_changes_by(actor=request.user, via="admin", ip_address=client_ip(request)):
+            return super().delete_view(request, *args, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)

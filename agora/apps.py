@@ -10,6 +10,6 @@ class AgoraConfig(AppConfig):
     verbose_name = _("Community roster")
 
     def ready(self) -> None:
-        from agora import accounts
+        from agora import accounts, roster_audit  # noqa: F401 (roster_audit: its signal receivers)
 
         accounts.connect_axes_signals()

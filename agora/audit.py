@@ -1,13 +1,15 @@
-"""Recording and reading security-relevant events (logins, roles, votes, minutes, moderation)."""
+"""Recording and reading security-relevant events (logins, roles, votes, minutes, moderation, and
+the roster changes of agora/roster_audit.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import AuditEvent, Community, Membership, Resident
+from agora.models import AuditEvent, Community, Membership, Resident, Tag, Tenure
 from agora.roles import AnyUser, moderated_communities
 
 # kind → how the audit page names it. Other apps record their own kinds with audit_record().
@@ -26,7 +28,17 @@ KIND_LABELS: dict[str, Any] = {
     "motion.in_person": _("In-person ballots entered"),
     "minutes.published": _("Minutes published"),
     "minutes.corrected": _("Minutes corrected"),
+    "roster.tenure": _("Tenure changed"),
+    "roster.verified": _("Verification changed"),
+    "roster.household": _("Household membership changed"),
+    "roster.tags": _("Tags changed"),
+    "roster.area": _("Floor area changed"),
+    "roster.owner": _("Owner reference changed"),
+    "roster.household_added": _("Household added"),
+    "roster.household_removed": _("Household removed"),
 }
+# The roster facts that decide who may vote and with what weight (agora/roster_audit.py).
+ROSTER_KINDS = tuple(kind for kind in KIND_LABELS if kind.startswith("roster."))
 
 
 def audit_record(
@@ -53,3 +65,58 @@ def audit_events_for(*, user: AnyUser, community: Community) -> QuerySet[AuditEv
     if community not in moderated_communities(user=user):
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(community=community).select_related("actor")
+
+
+def roster_changes_during(*, community: Community | int, start: datetime, end: datetime | None = None) -> QuerySet[AuditEvent]:
+    """The roster changes recorded for ``community`` from ``start`` to ``end`` (or until now),
+    oldest first: what a motion's result shows for the time its vote was open."""
+    community_id = community if isinstance(community, int) else community.pk
+    events = AuditEvent.objects.filter(community_id=community_id, kind__in=ROSTER_KINDS, at__gte=start)
+    if end is not None:
+        events = events.filter(at__lte=end)
+    return events.select_related("actor").order_by("at", "pk")
+
+
+ROSTER_CHANGES_SHOWN = 50
+
+
+def _roster_value(kind: str, value: Any, tags: dict[str, Tag], language: str | None) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if kind == "roster.tenure" and value in Tenure.values:
+        return str(Tenure(value).label)
+    if kind == "roster.verified":
+        return str(_("yes") if value else _("no"))
+    if kind == "roster.tags":
+        return "、".join(tags[slug].label(language) if slug in tags else slug for slug in value)
+    if kind == "roster.area":
+        return f"{value} m²"
+    return str(value)
+
+
+def roster_change_rows(events: QuerySet[AuditEvent], *, language: str | None) -> list[dict[str, Any]]:
+    """Roster changes as a result page shows them: when, what, which household, before, after,
+    and by whom. The household, not the resident's name: the result is read by every member."""
+    tags = {t.slug: t for t in Tag.objects.all()}
+    rows = []
+    for event in events[:ROSTER_CHANGES_SHOWN]:
+        d = event.detail
+        if event.kind in ("roster.household_added", "roster.household_removed"):
+            before, after = ("—", d.get("household", "")) if event.kind.endswith("added") else (d.get("household", ""), "—")
+            where = d.get("household", "")
+        else:
+            before = _roster_value(event.kind, d.get("before"), tags, language)
+            after = _roster_value(event.kind, d.get("after"), tags, language)
+            where = d.get("household") or (d.get("after") or d.get("before") if event.kind == "roster.household" else "")
+        actor = event.actor
+        rows.append(
+            {
+                "at": event.at,
+                "label": KIND_LABELS.get(event.kind, event.kind),
+                "household": where,
+                "before": before,
+                "after": after,
+                "by": (actor.get_full_name() or actor.get_username()) if actor else "—",
+            }
+        )
+    return rows

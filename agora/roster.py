@@ -16,12 +16,14 @@ import csv
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agora.models import Building, Community, Grid, Household, Resident, Tag, Tenure
+from agora.roster_audit import roster_changes_by
 
 COLUMNS = ("building", "unit", "room", "area", "owner_key", "username", "full_name", "tenure", "tags", "verified", "grid")
 REQUIRED = ("building", "room")
@@ -152,14 +154,16 @@ def _parse(text: str, report: ImportReport, community: Community) -> list[_Row]:
     return [row for row in rows if row.username not in outside]
 
 
-def roster_import(*, community: Community, text: str) -> ImportReport:
+def roster_import(*, community: Community, text: str, by: Any = None) -> ImportReport:
+    """Every change it makes is in the audit log, by ``by`` (the command has no user) via
+    ``import_roster`` (agora/roster_audit.py)."""
     report = ImportReport()
     rows = _parse(text, report, community)
     if report.errors:
         return report
     User = get_user_model()
     tags = {t.slug: t for t in Tag.objects.all()}
-    with transaction.atomic():
+    with transaction.atomic(), roster_changes_by(actor=by, via="import_roster"):
         for row in rows:
             grid = None
             if row.grid:
