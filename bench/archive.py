@@ -302,7 +302,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
                 outcome = rng.choice(["passed", "passed", "passed", "failed", None])
                 public = rng.random() < 0.7
                 published_at = session.starts_at + timedelta(days=2)
-                content = _content(session, community, agenda, transcript, hidden, outcome, public, published_at, rng)
+                content = _content(session, community, agenda, transcript, hidden, outcome, public, published_at, rng, moderator.pk)
                 record_id = next_record_id
                 next_record_id += 1
                 canonical, digest = chain.seal(community=community.slug, record_id=record_id, seq=seq, prev_hash=prev, minutes=content)
@@ -319,7 +319,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
                         category=session.category,
                         outcome=outcome_of(content),
                         visibility=content["visibility"],
-                        held_on=session.starts_at.date(),
+                        held_on=date.fromisoformat(content["held_on"]),
                         published_at=published_at,
                         published_by=moderator,
                     )
@@ -362,8 +362,10 @@ def _size() -> dict[str, Any]:
 
 
 def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[int, list[dict[str, Any]]], hidden: int,
-             outcome: str | None, public: bool, published_at: datetime, rng: random.Random) -> dict[str, Any]:
+             outcome: str | None, public: bool, published_at: datetime, rng: random.Random, publisher_id: int) -> dict[str, Any]:
     """The same shape sessions.minutes.content.minutes_content builds (docs/minutes-schema.json)."""
+    from sessions.minutes.content import SCHEMA, held_on
+
     iso = lambda d: d.isoformat().replace("+00:00", "Z")  # noqa: E731
     motions, resolutions = [], []
     if outcome:
@@ -378,7 +380,7 @@ def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[i
         resolutions.append({"id": session.pk, "motion_id": session.pk, "text": f"同意{session.title}方案", "outcome": outcome,
                             "summary": "赞成/反对 · 过半数", "decided_at": iso(session.starts_at), "receipt_count": yes + no})
     return {
-        "schema": "agora.minutes/1", "kind": "original", "corrects": None,
+        "schema": SCHEMA, "kind": "original", "corrects": None,
         "community": {"slug": community.slug, "name": community.name},
         "session": {"id": session.pk, "title": session.title, "category": session.category, "place": session.place,
                     "starts_at": iso(session.starts_at), "adjourned_at": iso(session.starts_at + timedelta(hours=2)), "description": ""},
@@ -395,7 +397,8 @@ def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[i
         ],
         "motions": motions, "resolutions": resolutions,
         "action_items": [{"id": session.pk, "what": f"落实{session.title}", "responsible": "物业公司", "due_on": None, "status": "pending", "resolution_id": None}] if outcome == "passed" else [],
-        "published_at": iso(published_at), "published_by": "主持人"
+        "held_on": held_on(session.starts_at),
+        "published_at": iso(published_at), "published_by": "主持人", "published_by_id": publisher_id,
     }
 
 
