@@ -66,8 +66,9 @@ class ChainHead(models.Model):
 class MinutesRecord(models.Model):
     """Published minutes: immutable canonical JSON, its SHA-256 and the previous record's hash.
 
-    The browse columns (title, category, outcome, visibility, held_on) are copies taken
-    from the canonical content for indexed filtering; the verifier checks they agree.
+    The browse columns (title, category, outcome, visibility, kind, held_on, published_at,
+    published_by) are copies taken from the canonical content for indexed filtering and
+    display; the verifier checks each agrees with the seal (sessions/minutes/verification.py).
     """
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="minutes_records")
