@@ -21,7 +21,11 @@ DAPHNE_FLAGS = [
 def main(argv: list[str]) -> None:
     from daphne.cli import CommandLineInterface
 
-    CommandLineInterface().run([*DAPHNE_FLAGS, *argv, "agora.asgi:application"])
+    from agora.access_log import Server
+
+    cli = CommandLineInterface()
+    cli.server_class = Server  # secrets in query strings never reach the access log
+    cli.run([*DAPHNE_FLAGS, *argv, "agora.asgi:application"])
 
 
 if __name__ == "__main__":

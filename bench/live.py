@@ -128,14 +128,15 @@ def ballots_stored(motion_id: int) -> dict[str, int]:
     """What the database holds for the motion: the check that nothing was lost or counted twice."""
     from django.db.models import Count
 
-    from voting.models import Ballot, Participation
+    from voting.models import Participation
+    from voting.secrecy import online_ballots_stored
 
     duplicates = (
         Participation.objects.filter(motion_id=motion_id).values("unit_key").annotate(n=Count("pk")).filter(n__gt=1).count()
     )
     return {
         "participations": Participation.objects.filter(motion_id=motion_id).count(),
-        "ballots": Ballot.objects.filter(motion_id=motion_id).count(),
+        "ballots": online_ballots_stored(motion_id),  # sealed until close (voting/secrecy.py)
         "voters_counted_twice": duplicates,
     }
 

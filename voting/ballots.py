@@ -10,6 +10,9 @@ alone must not link the voter to the ballot. So the participation row stores:
 - ``receipt_check`` = sha256(receipt, unit) (a change request must show this unit's receipt).
 
 Without the client's key or receipt (both ≥128 random bits), none of these leads to a ballot.
+
+A secret ballot is not a :class:`Ballot` row until the motion closes: it is sealed beside the
+participation and mixed with the others at close (voting/secrecy.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from voting.announce import tally_announce_on_commit
 from voting.choices import validate_choice
 from voting.facts import VoterFacts
 from voting.models import Ballot, BallotUnit, Channel, Motion, MotionKind, MotionOption, MotionState, Participation
+from voting.secrecy import sealed_ballot_change, sealed_ballot_insert
 from voting.services import motion_close_due
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
@@ -225,15 +229,20 @@ def _cast_locked(
 def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, choice: list[int], key: str, digest: str) -> CastResult:
     receipt = secrets.token_urlsafe(18)
     hashed = receipt_hash(receipt)
-    ballot = Ballot(motion=locked, choice=choice, weight=unit.weight, area=unit.area, receipt_hash=hashed)
-    insert(ballot)
+    ballot = None
+    if locked.secret:
+        # Sealed until close, then mixed (voting/secrecy.py): nothing written here ties to it.
+        sealed_ballot_insert(motion_id=locked.pk, choice=choice, weight=unit.weight, area=unit.area, receipt=receipt, receipt_hash=hashed)
+    else:
+        ballot = Ballot(motion=locked, choice=choice, weight=unit.weight, area=unit.area, receipt_hash=hashed)
+        insert(ballot)
     participation = Participation(
         motion=locked,
         unit_key=unit.unit_key,
         channel=Channel.ONLINE,
         voter=voter,
         household=unit.household,
-        ballot=None if locked.secret else ballot,
+        ballot=ballot,
         key_digest=digest,
         receipt_sealed=_seal(locked.pk, key, receipt),
         receipt_check=_receipt_check(receipt, unit.unit_key),
@@ -270,12 +279,14 @@ def _cast_again(
             _("To change your ballot, use the device you first voted from: it keeps your receipt."),
             code="receipt_needed",
         )
-    ballot = Ballot.objects.filter(motion=locked, receipt_hash=receipt_hash(receipt)).first()
     original = receipt
-    if ballot is None:
-        raise Refused(_("Your earlier ballot could not be found. Please contact the moderator."), code="not_found")
-    ballot.choice = choice
-    ballot.save(update_fields=["choice"])
+    if not (locked.secret and sealed_ballot_change(motion_id=locked.pk, receipt=receipt, choice=choice)):
+        # An open ballot, or a secret one stored in plain before ballots were sealed.
+        ballot = Ballot.objects.filter(motion=locked, receipt_hash=receipt_hash(receipt)).first()
+        if ballot is None:
+            raise Refused(_("Your earlier ballot could not be found. Please contact the moderator."), code="not_found")
+        ballot.choice = choice
+        ballot.save(update_fields=["choice"])
     existing.changes += 1
     existing.key_digest = digest
     existing.receipt_sealed = _seal(locked.pk, key, original)

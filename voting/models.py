@@ -158,6 +158,29 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
 
 
+class SealedBallot(models.Model):
+    """A ballot of a secret vote while the vote is open (voting/secrecy.py).
+
+    Its content (choice, weight, area, receipt hash) is sealed with a key that is not in the
+    database; it has a random key and no time. Closing opens every sealed ballot, writes the
+    plain rows in a random order in one transaction and deletes these, so whoever reads the
+    database cannot tie a counted ballot to the participation written beside its sealed row.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    motion = models.ForeignKey(Motion, on_delete=models.CASCADE, related_name="sealed_ballots")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # nonce + AES-256-GCM ciphertext of a padded JSON payload.
+    sealed = models.BinaryField()
+    # HMAC of the receipt under a key outside the database: finds the ballot to change it.
+    # Blank for ballots entered in the room.
+    lookup = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("sealed ballot")
+        verbose_name_plural = _("sealed ballots")
+
+
 class Participation(models.Model):
     """Who voted (one row per voting unit per motion), never what — unless the motion is open."""
 

@@ -13,6 +13,7 @@ from agora.models import Household, Role, Tenure
 from agora.roles import AnyUser
 from sessions import admission
 from sessions import rules as session_rules
+from sessions.rules import POSTING_STATES
 from sessions.models import TopicSession
 from voting.facts import VoterFacts, facts_read
 from voting.models import BallotUnit, Eligibility, Motion, MotionKind, MotionState, WeightMode
@@ -28,13 +29,17 @@ def can_manage_motion(*, user: AnyUser, motion: Motion) -> bool:
 
 
 def can_see_motion(*, user: AnyUser, motion: Motion, facts: VoterFacts | None = None) -> bool:
-    """Moderators see every motion of their sessions; whoever may view the session sees the
-    motions once they are opened. ``facts`` (voting/facts.py) saves reading them again."""
+    """Moderators see every motion of their sessions; whoever may follow the session sees the
+    motions once they are opened (``sessions.rules.can_follow``: a person a moderator removed
+    sees none while the meeting runs, like a non-member). ``facts`` (voting/facts.py) saves
+    reading them again."""
     if not user.is_authenticated:
         return False  # a session is seen by its audience, invited observers and moderators
     facts = facts or facts_read(user=user, motion=motion)
     if admission.standing_role(user=user, standing=facts.session) == Role.MODERATOR:
         return True
+    if facts.session.removed and facts.session.state in POSTING_STATES:
+        return False
     return motion.state != MotionState.DRAFT and admission.standing_can_view(user=user, standing=facts.session)
 
 

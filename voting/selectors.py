@@ -13,6 +13,7 @@ from django.db.models import Q, Sum
 from agora.models import Household, Membership, Resident, Role, Tenure
 from sessions.models import Participant, TopicSession
 from voting.models import BallotUnit, Eligibility, InPersonCount, Motion, MotionKind, MotionState, Resolution, WeightMode
+from voting.secrecy import sealed_counts
 
 
 def _iso(value: Any) -> str | None:
@@ -60,10 +61,16 @@ def live_tally_data(motion: Motion) -> dict[str, Any]:
     online = list(motion.ballots.values_list("choice", flat=True))
     in_person = list(InPersonCount.objects.filter(motion=motion).values_list("choice", "count"))
     n_in_person = sum(count for _choice, count in in_person)
+    n_online = len(online)
+    if motion.secret and motion.state == MotionState.OPEN:
+        # Sealed until close (voting/secrecy.py): counted, never read.
+        sealed = sealed_counts(motion.pk)
+        n_online += sealed["online"]
+        n_in_person += sealed["in_person"]
     data: dict[str, Any] = {
-        "ballots": len(online),
+        "ballots": n_online,
         "in_person": n_in_person,
-        "total": len(online) + n_in_person,
+        "total": n_online + n_in_person,
         "options": None,
     }
     if motion.results_live and not motion.secret and motion.state == MotionState.OPEN:

@@ -41,6 +41,7 @@ from voting.models import (
     WeightMode,
 )
 from voting.results import resolution_compute
+from voting.secrecy import sealed_ballots_mix, sealed_in_person_insert
 
 User = AbstractBaseUser
 CODED_OPTIONS = [("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")]
@@ -201,6 +202,7 @@ def _close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolutio
     locked.closed_at = at
     locked.closed_by = by
     locked.save(update_fields=["state", "closed_at", "closed_by"])
+    sealed_ballots_mix(motion=locked)  # a secret vote's ballots, unsealed in a random order
     outcome, data, hashes = resolution_compute(motion=locked)
     resolution = Resolution.objects.create(motion=locked, outcome=outcome, data=data, receipt_hashes=hashes)
     community_id = TopicSession.objects.values_list("community_id", flat=True).get(pk=locked.session_id)
@@ -283,7 +285,12 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
                 rows.append(InPersonCount(motion=locked, choice=choice, count=entry.count, entered_by=by))
         if not by_household:
             _check_room_count(locked, sum(row.count for row in rows))
-        created = InPersonCount.objects.bulk_create(rows)
+        if locked.secret and by_household:
+            # Named households of a secret vote: sealed until close (voting/secrecy.py).
+            sealed_in_person_insert(motion=locked, rows=rows)
+            created = rows
+        else:
+            created = InPersonCount.objects.bulk_create(rows)
         audit_record(
             kind="motion.in_person", community=locked.session.community_id, actor=by, session_id=locked.session_id,
             motion_id=locked.pk, ballots=sum(row.count for row in rows),

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:motion_id>/ballot/", views.ballot_cast, name="ballot"),
     path("<int:motion_id>/in-person/", views.in_person_enter, name="in_person"),
     path("<int:motion_id>/results/", views.motion_results, name="results"),
+    path("<int:motion_id>/results/receipt/", views.receipt_check, name="receipt_check"),
 ]

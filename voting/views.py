@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -169,23 +167,43 @@ def in_person_enter(request: HttpRequest, session_id: int, motion_id: int) -> Ht
     return render(request, "voting/in_person_form.html", {"form": form, "motion": motion, "session": motion.session, "counts": counts})
 
 
-@login_required
-def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
-    """The projector view (large type). ``?receipt=`` checks a receipt without JavaScript."""
-    motion = _motion_or_404(request, session_id, motion_id)
-    services.motion_close_due(session_id=motion.session_id)
-    motion.refresh_from_db()
-    context: dict[str, object] = {
+def _results_context(motion: Motion) -> dict[str, object]:
+    return {
         "motion": selectors.motion_data(motion),
         "tally": selectors.live_tally_data(motion),
         "result": selectors.resolution_data(motion.resolution) if motion.state == MotionState.CLOSED else None,
         "session": motion.session,
         "is_moderator_view": False,
     }
-    receipt = (request.GET.get("receipt") or "").strip()
-    if receipt and context["result"] is not None:
-        digest = hashlib.sha256(receipt.encode()).hexdigest()
-        context["receipt_checked"] = True
-        context["receipt_found"] = digest in motion.resolution.receipt_hashes
+
+
+@login_required
+def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    """The projector view (large type). The receipt check is :func:`receipt_check` (a POST)."""
+    motion = _motion_or_404(request, session_id, motion_id)
+    if "receipt" in request.GET:
+        # The old no-JavaScript check put the receipt in the URL, where access logs, proxies and
+        # the browser's history keep it: send the page back without it (agora/access_log.py
+        # keeps it out of daphne's log line for this request too).
+        return redirect(reverse("voting:results", kwargs={"session_id": session_id, "motion_id": motion_id}))
+    services.motion_close_due(session_id=motion.session_id)
+    motion.refresh_from_db()
     template = "voting/partials/_results_body.html" if request.GET.get("fragment") else "voting/results.html"
-    return render(request, template, context)
+    return render(request, template, _results_context(motion))
+
+
+@login_required
+@require_POST
+def receipt_check(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    """Is this receipt in the counted list? Without JavaScript; a POST, so the receipt never
+    appears in a URL (logs, history, Referer)."""
+    motion = _motion_or_404(request, session_id, motion_id)
+    services.motion_close_due(session_id=motion.session_id)
+    motion.refresh_from_db()
+    context = _results_context(motion)
+    receipt = (request.POST.get("receipt") or "").strip()
+    if receipt and context["result"] is not None:
+        context["receipt_value"] = receipt
+        context["receipt_checked"] = True
+        context["receipt_found"] = ballots.receipt_hash(receipt) in motion.resolution.receipt_hashes
+    return render(request, "voting/results.html", context)

@@ -18,7 +18,8 @@ from tests.factories import World, resident_make
 from tests.scale.residents import Resident, start_daphne, until
 from tests.sessions.live_helpers import session_cookie
 from voting import services as voting
-from voting.models import Ballot, Participation
+from voting.models import Participation
+from voting.secrecy import online_ballots_stored
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.postgres]
 
@@ -95,6 +96,6 @@ def _stored(motion_id: int) -> dict:
     participations = list(Participation.objects.filter(motion_id=motion_id).values_list("voter_id", flat=True))
     return {
         "participations": len(participations),
-        "ballots": Ballot.objects.filter(motion_id=motion_id).count(),
+        "ballots": online_ballots_stored(motion_id),  # sealed until close (voting/secrecy.py)
         "voter_ids": set(participations),
     }

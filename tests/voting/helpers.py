@@ -32,3 +32,18 @@ def vote(motion: Motion, user: AbstractBaseUser, *choices: str, idem: str | None
     return ballots.ballot_cast(
         motion=motion, voter=user, choice=[option(motion, c) for c in choices], idempotency_key=idem or key(), receipt=receipt
     )
+
+
+def stored_ballots(motion: Motion) -> list[dict[str, Any]]:
+    """The online ballots the server holds for a motion, as the close will count them: plain
+    rows, and (a secret vote still open) the sealed ones opened with the server's key."""
+    from voting.models import Ballot, Channel, SealedBallot
+    from voting.secrecy import unseal
+
+    plain = [{"choice": b.choice, "receipt_hash": b.receipt_hash, "weight": b.weight} for b in Ballot.objects.filter(motion=motion)]
+    sealed = [unseal(motion.pk, s.sealed) for s in SealedBallot.objects.filter(motion=motion, channel=Channel.ONLINE)]
+    return plain + [{"choice": p["choice"], "receipt_hash": p["receipt_hash"], "weight": p["weight"]} for p in sealed]
+
+
+def stored_choices(motion: Motion) -> list[list[int]]:
+    return [b["choice"] for b in stored_ballots(motion)]

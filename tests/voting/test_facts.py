@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_who_sees_a_motion_agrees_with_the_session_rules_everywhere(world: World) -> None:
-    """Moderators see every motion; whoever may view the session sees the opened ones."""
+    """Moderators see every motion; whoever may follow the session (a removed person may not
+    while it runs) sees the opened ones."""
     session = world.session
     draft = services.motion_create(session=session, by=world.moderator, text="草稿")
     opened = open_motion(session, world.moderator, text="表决中")
@@ -45,7 +46,7 @@ def test_who_sees_a_motion_agrees_with_the_session_rules_everywhere(world: World
                 if user.is_authenticated:
                     user.__dict__.pop("_agora_roles", None)  # community_role's per-object cache
                 want = session_rules.can_moderate(user=user, session=fresh) or (
-                    motion.state != MotionState.DRAFT and session_rules.can_view(user=user, session=fresh)
+                    motion.state != MotionState.DRAFT and session_rules.can_follow(user=user, session=fresh)
                 )
                 assert rules.can_see_motion(user=user, motion=motion) == want, (name, state, audience, removed, motion.state)
                 checked += 1

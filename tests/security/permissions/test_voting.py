@@ -17,7 +17,7 @@ from tests.factories import World
 from tests.security.permissions.test_sessions import SEEN_403, Case, per_role, post_only, run_get_on_post_only, run_row
 from tests.voting.helpers import open_motion, option
 from voting import services
-from voting.models import Ballot, InPersonCount, Motion, Participation
+from voting.models import Ballot, InPersonCount, Motion, Participation, SealedBallot
 
 # (url name, method[:variant]) -> the roles allowed; every other role is refused.
 TABLE: dict[tuple[str, str], set[str]] = {
@@ -31,6 +31,7 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("voting:in_person", "post"): {"moderator"},
     ("voting:results", "get"): {"observer", "resident", "moderator"},  # whoever sees the session, once opened
     ("voting:results", "get:draft"): {"moderator"},  # a draft is the moderators' own
+    ("voting:receipt_check", "post"): {"observer", "resident", "moderator"},  # as the results
 }
 
 
@@ -60,9 +61,10 @@ def _motions(c: VotingCtx) -> list[tuple[Any, ...]]:
     return list(Motion.objects.order_by("pk").values_list("pk", "text", "state", "opened_by_id", "closed_by_id"))
 
 
-def _ballots(c: VotingCtx) -> tuple[list[Any], list[Any]]:
+def _ballots(c: VotingCtx) -> tuple[list[Any], list[Any], list[Any]]:
     return (
         sorted(Ballot.objects.values_list("motion_id", "choice", "receipt_hash")),
+        sorted(SealedBallot.objects.values_list("motion_id", "lookup")),
         sorted(Participation.objects.values_list("motion_id", "unit_key", "channel", "voter_id", "changes")),
     )
 
@@ -105,6 +107,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("voting:results", "get"): Case(url=_url("results", "open"), secret=lambda c: c.open.text),
     ("voting:results", "get:draft"): Case(url=_url("results", "draft"), secret=lambda c: c.draft.text),
+    ("voting:receipt_check", "post"): Case(
+        url=_url("receipt_check", "open"), data=lambda c: {"receipt": "x" * 24}, secret=lambda c: c.open.text
+    ),
 }
 
 
