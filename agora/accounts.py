@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils import timezone
 
 from agora.audit import audit_record, communities_of_username
 from agora.broadcast import broadcast_on_commit
@@ -26,6 +29,42 @@ def client_ip(request: HttpRequest) -> str:
         if len(chain) >= hops:
             return chain[-hops]
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def address_failed_usernames(ip_address: str) -> int:
+    """How many different usernames failed to log in from this address in the cool-off window
+    and have not logged in from it since (django-axes' attempts, reset on success)."""
+    from axes.models import AccessAttempt
+
+    window: timedelta = settings.AXES_COOLOFF_TIME
+    attempts = AccessAttempt.objects.filter(ip_address=ip_address, attempt_time__gte=timezone.now() - window)
+    return attempts.values("username").distinct().count()
+
+
+def address_paused(ip_address: str) -> bool:
+    """Password spraying: many accounts failing from one address. Beyond the limit the address's
+    new attempts are refused until its failures age out of the window; the accounts
+    themselves are not locked, so their owners log in from anywhere else."""
+    return bool(ip_address) and address_failed_usernames(ip_address) >= settings.AGORA_LOGIN_ADDRESS_LIMIT
+
+
+class AddressLimitBackend:
+    """First of AUTHENTICATION_BACKENDS: refuses every login attempt from a paused address before
+    any password is checked, and lets django-axes show the lock page (``request.axes_locked_out``;
+    axes still records it, so an address that keeps spraying stays paused). No ``get_user``: it never
+    logs anyone in (and ``force_login`` picks the first backend that has one)."""
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> None:
+        from axes.exceptions import AxesBackendPermissionDenied
+
+        ip = client_ip(request) if request is not None else ""
+        if request is None or not address_paused(ip):
+            return None
+        for community_id in communities_of_username(str(username or "")[:150]) or [None]:
+            audit_record(kind="login.locked", community=community_id, ip_address=ip, username=str(username or "")[:150], locked="address")
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        request.agora_address_paused = True  # type: ignore[attr-defined]
+        raise AxesBackendPermissionDenied("too many accounts failed to log in from this address")
 
 
 def user_connections_close(*, user_id: int, reason: str) -> None:

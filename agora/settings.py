@@ -207,7 +207,10 @@ if os.environ.get("AGORA_PASSWORD_HASHERS") == "md5":
     # Tests only (tests/conftest.py and the daphne servers they start): hashing speed.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTHENTICATION_BACKENDS = [
-    # Brute-force protection first: locks on username + IP together, so nobody can lock a
+    # Password spraying first: an address from which many accounts failed is paused
+    # (agora/accounts.py); the accounts are not locked (docs/security.md).
+    "agora.accounts.AddressLimitBackend",
+    # Brute-force protection: locks on username + IP together, so nobody can lock a
     # resident out from elsewhere.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -218,6 +221,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "agora.accounts.client_ip"
+# Per address: this many different usernames failing from one address within AXES_COOLOFF_TIME
+# pause that address's new attempts (spraying); a hall's shared Wi-Fi rarely gets near it, since a
+# resident who logs in after a typo no longer counts.
+AGORA_LOGIN_ADDRESS_LIMIT = int(os.environ.get("AGORA_LOGIN_ADDRESS_LIMIT", "20"))
 # How many reverse proxies put themselves in X-Forwarded-For (0: trust only REMOTE_ADDR).
 AGORA_PROXY_COUNT = int(os.environ.get("AGORA_PROXY_COUNT", "0"))
 AXES_VERBOSE = False

@@ -119,3 +119,39 @@ def test_votes_and_minutes_are_in_the_moderators_security_log(world: World) -> N
     page = client.get(reverse("audit_log", args=[world.community.slug])).content.decode()
     for label in ("开始表决", "表决结束", "录入现场表决票数", "纪要已发布", "更正会议纪要"):
         assert label in page
+
+
+def _login_page(ip: str, username: str, password: str, language: str = "zh-hans") -> tuple[int, str]:
+    client = Client(REMOTE_ADDR=ip)
+    client.cookies["django_language"] = language
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code, response.content.decode()
+
+
+@pytest.mark.django_db
+def test_password_spraying_across_accounts_from_one_address_is_stopped_with_a_sentence(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AGORA_LOGIN_ADDRESS_LIMIT = 20
+    names = ["res1", "res2", "res3", "mod", "obs"] + [f"guess{i:02d}" for i in range(25)]  # 30 usernames, one guess each
+    answers = [_login_page("203.0.113.9", name, "123456") for name in names]
+    assert [status for status, _page in answers[:20]] == [200] * 20  # a wrong password, said as usual
+    assert [status for status, _page in answers[20:]] == [429] * 10
+    assert "有许多不同的账号从这个网络" in answers[-1][1] and "账号本身没有被锁定" in answers[-1][1]
+    # The right password from that address is refused too: the spray learns nothing more.
+    status, page = _login_page("203.0.113.9", "res1", PASSWORD, language="en")
+    assert status == 429 and "Many different accounts failed to log in from this network" in page
+    # The accounts are not locked: the resident logs in from anywhere else.
+    assert _login("198.51.100.7", "res1", PASSWORD) == 302
+    assert AuditEvent.objects.filter(kind="login.locked", detail__locked="address", community=world.community).exists()
+
+
+@pytest.mark.django_db
+def test_a_neighbour_on_the_hall_wifi_does_not_lock_the_resident_out_elsewhere(world: World) -> None:
+    hall = "10.20.0.1"  # the meeting hall's shared Wi-Fi: everyone there has this address
+    for _ in range(6):
+        _login(hall, "res1", "wrong")  # a neighbour tries res1's account
+    assert _login(hall, "res1", PASSWORD) == 429  # locked on the hall's Wi-Fi ...
+    assert _login("10.0.0.8", "res1", PASSWORD) == 302  # ... not on the resident's own phone
+    # A handful of neighbours mistyping at the hall does not pause the hall for everyone else.
+    for name in ("res2", "res3", "obs"):
+        assert _login(hall, name, "typo") == 200
+    assert _login(hall, "res2", PASSWORD) == 302
