@@ -60,6 +60,43 @@ def tally_event(*, motion_id: int) -> tuple[int, dict] | None:
     return motion.session_id, event
 
 
+def open_tally_events(*, session_id: int) -> list[dict]:
+    """The tally event of every open motion of the session, read now: what a connection that
+    (re)syncs, or a fan-out that lost announcements, writes (sessions/live/fanout.py)."""
+    from voting.models import Motion, MotionState
+
+    ids = Motion.objects.filter(session_id=session_id, state=MotionState.OPEN).order_by("pk").values_list("pk", flat=True)
+    events = []
+    for motion_id in ids:
+        built = tally_event(motion_id=motion_id)
+        if built is not None:
+            events.append(built[1])
+    return events
+
+
+def open_vote_events(*, session_id: int) -> list[dict]:
+    """For a screen that starts showing the room (the projector): every open motion as
+    ``motion.opened`` (question, options, count) followed by its ``tally``."""
+    from voting import selectors
+    from voting.models import Motion, MotionState
+
+    events = []
+    for motion in Motion.objects.filter(session_id=session_id, state=MotionState.OPEN).select_related("agenda_item").order_by("pk"):
+        tally = selectors.live_tally_data(motion)
+        events.append(
+            live_event(
+                kind="motion.opened",
+                payload={"motion_id": motion.pk, "state": motion.state},
+                template="voting/partials/_motion.html",
+                context={"motion": selectors.motion_data(motion), "tally": tally},
+            )
+        )
+        built = tally_event(motion_id=motion.pk)
+        if built is not None:
+            events.append(built[1])
+    return events
+
+
 def tally_announce_now(*, motion_id: int) -> None:
     built = tally_event(motion_id=motion_id)
     if built is not None:

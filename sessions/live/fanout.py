@@ -48,6 +48,11 @@ GROUP_REFRESH_SECONDS = 3600.0
 # Compare with the database this often: a message whose announcement was lost (Redis restarted,
 # a process died between commit and publish) reaches the room within two checks.
 TAIL_CHECK_SECONDS = 3.0
+# Compare open votes' tallies with the database this often: ballots whose tally announcement was
+# lost (the channel layer hung or was down) reach the room without waiting for another ballot.
+VOTE_CHECK_SECONDS = 3.0
+# A tally that came through the channel layer this recently is still flowing: trust it.
+VOTE_QUIET_SECONDS = 2.0
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"
 # A replayed history (``hello``) is read, rendered and framed once and shared by every connection
 # that asks for the same one while nothing happens in the room, for at most this long.
@@ -183,6 +188,10 @@ class SessionFanout:
         self._reader: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._tail: asyncio.Task[None] | None = None
+        self._votes: asyncio.Task[None] | None = None
+        # The last tally written to local connections per open motion: (payload, when it came
+        # through the channel layer).
+        self.tallies: dict[int, tuple[dict[str, Any], float]] = {}
         # The highest message seq written to local connections, in order, each once.
         self.last_seq = 0
         self._order = asyncio.Lock()
@@ -198,6 +207,7 @@ class SessionFanout:
         self._reader = asyncio.ensure_future(self._read())
         self._refresher = asyncio.ensure_future(self._refresh())
         self._tail = asyncio.ensure_future(self._watch_tail())
+        self._votes = asyncio.ensure_future(self._watch_votes())
 
     async def join(self, consumer: SessionConsumer) -> None:
         started = self._started
@@ -217,7 +227,7 @@ class SessionFanout:
         if self.members or _FANOUTS.get(self.session_id) is not self:
             return
         del _FANOUTS[self.session_id]  # a join from now on starts a fresh fan-out
-        for task in (self._reader, self._refresher, self._tail):
+        for task in (self._reader, self._refresher, self._tail, self._votes):
             if task is not None:
                 task.cancel()
         if self._started is not None:
@@ -278,6 +288,36 @@ class SessionFanout:
             else:
                 behind_at = self.last_seq
 
+    async def _watch_votes(self) -> None:
+        """Write each open motion's tally from the database when it differs from the last one
+        written here and none came through the channel layer lately (lost announcements)."""
+        while True:
+            await asyncio.sleep(VOTE_CHECK_SECONDS)
+            try:
+                await self.check_votes()
+            except Exception:
+                log.warning("fan-out for session %s could not read the open tallies", self.session_id, exc_info=True)
+
+    async def check_votes(self) -> None:
+        events = await database_sync_to_async(_open_tally_events)(self.session_id)
+        now = time.monotonic()
+        open_ids = {event["payload"]["motion_id"] for event in events}
+        for motion_id in list(self.tallies):
+            if motion_id not in open_ids:
+                del self.tallies[motion_id]
+        for event in events:
+            motion_id = event["payload"]["motion_id"]
+            known = self.tallies.get(motion_id)
+            if known is not None and (known[0] == event["payload"] or now - known[1] < VOTE_QUIET_SECONDS):
+                continue
+            self.tallies[motion_id] = (event["payload"], known[1] if known is not None else 0.0)
+            await self._write(event)
+
+    async def vote_frames(self, language: str, variant: str, read: Callable[[], Awaitable[list[dict[str, Any]]]]) -> list[PreparedFrame]:
+        """The tally of every open motion, for a connection that (re)syncs: read and framed once
+        per language and variant while the room does not change, like a replay."""
+        return await self.shared_replay(("votes", language, variant), read)
+
     async def _fill(self, through_seq: int) -> None:
         """Write stored messages after ``last_seq`` up to ``through_seq``, in order. Hold ``_order``."""
         if through_seq <= self.last_seq:
@@ -303,6 +343,7 @@ class SessionFanout:
                 await consumer.dispatch(event)
             return
         if event["kind"] != "message":
+            self._note_vote(event)
             await self._write(event)
             return
         # Messages go out in seq order, each once: announcements from several processes may
@@ -316,6 +357,13 @@ class SessionFanout:
                 await self._fill(seq - 1)
             self.last_seq = seq
             await self._write(event)
+
+    def _note_vote(self, event: dict[str, Any]) -> None:
+        kind = event["kind"]
+        if kind == "tally":
+            self.tallies[event["payload"]["motion_id"]] = (event["payload"], time.monotonic())
+        elif kind in ("motion.closed", "motion.discarded"):
+            self.tallies.pop(event["payload"].get("motion_id"), None)
 
     async def shared_replay(self, key: Any, read: Callable[[], Awaitable[list[dict[str, Any]]]]) -> list[PreparedFrame]:
         """The replay for ``key`` (after_seq, language, variant): read once, framed once, shared.
@@ -370,6 +418,12 @@ def _stored_messages(session_id: int, after_seq: int, through_seq: int) -> list[
     session = TopicSession.objects.get(pk=session_id)
     rows = selectors.messages_after(session=session, after_seq=after_seq, limit=max(1, through_seq - after_seq))
     return [row for row in rows if row["seq"] <= through_seq]
+
+
+def _open_tally_events(session_id: int) -> list[dict[str, Any]]:
+    from voting.announce import open_tally_events
+
+    return open_tally_events(session_id=session_id)
 
 
 def fanout_for(session_id: int, layer: BaseChannelLayer) -> SessionFanout:

@@ -3,6 +3,8 @@ through the service it calls; none touches the ORM directly."""
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
@@ -15,9 +17,12 @@ from sessions.live.presence import live_heartbeat
 from sessions.live.registry import live_handler
 from sessions.live.rendering import message_render_id, render_variant
 from sessions.models import TopicSession
+from voting.announce import open_tally_events
 
 if TYPE_CHECKING:
     from sessions.consumers import SessionConsumer
+
+log = logging.getLogger(__name__)
 
 REPLAY_CHUNK = 500
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"
@@ -40,7 +45,61 @@ def _replay(session_id: int, after_seq: int) -> list[dict[str, Any]]:
     return selectors.messages_after(session=_session(session_id), after_seq=after_seq, limit=REPLAY_CHUNK)
 
 
+# Closed when ``hello`` fails (the database did not answer): the client reconnects and says
+# hello again, instead of sitting on a socket that never syncs.
+CLOSE_HELLO_FAILED = 1011
+TALLY_TEMPLATE = "voting/partials/_tally.html"
+
+
+def _closes_on_failure(handler: Any) -> Any:
+    @functools.wraps(handler)
+    async def wrapped(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return await handler(consumer, content)
+        except Refused:
+            raise
+        except Exception:
+            log.exception("hello failed in session %s; closing so the client reconnects", consumer.session_id)
+            await consumer.close(code=CLOSE_HELLO_FAILED)
+            return None
+
+    return wrapped
+
+
+def _with_open_votes(handler: Any) -> Any:
+    """After the replay, and before ``synced``: the tally of every open vote as it is now (a
+    tally announced while this connection was away, or lost by the channel layer, is not
+    replayed otherwise)."""
+
+    @functools.wraps(handler)
+    async def wrapped(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any] | None:
+        reply = await handler(consumer, content)
+        if reply is None or consumer.ctx is None:
+            return reply
+        language, variant = consumer.language, consumer.ctx.variant
+
+        async def read() -> list[dict[str, Any]]:
+            events = await database_sync_to_async(open_tally_events)(session_id=consumer.session_id)
+            return [
+                {
+                    "type": "tally",
+                    **event["payload"],
+                    "html": render_variant(event_id=event["id"], template=TALLY_TEMPLATE, context=event["context"], language=language, role=variant),
+                }
+                for event in events
+            ]
+
+        fanout = fanout_for(consumer.session_id, consumer.channel_layer)
+        for prepared in await fanout.vote_frames(language, variant, read):
+            await consumer.send(text_data=prepared.text)
+        return reply
+
+    return wrapped
+
+
 @live_handler("hello")
+@_closes_on_failure
+@_with_open_votes
 async def hello(consumer: SessionConsumer, content: dict[str, Any]) -> dict[str, Any]:
     """Replay every message after ``last_seq`` from the database, then go live.
 

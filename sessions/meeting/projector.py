@@ -7,6 +7,7 @@ and can send nothing but a keep-alive ping.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,15 @@ from django.utils.translation import gettext_lazy
 
 from agora.errors import NotAllowed
 from sessions.consumers import CLOSE_REFUSED, SessionConsumer, language_from_scope
-from sessions.live.events import session_group
+from sessions.live.fanout import PreparedFrame, Wire, fanout_for
+from sessions.live.rendering import render_variant
 from sessions.live.presence import LiveContext
 from sessions.meeting.handlers import sync_frames
 from sessions.meeting.services import projector_group
 from sessions.models import MeetingRoom
+from voting.announce import open_vote_events
+
+log = logging.getLogger(__name__)
 
 # Frames a room screen never shows: the discussion is for the people in it.
 PRIVATE_KINDS = {"message", "message.updated", "reaction", "attendance"}
@@ -42,6 +47,10 @@ def projector_connect(*, token: str) -> ProjectorContext:
 
 
 class ProjectorConsumer(SessionConsumer):
+    # Admitted by the link's secret, checked again on every (re)connect: the fan-out's re-check of
+    # people's admission (a removal, a password reset) has no person to check here.
+    admission_checked = False
+
     async def connect(self) -> None:
         self.language = language_from_scope(self.scope)
         self.user = None
@@ -54,17 +63,27 @@ class ProjectorConsumer(SessionConsumer):
             await self.close(code=CLOSE_REFUSED)
             return
         self.session_id = self.ctx.session_id
-        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         await self.channel_layer.group_add(projector_group(self.session_id), self.channel_name)
         await self.accept()
-        for frame in await database_sync_to_async(sync_frames)(session_id=self.session_id, language=self.language, role="projector"):
+        # Room events come through the process's one fan-out member of the session group, like
+        # residents' (sessions/live/fanout.py): the tallies it re-reads after lost announcements
+        # reach the screen too. Joined before the first frames are read: nothing falls between.
+        self.wire = Wire(self)
+        await fanout_for(self.session_id, self.channel_layer).join(self)
+        for frame in await database_sync_to_async(projector_first_frames)(session_id=self.session_id, language=self.language):
             await self.send_json(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.ctx is None:
             return
-        await self.channel_layer.group_discard(session_group(self.session_id), self.channel_name)
-        await self.channel_layer.group_discard(projector_group(self.session_id), self.channel_name)
+        await fanout_for(self.session_id, self.channel_layer).leave(self)
+        wire = getattr(self, "wire", None)
+        if wire is not None:
+            wire.release()
+        try:
+            await self.channel_layer.group_discard(projector_group(self.session_id), self.channel_name)
+        except Exception:  # the layer is down: the membership goes with the channel
+            log.warning("projector could not leave its group", exc_info=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is not None and len(text_data) < 200:
@@ -78,6 +97,39 @@ class ProjectorConsumer(SessionConsumer):
         await self.send_error("read_only", _("The projector screen only shows the meeting; it cannot act in it."))
 
     async def live_event(self, event: dict[str, Any]) -> None:
-        if event.get("kind") in PRIVATE_KINDS or event.get("audience") == "moderators":
+        if _private(event):
             return
         await self.send_json(self.frame_for(event))
+
+    def fanout_frame(self, event: dict[str, Any], variants: dict[tuple[str, str], PreparedFrame]) -> PreparedFrame | None:
+        if _private(event):
+            return None
+        key = (self.language, "projector")
+        prepared = variants.get(key)
+        if prepared is None:
+            prepared = variants[key] = PreparedFrame(self.frame_for(event))
+        return prepared
+
+
+def _private(event: dict[str, Any]) -> bool:
+    return event.get("kind") in PRIVATE_KINDS or event.get("audience") == "moderators"
+
+
+def projector_first_frames(*, session_id: int, language: str) -> list[dict[str, Any]]:
+    """What a screen shows as soon as it connects: the floor, the agenda and every open vote
+    (question, options, count; a secret vote only its number of ballots)."""
+    return sync_frames(session_id=session_id, language=language, role="projector") + _vote_frames(session_id, language)
+
+
+def projector_votes_html(*, session_id: int, language: str) -> list[str]:
+    """The open votes on the projector page itself, rendered as its first frames render them."""
+    return [frame["html"] for frame in _vote_frames(session_id, language) if frame["type"] == "motion.opened"]
+
+
+def _vote_frames(session_id: int, language: str) -> list[dict[str, Any]]:
+    frames = []
+    for event in open_vote_events(session_id=session_id):
+        frame = {"type": event["kind"], **event["payload"]}
+        frame["html"] = render_variant(event_id=event["id"], template=event["template"], context=event["context"], language=language, role="projector")
+        frames.append(frame)
+    return frames

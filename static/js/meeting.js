@@ -200,6 +200,25 @@
       "session.state": function () { window.location.reload(); },
       closed: function () { closedForGood = true; status(root.dataset.msgEnded); }
     };
+    // The vote region holds every open motion (question, options, count); a tally replaces only
+    // its motion's count, a closed motion's result stays until the next vote opens.
+    function showVote(frame) {
+      var region = document.getElementById("projector-vote");
+      if (!region) return;
+      var t = document.createElement("template");
+      t.innerHTML = frame.html.trim();
+      var el = t.content.firstElementChild;
+      var current = el && el.id ? region.querySelector("#" + el.id) : null;
+      if (frame.type === "tally" && !current && region.querySelector("#motion-" + frame.motion_id)) return;
+      if (current) { current.replaceWith(el); tickTimers(); return; }
+      if (frame.type === "motion.opened") {
+        region.querySelectorAll(".motion:not([data-state=open])").forEach(function (m) { m.remove(); });
+        region.appendChild(el);
+        tickTimers();
+        return;
+      }
+      replaceInner(region, frame.html);
+    }
     function connect() {
       var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
       socket = new WebSocket(proto + window.location.host + root.dataset.wsPath);
@@ -213,7 +232,7 @@
         var frame;
         try { frame = JSON.parse(ev.data); } catch (e) { return; }
         if (handlers[frame.type]) handlers[frame.type](frame);
-        if (voteKinds[frame.type] && frame.html) replaceInner(document.getElementById("projector-vote"), frame.html);
+        if (voteKinds[frame.type] && frame.html) showVote(frame);
         (listeners[frame.type] || []).forEach(function (fn) { try { fn(frame); } catch (e) { console.error(e); } });
       };
       socket.onclose = function (ev) {
