@@ -187,14 +187,12 @@ def minutes_for_session(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_GET
 def minutes_json(request: HttpRequest, record_id: int) -> HttpResponse:
     record = _readable_record(request, record_id)
-    response = HttpResponse(
-        exports.dumps(exports.minutes_json(
-                record=record,
-                permalink=_permalink(request, record),
-                voter_names=rules.can_see_voter_names(user=request.user, record=record),
-            )),
-        content_type="application/json; charset=utf-8",
+    data = exports.minutes_json(
+        record=record,
+        permalink=_permalink(request, record),
+        voter_names=rules.can_see_voter_names(user=request.user, record=record),
     )
+    response = HttpResponse(exports.dumps(data), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="minutes-{record.pk}.json"'
     return response
 

@@ -31,6 +31,15 @@ def test_can_read_minutes(world) -> None:  # type: ignore[no-untyped-def]
         assert rules.can_read_minutes(user=user, record=members)
 
 
+def test_can_see_voter_names(world) -> None:  # type: ignore[no-untyped-def]
+    """Who voted what (held only by records sealed before version 2) is for members at most."""
+    public = published(world, visibility=Visibility.PUBLIC)
+    for user in (world.resident, world.outsider, world.observer, world.moderator):
+        assert rules.can_see_voter_names(user=user, record=public)
+    for user in (AnonymousUser(), world.other_resident, world.other_moderator):
+        assert rules.can_read_minutes(user=user, record=public) and not rules.can_see_voter_names(user=user, record=public)
+
+
 def test_can_correct_and_add_items(world) -> None:  # type: ignore[no-untyped-def]
     record = published(world)
     assert rules.can_correct_minutes(user=world.moderator, record=record)
