@@ -97,9 +97,12 @@ def _roster_value(kind: str, value: Any, tags: dict[str, Tag], language: str | N
 def roster_change_rows(events: QuerySet[AuditEvent], *, language: str | None) -> list[dict[str, Any]]:
     """Roster changes as a result page shows them: when, what, which household, before, after,
     and by whom. The household, not the resident's name: the result is read by every member."""
+    shown = list(events[:ROSTER_CHANGES_SHOWN])
+    if not shown:
+        return []  # the usual case, on a page polled every 2 s: one query
     tags = {t.slug: t for t in Tag.objects.all()}
     rows = []
-    for event in events[:ROSTER_CHANGES_SHOWN]:
+    for event in shown:
         d = event.detail
         if event.kind in ("roster.household_added", "roster.household_removed"):
             before, after = ("—", d.get("household", "")) if event.kind.endswith("added") else (d.get("household", ""), "—")
