@@ -11,3 +11,6 @@ class VotingConfig(AppConfig):
 
     def ready(self) -> None:
         from voting import live  # noqa: F401  (registers WebSocket handlers)
+        from agora.audit import KIND_LABELS
+
+        KIND_LABELS.setdefault("motion.tie_drawn", _("Tie decided by a public draw"))

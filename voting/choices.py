@@ -24,11 +24,18 @@ def validate_choice(*, motion: Motion, options: Sequence[MotionOption], choice: 
     if not isinstance(choice, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in choice):
         raise Refused(_("Please choose an option."), code="bad_choice")
     valid = {o.pk for o in options}
-    if not choice:
+    if not choice and motion.kind != MotionKind.APPROVAL:
+        # An approval ballot may tick nothing: it takes part (quorum) and gives no option a
+        # vote (docs/voting.md, "Approval vote").
         raise Refused(_("Please choose an option."), code="bad_choice")
     if any(c not in valid for c in choice):
         raise Refused(_("That option is not part of this motion."), code="bad_choice")
     if len(set(choice)) != len(choice):
+        if motion.kind == MotionKind.RANKED:
+            raise Refused(
+                _("You ranked the same option at two places. Give each option at most one place, then confirm."),
+                code="bad_choice",
+            )
         raise Refused(_("Each option can be chosen only once."), code="bad_choice")
     if motion.kind in SINGLE_KINDS and len(choice) != 1:
         raise Refused(_("Choose exactly one option."), code="bad_choice")

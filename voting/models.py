@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from fractions import Fraction
 
 from django.conf import settings
 from django.db import models
@@ -81,7 +82,9 @@ class Motion(models.Model):
     weight_mode = models.CharField(_("weights"), max_length=10, choices=WeightMode.choices, default=WeightMode.EQUAL)
     base = models.CharField(_("majority of"), max_length=20, choices=Base.choices, default=Base.YES_NO)
     threshold = models.CharField(_("threshold"), max_length=30, choices=Threshold.choices, default=Threshold.MORE_THAN_HALF)
-    quorum_percent = models.PositiveSmallIntegerField(_("quorum (% of eligible)"), null=True, blank=True)
+    # The quorum as an exact fraction of the eligible (2/3 is 2 and 3, never 67 %); both empty: none.
+    quorum_numerator = models.PositiveIntegerField(_("quorum numerator"), null=True, blank=True)
+    quorum_denominator = models.PositiveIntegerField(_("quorum denominator"), null=True, blank=True)
     major_matter = models.BooleanField(_("major matter (3/4 under Art. 278)"), default=False)
     secret = models.BooleanField(_("secret ballot"), default=True)
     allow_change = models.BooleanField(_("ballots may be changed until close"), default=True)
@@ -103,8 +106,9 @@ class Motion(models.Model):
         indexes = [models.Index(fields=["state", "closes_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(quorum_percent__isnull=True) | models.Q(quorum_percent__lte=100),
-                name="motion_quorum_percent_range",
+                condition=models.Q(quorum_denominator__isnull=True, quorum_numerator__isnull=True)
+                | models.Q(quorum_numerator__gte=1, quorum_numerator__lte=models.F("quorum_denominator")),
+                name="motion_quorum_fraction_range",
             ),
             models.CheckConstraint(
                 condition=~models.Q(state="closed") | models.Q(closed_at__isnull=False),
@@ -118,6 +122,27 @@ class Motion(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == MotionState.OPEN
+
+    @property
+    def quorum(self) -> Fraction | None:
+        """The required share of the eligible, exactly; None when no quorum is set."""
+        if self.quorum_numerator is None or not self.quorum_denominator:
+            return None
+        return Fraction(self.quorum_numerator, self.quorum_denominator)
+
+    @property
+    def quorum_text(self) -> str:
+        """"50%" when the fraction is a whole percentage, else "2/3"; "" without a quorum."""
+        return quorum_text(self.quorum)
+
+
+def quorum_text(quorum: Fraction | None) -> str:
+    if quorum is None:
+        return ""
+    percent = quorum * 100
+    if percent.denominator == 1:
+        return f"{percent.numerator}%"
+    return f"{quorum.numerator}/{quorum.denominator}"
 
 
 class MotionOption(models.Model):

@@ -21,7 +21,7 @@ from voting.counting.approve_reject import approve_reject_tally
 from voting.counting.art278 import Art278Unit, art278_tally
 from voting.counting.plurality import plurality_tally
 from voting.counting.ranked import ranked_tally
-from voting.models import InPersonCount, Motion, MotionKind, WeightMode
+from voting.models import InPersonCount, Motion, MotionKind, WeightMode, quorum_text
 
 Row = tuple[list[int], Decimal, Decimal | None, str]  # choice, weight, area, channel
 
@@ -72,7 +72,7 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         rows = [r for r in rows if r[1] > 0]
         notes.append("no_area_ignored")
     base = selectors.eligible_base(motion)
-    quorum = Fraction(motion.quorum_percent, 100) if motion.quorum_percent else None
+    quorum = motion.quorum
 
     per_option: dict[int, dict[str, Fraction]] = {o.pk: defaultdict(Fraction) for o in options}
     ranked = motion.kind == MotionKind.RANKED
@@ -95,7 +95,8 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         "rule": {
             "base": motion.base,
             "threshold": motion.threshold,
-            "quorum_percent": motion.quorum_percent,
+            "quorum": exact_text(quorum) if quorum is not None else "",
+            "quorum_text": motion.quorum_text,
             "major_matter": motion.major_matter,
             "eligibility": motion.eligibility,
             "ballot_unit": motion.ballot_unit,
@@ -138,19 +139,7 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
             cr = approval_tally(options=ids, ballots=[ct.ApprovalBallot(frozenset(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows], eligible=eligible, quorum=quorum)
         else:
             cr = ranked_tally(options=ids, ballots=[ct.RankedBallot(tuple(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows], eligible=eligible, quorum=quorum)
-            data["rounds"] = [
-                {
-                    "number": r.number,
-                    "counts": [{"id": int(c.option), "votes": shown(c.votes)} for c in r.counts],
-                    "exhausted": shown(r.exhausted),
-                    "eliminated": [int(o) for o in r.eliminated],
-                    "tied_for_last": [int(o) for o in r.tied_for_last],
-                    "undecided": [int(o) for o in r.undecided],
-                    "tie_break": r.tie_break.value if r.tie_break else "",
-                    "tie_break_round": r.tie_break_round,
-                }
-                for r in cr.rounds
-            ]
+            data["rounds"] = _rounds_data(cr)
             data["possible_winners"] = [int(o) for o in cr.possible_winners]
         outcome, reason, participation = cr.outcome, cr.reason, cr.participation
         data["winner"] = int(cr.winner) if cr.winner else None
@@ -182,6 +171,12 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         "rate": percent(participation.rate),
         "quorum": percent(participation.quorum),
         "quorum_required": shown(participation.quorum_required),
+        # Exact figures: where a boundary decides, the page shows these, not the rounding.
+        "weight_exact": exact_text(participation.weight),
+        "eligible_exact": exact_text(participation.eligible) if participation.eligible is not None else "",
+        "rate_exact": exact_text(participation.rate) if participation.rate is not None else "",
+        "quorum_text": quorum_text(participation.quorum),
+        "quorum_required_exact": exact_text(participation.quorum_required) if participation.quorum_required is not None else "",
         "quorum_reached": participation.quorum_reached,
     }
     data["outcome"] = outcome.value
@@ -198,6 +193,33 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
     hashes = sorted(motion.ballots.values_list("receipt_hash", flat=True))
     data["receipts"] = len(hashes)
     return outcome.value, data, hashes
+
+
+def ranked_redraw(*, motion: Motion, seed: str) -> tuple[int | None, list[dict[str, Any]]]:
+    """A closed ranked motion counted again with a recorded public draw (the ballots are the
+    closed motion's, unchanged): the winner and every round."""
+    options = [str(o.pk) for o in motion.options.all()]
+    rows = [r for r in _rows(motion) if motion.weight_mode != WeightMode.AREA or r[1] > 0]
+    result = ranked_tally(
+        options=options, ballots=[ct.RankedBallot(tuple(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows], draw_seed=seed
+    )
+    return (int(result.winner) if result.winner else None), _rounds_data(result)
+
+
+def _rounds_data(result: ct.RankedResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": r.number,
+            "counts": [{"id": int(c.option), "votes": shown(c.votes)} for c in r.counts],
+            "exhausted": shown(r.exhausted),
+            "eliminated": [int(o) for o in r.eliminated],
+            "tied_for_last": [int(o) for o in r.tied_for_last],
+            "undecided": [int(o) for o in r.undecided],
+            "tie_break": r.tie_break.value if r.tie_break else "",
+            "tie_break_round": r.tie_break_round,
+        }
+        for r in result.rounds
+    ]
 
 
 def _art278(motion: Motion, rows: list[Row], base: selectors.EligibleBase, data: dict[str, Any]) -> tuple[Any, Any, Any, dict[int, Fraction]]:
@@ -218,7 +240,16 @@ def _art278(motion: Motion, rows: list[Row], base: selectors.EligibleBase, data:
     result = art278_tally(units=units, ballots=ballots, is_major=motion.major_matter)
 
     def condition(c: Any) -> dict[str, Any]:
-        return {"value": str(c.value), "base": str(c.base), "share": percent(c.share), "met": c.met, "threshold": c.threshold.value}
+        return {
+            "value": str(c.value),
+            "base": str(c.base),
+            "share": percent(c.share),
+            "share_exact": exact_text(c.share) if c.share is not None else "",
+            "met": c.met,
+            "threshold": c.threshold.value,
+            "required": exact_text(c.threshold.fraction),
+            "inclusive": c.threshold.inclusive,
+        }
 
     data["eligible"]["headcount"] = result.eligible.owners
     data["eligible"]["area"] = str(result.eligible.area)
@@ -235,6 +266,12 @@ def _art278(motion: Motion, rows: list[Row], base: selectors.EligibleBase, data:
         "pass_area": condition(result.pass_area),
         "is_major": result.is_major,
     }
+    # Which measures fell short, in the order they decide: quorum first, then passing.
+    data["art278"]["short"] = [
+        name
+        for name in ("quorum_headcount", "quorum_area", "pass_headcount", "pass_area")
+        if not data["art278"][name]["met"] and (name.startswith("quorum") or result.quorum_reached)
+    ]
     participation = ct.participation_of(
         ballots=result.participating.owners,
         weight=Fraction(result.participating.owners),

@@ -40,7 +40,7 @@ def motion_data(motion: Motion) -> dict[str, Any]:
         "weight_mode": motion.weight_mode,
         "base": motion.base,
         "threshold": motion.threshold,
-        "quorum_percent": motion.quorum_percent,
+        "quorum": motion.quorum_text,  # "50%" or "2/3"; "" without a quorum
         "major_matter": motion.major_matter,
         "secret": motion.secret,
         "allow_change": motion.allow_change,

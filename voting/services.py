@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -40,7 +41,8 @@ from voting.models import (
     Threshold,
     WeightMode,
 )
-from voting.results import resolution_compute
+from voting.counting.draw import DRAW_VERSION, draw_pick, draw_seed
+from voting.results import ranked_redraw, resolution_compute
 from voting.secrecy import sealed_ballots_mix, sealed_in_person_insert
 
 User = AbstractBaseUser
@@ -61,7 +63,8 @@ class MotionSettings:
     weight_mode: str = WeightMode.EQUAL
     base: str = Base.YES_NO
     threshold: str = Threshold.MORE_THAN_HALF
-    quorum_percent: int | None = None
+    quorum_percent: int | None = None  # a whole percentage (kept for callers); or:
+    quorum: Fraction | None = None  # the exact share of the eligible that must take part (2/3)
     major_matter: bool = False
     secret: bool = True
     allow_change: bool = True
@@ -96,8 +99,9 @@ def _check_settings(settings: MotionSettings) -> None:
     ]
     if any(value not in enum.values for value, enum in enums):
         raise Refused(_("A setting of the motion is not valid."), code="invalid")
-    if settings.quorum_percent is not None and not 1 <= settings.quorum_percent <= 100:
-        raise Refused(_("The quorum must be between 1% and 100%."), code="invalid")
+    quorum = _quorum_of(settings)
+    if quorum is not None and not 0 < quorum <= 1:
+        raise Refused(_("The quorum must be more than 0 and at most all of the eligible (for example 1/2, 2/3 or 60%)."), code="invalid")
     if settings.weight_mode == WeightMode.AREA and settings.ballot_unit != BallotUnit.HOUSEHOLD:
         raise Refused(_("Weighting by floor area needs one ballot per household."), code="invalid")
     if settings.closes_at is not None and settings.closes_at <= timezone.now():
@@ -105,6 +109,12 @@ def _check_settings(settings: MotionSettings) -> None:
     if settings.kind == MotionKind.APPROVAL and settings.max_choices is not None:
         if not 1 <= settings.max_choices <= len(settings.options):
             raise Refused(_("The most choices allowed must be between 1 and the number of options."), code="invalid")
+
+
+def _quorum_of(settings: MotionSettings) -> Fraction | None:
+    if settings.quorum is not None:
+        return Fraction(settings.quorum)
+    return Fraction(settings.quorum_percent, 100) if settings.quorum_percent is not None else None
 
 
 def motion_create(
@@ -131,6 +141,7 @@ def motion_create(
     if agenda_item is not None and agenda_item.session_id != session.pk:
         raise Refused(_("That agenda item belongs to another session."), code="invalid")
     art278 = settings.kind == MotionKind.ART278
+    quorum = None if art278 else _quorum_of(settings)
     with transaction.atomic():
         motion = Motion.objects.create(
             session=session,
@@ -143,7 +154,8 @@ def motion_create(
             weight_mode=WeightMode.EQUAL if art278 else settings.weight_mode,
             base=settings.base,
             threshold=settings.threshold,
-            quorum_percent=None if art278 else settings.quorum_percent,
+            quorum_numerator=quorum.numerator if quorum is not None else None,
+            quorum_denominator=quorum.denominator if quorum is not None else None,
             major_matter=settings.major_matter if art278 else False,
             secret=settings.secret,
             allow_change=settings.allow_change,
@@ -250,6 +262,56 @@ def motion_close_due(*, session_id: int | None = None, now: datetime | None = No
                 _close_locked(locked, by=None, at=locked.closes_at)
                 closed.append(motion_id)
     return closed
+
+
+DRAWABLE_KINDS = {MotionKind.SINGLE, MotionKind.APPROVAL, MotionKind.RANKED}
+
+
+def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolution:
+    """Resolve a tie that decides the winner by a recorded public draw (docs/voting.md,
+    "Breaking a tie by a public draw"): the seed is SHA-256 over the motion id, the tied
+    options and ``public_value`` (entered by the moderator, e.g. witnesses' numbers); anyone can
+    recompute the pick. Recorded in the resolution and the audit log; once per resolution."""
+    _require_manager(user=by, session=motion.session)
+    value = clean_plain_text(public_value or "").strip()[:200]
+    if not value:
+        raise Refused(_("Enter the public value for the draw (for example numbers called out by witnesses)."), code="invalid")
+    with transaction.atomic():
+        locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
+        resolution = Resolution.objects.select_for_update().filter(motion=locked).first()
+        if resolution is None or resolution.outcome != "tie" or "draw" in resolution.data:
+            raise Refused(_("Only a tied result that has not been drawn yet can be decided by a draw."), code="not_tied")
+        if locked.kind not in DRAWABLE_KINDS or not resolution.data.get("tied"):
+            raise Refused(_("A draw can only decide between tied options of a choice vote; for this vote, hold a new vote."), code="not_drawable")
+        tied = [str(o) for o in resolution.data["tied"]]
+        seed = draw_seed(motion_id=locked.pk, tied=tied, public_value=value)
+        data = dict(resolution.data)
+        draw: dict[str, object] = {"version": DRAW_VERSION, "public_value": value, "seed": seed, "tied": resolution.data["tied"]}
+        if locked.kind == MotionKind.RANKED:
+            winner, rounds = ranked_redraw(motion=locked, seed=seed)
+            draw["rounds"] = rounds
+        else:
+            winner = int(draw_pick(seed, tied, step=1))
+        now = timezone.now()
+        draw.update(winner=winner, by=selectors._name(by), at=now.isoformat())
+        data.update(draw=draw, outcome="winner", winner=winner)
+        resolution.data = data
+        resolution.outcome = "winner"
+        resolution.save(update_fields=["data", "outcome"])
+        audit_record(
+            kind="motion.tie_drawn", community=locked.session.community_id, actor=by, session_id=locked.session_id,
+            motion_id=locked.pk, public_value=value, seed=seed, winner=winner,
+        )
+        announce(
+            locked.session_id,
+            live_event(
+                kind="motion.closed",
+                payload={"motion_id": locked.pk, "outcome": "winner", "tally": selectors.tally_payload(data)},
+                template="voting/partials/_motion.html",
+                context={"motion": selectors.motion_data(locked), "result": selectors.resolution_data(resolution), "tally": None},
+            ),
+        )
+    return resolution
 
 
 @dataclass(frozen=True)

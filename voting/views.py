@@ -87,6 +87,22 @@ def _transition(request: HttpRequest, session_id: int, motion_id: int, action: s
 
 @login_required
 @require_POST
+def motion_tie_draw(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    """The moderator resolves a tie by a recorded public draw (voting.services.motion_tie_draw)."""
+    motion = _motion_or_404(request, session_id, motion_id)
+    try:
+        services.motion_tie_draw(motion=motion, by=request.user, public_value=request.POST.get("public_value", ""))
+    except NotAllowed as refusal:
+        return HttpResponseForbidden(str(refusal))
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("The tie was decided by the public draw; the draw is recorded in the result."))
+    return _back(session_id)
+
+
+@login_required
+@require_POST
 def motion_open(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     return _transition(request, session_id, motion_id, "open")
 

@@ -60,8 +60,8 @@ def _summary(motion: Motion, data: dict[str, Any]) -> str:
         parts = [str(MotionKind(motion.kind).label)]
         if motion.kind == MotionKind.APPROVE_REJECT:
             parts.append(f"{Base(motion.base).label} {Threshold(motion.threshold).label}")
-        if motion.quorum_percent:
-            parts.append(f"quorum {motion.quorum_percent}%")
+        if motion.quorum is not None:
+            parts.append(f"quorum {motion.quorum_text}")
         p = data.get("participation") or {}
         eligible = (data.get("eligible") or {}).get("weight")
         if p:

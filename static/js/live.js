@@ -291,6 +291,10 @@
         var label = input.closest("label");
         chosen.push((label ? label.textContent : input.value).trim());
       });
+      var ranks = Array.prototype.map.call(form.querySelectorAll("select[name=rank]"), function (s) { return s.value; })
+        .filter(function (v) { return v; });
+      if (ranks.some(function (v, i) { return ranks.indexOf(v) !== i; })) return; // the voting script refuses it
+      if (!chosen.length && form.dataset.kind === "approval") chosen.push(form.dataset.msgBlank || "—");
       if (!chosen.length) return; // nothing chosen: the voting script says so
       ev.preventDefault();
       ev.stopImmediatePropagation();

@@ -58,8 +58,9 @@
 
   function choiceOf(form) {
     if (form.dataset.kind === "ranked") {
+      // Exactly what the voter set (no silent de-duplication): a repeated option is refused.
       return Array.prototype.map.call(form.querySelectorAll("select[name=rank]"), function (s) { return s.value; })
-        .filter(function (v, i, all) { return v && all.indexOf(v) === i; }).map(Number);
+        .filter(function (v) { return v; }).map(Number);
     }
     return Array.prototype.filter.call(form.querySelectorAll("input[name=choice]"), function (i) { return i.checked; })
       .map(function (i) { return parseInt(i.value, 10); });
@@ -93,7 +94,13 @@
         ev.preventDefault();
         var err = form.querySelector(".ballot-error");
         err.hidden = true;
-        if (!choiceOf(form).length) { form.reportValidity(); return; }
+        var choice = choiceOf(form);
+        if (choice.some(function (v, i) { return choice.indexOf(v) !== i; })) {
+          err.textContent = form.dataset.msgDuplicate || "";
+          err.hidden = false;
+          return;
+        }
+        if (!choice.length && form.dataset.kind !== "approval") { form.reportValidity(); return; }
         if (!send(id, form)) { form.submit(); return; } // no live connection: post the form
         form.querySelector("button.cast").disabled = true;
         status(id, msg.msgSending, "muted");

@@ -55,6 +55,6 @@ def test_in_person_counts_are_positive_and_quorum_in_range(world: World) -> None
     with pytest.raises(IntegrityError), transaction.atomic():
         InPersonCount.objects.create(motion=motion, choice=[1], count=0, entered_by=world.moderator)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Motion.objects.filter(pk=motion.pk).update(quorum_percent=101)
+        Motion.objects.filter(pk=motion.pk).update(quorum_numerator=4, quorum_denominator=3)
     with pytest.raises(IntegrityError), transaction.atomic():
         Motion.objects.filter(pk=motion.pk).update(state="closed", closed_at=None)

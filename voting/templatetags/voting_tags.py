@@ -47,6 +47,12 @@ def option_by_id(options: list[dict[str, Any]], option_id: int) -> dict[str, Any
     return next((o for o in options if o["id"] == option_id), {"label": "?", "code": ""})
 
 
+@register.filter
+def with_rounds(result: dict[str, Any], rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The result with other instant-runoff rounds (a ranked count redone by a public draw)."""
+    return {**result, "rounds": rounds}
+
+
 @register.simple_tag
 def chart_for(rows: list[dict[str, Any]], value_key: str = "total", share_key: str = "", highlight: Any = None) -> dict[str, Any]:
     labelled = [{**row, "label": str(option_label(row))} for row in rows]
