@@ -172,3 +172,12 @@ def test_changes_before_the_vote_or_in_another_community_are_not_on_its_result(w
     page = result_page(world.resident, motion, "en")
     assert "Floor area changed" in page and "81.00 m²" in page
     assert roster_changes_during(community=world.community, start=motion.opened_at, end=timezone.now() - timedelta(days=1)).count() == 0
+
+
+def test_swapping_a_tag_in_the_admin_is_one_audit_row(world: World) -> None:
+    client = admin_client(world.moderator)
+    elderly, _ = Tag.objects.get_or_create(slug="elderly", defaults={"name_zh": "老年人", "name_en": "Elderly"})
+    resident = Resident.objects.get(user=world.resident)  # a car owner
+    AuditEvent.objects.all().delete()
+    admin_change_resident(client, resident, tags=[elderly.pk])
+    assert [(e.detail["before"], e.detail["after"], e.actor_id) for e in events("roster.tags")] == [(["car_owner"], ["elderly"], world.moderator.pk)]
