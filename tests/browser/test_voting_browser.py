@@ -149,3 +149,32 @@ def test_elder_ballot_with_javascript_but_no_live_connection_is_confirmed_once(t
     page.wait_for_selector("#receipt-code")  # straight to the receipt: no second question
     assert Ballot.objects.get(motion=motion).choice == [motion.options.get(code="yes").pk]
     page.context.close()
+
+
+def test_a_repeated_rank_is_refused_in_the_page_and_a_blank_approval_ballot_is_cast(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """What the voter sets is what is sent: the same option at two ranks is refused with a
+    sentence before anything is sent (it used to be silently shortened), and an approval ballot
+    with nothing ticked is cast (docs/voting.md: it counts as taking part)."""
+    base = daphne_server.url
+    ranked = open_motion(tx_world.session, tx_world.moderator, kind="ranked", options=["摇号", "老人优先", "拍卖"])
+    approval = open_motion(tx_world.session, tx_world.moderator, kind="approval", options=["周一", "周三"])
+    page = new_page(browser, language="en", base_url=base)
+    login(page, base, "res1")
+    page.goto(f"{base}/sessions/{tx_world.session.pk}/")
+    page.wait_for_selector("#live-status.online")
+
+    card = f"#motion-{ranked.pk}"
+    first = ranked.options.get(label="摇号").pk
+    selects = page.locator(f"{card} select[name=rank]")
+    selects.nth(0).select_option(str(first))
+    selects.nth(1).select_option(str(first))
+    page.click(f"{card} button.cast")
+    error = page.wait_for_selector(f"{card} .ballot-error:not([hidden])", timeout=5000)
+    assert "same option at two places" in error.inner_text()
+    page.wait_for_timeout(300)
+    assert not ranked.participations.exists()
+
+    card = f"#motion-{approval.pk}"
+    page.click(f"{card} button.cast")
+    page.wait_for_selector(f"{card} .ballot-status code.receipt", timeout=5000)
+    assert approval.participations.count() == 1
