@@ -85,6 +85,8 @@ def voter_standing(*, user: AnyUser, motion: Motion, facts: VoterFacts | None = 
     """
     if not user.is_authenticated:
         return Standing(None, _("Please log in to vote."))
+    if not user.is_active:  # as the eligible base (voting.selectors.eligible_residents)
+        return Standing(None, _("This account has been deactivated, so it cannot vote."))
     facts = facts or facts_read(user=user, motion=motion)
     role = admission.standing_role(user=user, standing=facts.session)
     if role == Role.OBSERVER:

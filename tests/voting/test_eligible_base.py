@@ -121,3 +121,51 @@ def test_a_voter_who_left_the_audience_after_voting_stays_in_the_base(world: Wor
     world.resident2.residencies.get().tags.clear()
     result = services.motion_close(motion=motion, by=world.moderator)
     assert result.data["eligible"]["headcount"] == 2 and result.data["notes"] == [] and result.outcome == "passed"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {},
+        {"eligibility": "owners", "ballot_unit": "household"},
+        {"ballot_unit": "household", "weight_mode": "area"},
+        {"kind": "art278"},
+    ],
+    ids=["audience-person", "owners-household", "area-weighted", "art278"],
+)
+def test_an_online_ballot_and_the_base_agree_on_everyone(world: World, rule: dict[str, str]) -> None:
+    """voting.rules.voter_standing (one person, online) and voting.selectors (the base, the room)
+    are two implementations of one definition: they must agree for every kind of person."""
+    from django.contrib.auth import get_user_model
+
+    from agora.models import Resident, Tenure
+    from sessions.models import Participant
+    from tests.factories import every_kind_of_person, resident_make
+    from voting import rules, selectors
+
+    everyone = every_kind_of_person(world)
+    everyone["tenant"] = resident_make(world.community, "tenant1", tags=[world.car_owner], tenure=Tenure.TENANT)
+    everyone["unverified"] = resident_make(world.community, "unverified1", tags=[world.car_owner])
+    Resident.objects.filter(user=everyone["unverified"]).update(verified=False)
+    everyone["removed"] = resident_make(world.community, "removed1", tags=[world.car_owner])
+    Participant.objects.create(session=world.session, user=everyone["removed"], removed=True)
+    everyone["no area"] = resident_make(world.community, "noarea1", tags=[world.car_owner], household=household_make(world.community, area="0.00"))
+    everyone["inactive"] = resident_make(world.community, "inactive1", tags=[world.car_owner])
+    get_user_model().objects.filter(pk=everyone["inactive"].pk).update(is_active=False)
+    everyone["inactive"] = get_user_model().objects.get(pk=everyone["inactive"].pk)
+    motion = open_motion(world.session, world.moderator, **rule)
+
+    in_base = set(selectors.eligible_residents(motion).values_list("user_id", flat=True))
+    households = selectors.eligible_households(motion)
+    owner_areas = selectors.eligible_base(motion).owner_areas
+    for name, user in everyone.items():
+        standing = rules.voter_standing(user=user, motion=motion)
+        if not user.is_authenticated or user.pk not in in_base:
+            expected = False
+        elif rule.get("kind") == "art278":
+            expected = rules.owner_key_of(user.residencies.get().household) in owner_areas
+        elif rule.get("ballot_unit") == "household":
+            expected = user.residencies.get().household_id in households
+        else:
+            expected = True
+        assert standing.eligible == expected, (name, standing.reason)
