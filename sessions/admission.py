@@ -127,6 +127,11 @@ def live_admission(*, user: AnyUser, session_id: int) -> Admission | None:
     standing = standing_read(user=user, session_id=session_id)
     if standing is None:
         return None
+    return standing_admission(user=user, standing=standing)
+
+
+def standing_admission(*, user: AnyUser, standing: Standing) -> Admission | None:
+    """``live_admission`` over facts already read (one person's, or a batch's: ``live_recheck``)."""
     community_role = standing_role(user=user, standing=standing)
     can_moderate = community_role == Role.MODERATOR
     in_audience = standing_in_audience(standing)
@@ -136,3 +141,82 @@ def live_admission(*, user: AnyUser, session_id: int) -> Admission | None:
     if not can_moderate and standing.invited and not in_audience:
         role = "observer"
     return Admission(standing.session_id, standing.community_id, standing.state, role, can_moderate, standing.building)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What ``standing_role`` reads of a user, from a batch row."""
+
+    is_active: bool
+    is_superuser: bool
+    is_authenticated: bool = True
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """One person's standing now, for the connections a process holds (``live_recheck``)."""
+
+    admission: Admission | None
+    removed: bool
+    password: str  # the password hash stored now: changed since the connect = signed in again?
+
+
+RECHECK_BATCH = 500  # ids per statement (SQLite's bound-parameter limit, and a bounded IN list)
+
+
+def live_recheck(*, session_id: int, user_ids: set[int]) -> dict[int, Recheck]:
+    """The live admission of many people to one session: the same rules as ``live_admission``
+    (``standing_admission``), over facts read as sets (a few plain statements per 500 people,
+    whatever their number: ~10 ms for 1,000 people on PostgreSQL, docs/decisions.md).
+
+    A process re-reads it every second or so for the people it holds connections for
+    (sessions/live/fanout.py): a removal, an audience change, a lost invitation or a changed
+    password closes their connections without waiting for the channel layer. A person missing
+    from the answer no longer exists.
+    """
+    from django.contrib.auth import get_user_model
+
+    session = TopicSession.objects.filter(pk=session_id).values_list("community_id", "state").first()
+    if session is None:
+        return {}
+    community_id, state = session
+    tag_ids = list(TopicSession.audience_tags.through.objects.filter(topicsession_id=session_id).values_list("tag_id", flat=True))
+    answer: dict[int, Recheck] = {}
+    ids = sorted(int(pk) for pk in user_ids)
+    User = get_user_model()
+    for start in range(0, len(ids), RECHECK_BATCH):
+        # The ids are written into the statements as integers: binding 500 parameters in each of
+        # five statements cost ~45 ms of CPU per 1,000 people, the rest of the check ~5 ms.
+        batch = ",".join(str(pk) for pk in ids[start : start + RECHECK_BATCH])
+
+        def among(model: type, column: str = "user_id", *, batch: str = batch) -> list[str]:
+            return [f"{model._meta.db_table}.{column} IN ({batch})"]
+
+        users = User.objects.extra(where=among(User, User._meta.pk.column)).values_list("pk", "is_active", "is_superuser", "password")
+        roles = dict(Membership.objects.filter(community_id=community_id).extra(where=among(Membership)).values_list("user_id", "role"))
+        residents = set(Resident.objects.filter(community_id=community_id).extra(where=among(Resident)).values_list("user_id", flat=True))
+        tagged: set[int] = set()
+        if tag_ids and residents:
+            tagged = set(
+                Resident.tags.through.objects.filter(resident__community_id=community_id, tag_id__in=tag_ids)
+                .extra(where=among(Resident))
+                .values_list("resident__user_id", flat=True)
+            )
+        invited = set(TopicSession.observers.through.objects.filter(topicsession_id=session_id).values_list("user_id", flat=True))
+        removed = set(Participant.objects.filter(session_id=session_id, removed=True).values_list("user_id", flat=True))
+        for pk, is_active, is_superuser, password in users:
+            standing = Standing(
+                session_id=session_id,
+                community_id=community_id,
+                state=state,
+                membership_role=roles.get(pk),
+                is_resident=pk in residents,
+                building="",
+                audience_open=not tag_ids,
+                tag_match=pk in tagged,
+                invited=pk in invited,
+                removed=pk in removed,
+            )
+            admission = standing_admission(user=_Facts(bool(is_active), bool(is_superuser)), standing=standing)
+            answer[pk] = Recheck(admission=admission, removed=pk in removed, password=password)
+    return answer

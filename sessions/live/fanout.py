@@ -48,6 +48,13 @@ GROUP_REFRESH_SECONDS = 3600.0
 # Compare with the database this often: a message whose announcement was lost (Redis restarted,
 # a process died between commit and publish) reaches the room within two checks.
 TAIL_CHECK_SECONDS = 3.0
+# Re-read the admission of every person this process holds a connection for this often (one
+# statement per session per 500 people): a removal, an audience change or a password reset closes
+# their connections within this, with or without the channel layer (``SessionFanout.recheck``).
+ADMISSION_CHECK_SECONDS = float(os.environ.get("AGORA_ADMISSION_CHECK_SECONDS", "1.5"))
+# Closed because the sign-in changed (password changed here, session cycled): reconnect, and the
+# handshake decides. Refusals for good are 4403 with a ``closed`` frame first.
+CLOSE_SIGN_IN_CHANGED = 4401
 # Compare open votes' tallies with the database this often: ballots whose tally announcement was
 # lost (the channel layer hung or was down) reach the room without waiting for another ballot.
 VOTE_CHECK_SECONDS = 3.0
@@ -188,6 +195,7 @@ class SessionFanout:
         self._reader: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._tail: asyncio.Task[None] | None = None
+        self._admission: asyncio.Task[None] | None = None
         self._votes: asyncio.Task[None] | None = None
         # The last tally written to local connections per open motion: (payload, when it came
         # through the channel layer).
@@ -214,6 +222,8 @@ class SessionFanout:
         if started is not None and started.done() and (started.cancelled() or started.exception() is not None):
             self._started = None  # the layer was down when we first tried: try again
         self.members.add(consumer)
+        if self._admission is None:
+            self._admission = asyncio.ensure_future(self._watch_admission())
         if self._started is None:
             self._started = asyncio.ensure_future(self._start())
         try:
@@ -227,6 +237,8 @@ class SessionFanout:
         if self.members or _FANOUTS.get(self.session_id) is not self:
             return
         del _FANOUTS[self.session_id]  # a join from now on starts a fresh fan-out
+        if self._admission is not None:
+            self._admission.cancel()
         for task in (self._reader, self._refresher, self._tail, self._votes):
             if task is not None:
                 task.cancel()
@@ -245,6 +257,43 @@ class SessionFanout:
                 await self.layer.group_add(group, self.channel_name)
             except Exception:
                 log.warning("fan-out for session %s could not refresh its group", self.session_id, exc_info=True)
+
+    async def _watch_admission(self) -> None:
+        """Close the local connections of people no longer admitted (``recheck``), on a timer that
+        needs only the database: the channel layer's ``user.<id>`` closing may never come."""
+        while True:
+            await asyncio.sleep(ADMISSION_CHECK_SECONDS)
+            try:
+                await self.recheck()
+            except Exception:  # the database is away: the next check tries again
+                log.warning("fan-out for session %s could not re-check admissions", self.session_id, exc_info=True)
+
+    async def recheck(self) -> None:
+        """Re-read who of the local connections' people may still follow the room, and close
+        the others: out of ``members`` first (no frame of the room reaches them any more), then
+        a ``closed`` frame and close code 4403 for a refusal (removed, out of the audience,
+        signed out by a password reset), or close code 4401 when only the sign-in changed.
+
+        Per connection nothing is read: one statement per 500 people, every
+        ``ADMISSION_CHECK_SECONDS``, whatever the room does."""
+        members = [c for c in self.members if c.ctx is not None and getattr(c, "admission_checked", True)]
+        if not members:
+            return
+        identities = [_identity(c) for c in members]
+        verdicts = await database_sync_to_async(_admission_verdicts, thread_sensitive=False)(self.session_id, identities)
+        for consumer, verdict in zip(members, verdicts, strict=True):
+            if verdict is None or consumer not in self.members:
+                continue
+            action, detail = verdict
+            if action == "password":
+                consumer.live_password = detail  # signed in again on this session: still admitted
+                continue
+            self.members.discard(consumer)
+            log.info("closing a live connection in session %s: %s", self.session_id, detail)
+            if action == "closed":
+                await consumer.user_disconnect({"type": "user.disconnect", "reason": detail})
+            else:
+                await consumer.close(code=CLOSE_SIGN_IN_CHANGED)
 
     async def _read(self) -> None:
         backoff = 0.1
@@ -424,6 +473,56 @@ def _open_tally_events(session_id: int) -> list[dict[str, Any]]:
     from voting.announce import open_tally_events
 
     return open_tally_events(session_id=session_id)
+
+
+def _identity(consumer: SessionConsumer) -> tuple[int, str, str, bool]:
+    """(user id, session key, password hash known, moderator view) of a live connection."""
+    assert consumer.ctx is not None
+    password = getattr(consumer, "live_password", None)
+    if password is None:
+        password = consumer.live_password = getattr(consumer.user, "password", "") or ""
+    session = consumer.scope.get("session")
+    return consumer.ctx.user_id, getattr(session, "session_key", None) or "", password, consumer.ctx.can_moderate
+
+
+def _admission_verdicts(session_id: int, identities: list[tuple[int, str, str, bool]]) -> list[tuple[str, str] | None]:
+    """For each connection: None (still admitted), ("closed", reason) to refuse it for good,
+    ("reconnect", reason) to close it for a new handshake, or ("password", hash) when the
+    password changed and this browser session was signed in again (keep it)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from agora.live_auth import live_user
+    from agora.session_store import SessionStore
+    from sessions.admission import live_recheck
+
+    standings = live_recheck(session_id=session_id, user_ids={user_id for user_id, *_rest in identities})
+    keys = sorted({key for _user, key, *_rest in identities if key})
+    alive: set[str] = set()
+    for start in range(0, len(keys), 500):
+        alive.update(
+            Session.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=timezone.now()).values_list("session_key", flat=True)
+        )
+    verdicts: list[tuple[str, str] | None] = []
+    for user_id, key, password, can_moderate in identities:
+        standing = standings.get(user_id)
+        if standing is None or standing.admission is None:
+            verdicts.append(("closed", "removed" if standing is not None and standing.removed else "not_admitted"))
+        elif standing.admission.can_moderate != can_moderate:
+            verdicts.append(("reconnect", "role_changed"))  # a moderator view for a non-moderator, or the reverse
+        elif key and key not in alive:
+            verdicts.append(("reconnect", "session_ended"))  # logged out, expired, or cycled by a password change
+        elif standing.password != password:
+            # The password changed: this browser session is still good only if it was signed in
+            # again with the new one (Django's update_session_auth_hash); a reset elsewhere ends it.
+            user = live_user({"session": SessionStore(key)}) if key else None
+            if user is not None and user.pk == user_id:
+                verdicts.append(("password", standing.password))
+            else:
+                verdicts.append(("closed", "signed_out"))
+        else:
+            verdicts.append(None)
+    return verdicts
 
 
 def fanout_for(session_id: int, layer: BaseChannelLayer) -> SessionFanout:

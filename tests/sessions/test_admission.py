@@ -72,3 +72,33 @@ def test_a_live_connect_is_three_statements(world: World) -> None:
         ctx = live_connect(session_id=world.session.pk, user=world.resident, channel_name="specific.a")
     assert ctx.role == "resident" and not ctx.can_moderate
     assert len(queries.captured_queries) == 3, [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_batch_recheck_agrees_with_the_admission_everywhere(world: World) -> None:
+    """``live_recheck`` (the fan-out's periodic re-check of many people) admits exactly whom
+    ``live_admission`` admits, with the same role, in every state, audience and removal."""
+    from sessions.admission import live_recheck
+
+    User = get_user_model()
+    session = world.session
+    everyone = {name: user for name, user in {**every_kind_of_person(world), "inactive moderator": User.objects.get(pk=world.moderator.pk)}.items() if user.is_authenticated}
+    User.objects.filter(pk=everyone["inactive moderator"].pk).update(is_active=False)
+    everyone["inactive moderator"].is_active = False  # type: ignore[attr-defined]
+    for state, audience, removed in itertools.product(SessionState.values, ([], [world.car_owner]), (False, True)):
+        TopicSession.objects.filter(pk=session.pk).update(state=state)
+        session.audience_tags.set(audience)
+        Participant.objects.filter(session=session).delete()
+        if removed:
+            for name in ("observer", "resident", "outsider", "moderator"):
+                Participant.objects.create(session=session, user=everyone[name], removed=True)
+        with CaptureQueriesContext(connection) as queries:
+            batch = live_recheck(session_id=session.pk, user_ids={u.pk for u in everyone.values()})
+        assert len(queries) <= 8  # a few set reads for everyone at once, not one per person
+        for name, user in everyone.items():
+            one = live_admission(user=User.objects.get(pk=user.pk), session_id=session.pk)
+            got = batch[user.pk].admission
+            assert (got is None) == (one is None), (name, state, audience, removed)
+            if got is not None and one is not None:
+                assert (got.role, got.can_moderate) == (one.role, one.can_moderate), (name, state, audience, removed)
+            assert batch[user.pk].removed == Participant.objects.filter(session=session, user=user, removed=True).exists()
+    assert live_recheck(session_id=10**9, user_ids={world.resident.pk}) == {}

@@ -8,9 +8,11 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from agora.models import Membership, Resident, Role
 from sessions import services
+from sessions.live import fanout
 from sessions.meeting import moderation
-from sessions.models import Message
+from sessions.models import Message, Participant
 from tests.factories import World
 from tests.sessions.live_helpers import connect, drain, receive_until
 
@@ -97,3 +99,96 @@ async def test_the_same_key_from_two_authors_is_two_messages(tx_world: World) ->
 
     a, b = await database_sync_to_async(post_both)()
     assert a.pk != b.pk and await database_sync_to_async(Message.objects.count)() == 2
+
+
+# --- Item: a connection whose person is no longer admitted is closed without the channel layer.
+# The changes below are made in the database only (no user.<id> event is sent, as when Redis is
+# down): the fan-out's re-check must notice them.
+
+
+async def _closed_within(comm, seconds: float = 4.0) -> tuple[list[dict], int]:  # noqa: ANN001
+    """The frames up to the server's close, and the close code."""
+    frames: list[dict] = []
+    while True:
+        output = await comm.receive_output(timeout=seconds)
+        if output["type"] == "websocket.close":
+            return frames, output.get("code", 1000)
+        frames.append(__import__("json").loads(output["text"]))
+
+
+def _remove(world: World) -> None:
+    Participant.objects.create(session=world.session, user=world.resident, removed=True)
+
+
+def _untag(world: World) -> None:
+    Resident.objects.get(user=world.resident, community=world.community).tags.clear()
+
+
+def _reset_password(world: World) -> None:
+    user = type(world.resident).objects.get(pk=world.resident.pk)
+    user.set_password("a-new-secret-42")
+    user.save()
+
+
+def _uninvite(world: World) -> None:
+    world.session.observers.remove(world.observer)
+
+
+@pytest.mark.parametrize(
+    ("who", "change"), [("resident", _remove), ("resident", _untag), ("resident", _reset_password), ("observer", _uninvite)], ids=["removed", "untagged", "password_reset", "uninvited"]
+)
+async def test_a_person_no_longer_admitted_is_closed_within_seconds_without_the_channel_layer(tx_world: World, who: str, change) -> None:  # noqa: ANN001
+    gone, _ = await connect(getattr(tx_world, who), tx_world.session.pk)
+    stays, _ = await connect(tx_world.resident2, tx_world.session.pk)
+    await database_sync_to_async(change)(tx_world)
+    frames, code = await _closed_within(gone, fanout.ADMISSION_CHECK_SECONDS + 2.5)
+    assert code == 4403
+    assert frames[-1]["type"] == "closed"
+    # The room goes on without them: the next message reaches the one who stays, not them.
+    await database_sync_to_async(_post)(tx_world, tx_world.resident2, "下一条")
+    assert [f["type"] for f in await drain(stays, 0.6) if f["type"] == "message"] == ["message"]
+    assert fanout.local_connections(tx_world.session.pk) == 1
+    for comm in (gone, stays):
+        await comm.disconnect()
+
+
+async def test_a_password_changed_on_this_browser_session_keeps_the_connection(tx_world: World) -> None:
+    comm, _ = await connect(tx_world.resident, tx_world.session.pk, hello=None)
+    await comm.send_json_to({"type": "hello", "last_seq": 0})
+    await receive_until(comm, "synced")
+
+    def change_here() -> None:
+        # As django.contrib.auth.update_session_auth_hash does for the browser that changed it
+        # (without cycling the key: the cookie this connection has stays the valid one).
+        from django.contrib.auth import HASH_SESSION_KEY
+        from django.contrib.sessions.models import Session
+
+        from agora.session_store import SessionStore
+
+        _reset_password(tx_world)
+        user = type(tx_world.resident).objects.get(pk=tx_world.resident.pk)
+        for row in Session.objects.all():
+            store = SessionStore(row.session_key)
+            if str(store.get("_auth_user_id")) == str(user.pk):
+                store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+                store.save()
+
+    await database_sync_to_async(change_here)()
+    frames = await drain(comm, fanout.ADMISSION_CHECK_SECONDS * 2 + 0.5)
+    assert [f for f in frames if f["type"] == "closed"] == []
+    await database_sync_to_async(_post)(tx_world, tx_world.resident2, "还在")
+    assert [f["type"] for f in await drain(comm, 0.6) if f["type"] == "message"] == ["message"]
+    await comm.disconnect()
+
+
+async def test_a_role_change_closes_the_connection_to_reconnect_with_the_right_view(tx_world: World) -> None:
+    """A resident made moderator (or the reverse) reconnects: the frames a connection gets
+    (moderators-only events, moderation controls) follow the role it was admitted with."""
+    comm, _ = await connect(tx_world.resident, tx_world.session.pk)
+    await database_sync_to_async(Membership.objects.create)(user=tx_world.resident, community=tx_world.community, role=Role.MODERATOR)
+    frames, code = await _closed_within(comm, fanout.ADMISSION_CHECK_SECONDS + 2.5)
+    assert code == fanout.CLOSE_SIGN_IN_CHANGED and [f for f in frames if f["type"] == "closed"] == []
+    await comm.disconnect()
+    again, ok = await connect(tx_world.resident, tx_world.session.pk)
+    assert ok
+    await again.disconnect()
