@@ -216,6 +216,24 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
+# --- Caches ---------------------------------------------------------------------------
+# "limits" counts abuse that spans requests (join-code guesses, sessions/meeting/guesses.py):
+# in Redis when there is one, so every process counts together, with short timeouts so a
+# frozen Redis costs a page a quarter of a second, not a minute (the count is then skipped).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora-default"},
+    "limits": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("AGORA_REDIS_PREFIX", "agora") + ":limits",
+            "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora-limits"}
+    ),
+}
+
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -47,10 +47,12 @@ def _no_live_limits_from_an_earlier_test() -> None:
     open would count against the next one."""
     from sessions import consumers
     from sessions.live import reactions, registry
+    from sessions.meeting import guesses
 
     registry.rates_reset()
     consumers.sockets_reset()
     reactions.reactions_reset()
+    guesses.join_guesses_reset()
 
 
 @pytest.fixture

@@ -12,10 +12,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agora.accounts import client_ip
 from agora.errors import NotAllowed, Refused
+from agora.roles import is_member
 from sessions import rules
 from sessions.meeting import attendance, selectors, services
 from sessions.meeting.commands import COMMANDS, command_run
+from sessions.meeting.guesses import join_guess_failed, join_guess_paused
 from sessions.meeting.rules import is_valid_join_code, normalize_join_code
 from sessions.models import MeetingRoom, SessionState, TopicSession
 
@@ -112,26 +115,37 @@ def _room_or_404(code: str) -> MeetingRoom:
     return get_object_or_404(MeetingRoom.objects.select_related("session", "session__community"), join_code=code)
 
 
-@login_required
-def join_code(request: HttpRequest, code: str) -> HttpResponse:
-    """Scanned or typed: straight into the session (after login)."""
+def _join_page(request: HttpRequest, code: str, error: str, status: int) -> HttpResponse:
+    return render(request, "sessions/meeting/join.html", {"error": error, "code": code}, status=status)
+
+
+def _room_for_guess(request: HttpRequest, code: str) -> MeetingRoom | HttpResponse:
+    """The room of a typed or scanned code, or the page that refuses it.
+
+    Codes are few enough to guess, so guessing is limited (sessions/meeting/guesses.py), and a
+    session of another community answers exactly as a code that does not exist."""
+    address, user_id = client_ip(request), request.user.pk
+    if join_guess_paused(address=address, user_id=user_id):
+        return _join_page(request, code, _("Too many wrong join codes were tried. Please wait a few minutes, then type the code shown in the room again."), 429)
     try:
         room = _room_or_404(code)
     except Http404:
-        return render(
-            request,
-            "sessions/meeting/join.html",
-            {"error": _("No session has this join code. Please check the code shown in the room."), "code": code},
-            status=404,
-        )
+        room = None
+    if room is None or (not is_member(user=request.user, community=room.session.community_id) and not rules.can_view(user=request.user, session=room.session)):
+        join_guess_failed(address=address, user_id=user_id)
+        return _join_page(request, code, _("No session has this join code. Please check the code shown in the room."), 404)
+    return room
+
+
+@login_required
+def join_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Scanned or typed: straight into the session (after login)."""
+    room = _room_for_guess(request, code)
+    if isinstance(room, HttpResponse):
+        return room
     session = room.session
     if not rules.can_view(user=request.user, session=session):
-        return render(
-            request,
-            "sessions/meeting/join.html",
-            {"error": _("This session is for other residents; you are not in its audience."), "code": code},
-            status=403,
-        )
+        return _join_page(request, code, _("This session is for other residents; you are not in its audience."), 403)
     if normalize_join_code(code) != code:
         return redirect("meeting_join_code", code=room.join_code)
     return redirect(_detail_url(session))
@@ -140,15 +154,12 @@ def join_code(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def checkin_self(request: HttpRequest, code: str, token: str) -> HttpResponse:
     """The room's check-in QR code: one tap to say "I am here"."""
-    room = _room_or_404(code)
+    room = _room_for_guess(request, code)
+    if isinstance(room, HttpResponse):
+        return room
     session = room.session
     if not rules.can_view(user=request.user, session=session):
-        return render(
-            request,
-            "sessions/meeting/join.html",
-            {"error": _("This session is for other residents; you are not in its audience."), "code": code},
-            status=403,
-        )
+        return _join_page(request, code, _("This session is for other residents; you are not in its audience."), 403)
     if request.method == "POST":
         try:
             newly = attendance.checkin_self(session=session, user=request.user, token=token)
@@ -196,8 +207,16 @@ def _png(data: bytes) -> HttpResponse:
 
 
 def join_qr(request: HttpRequest, code: str) -> HttpResponse:
-    """The join QR code as an image: it only says where the code leads, so no login is needed."""
-    room = _room_or_404(code)
+    """The join QR code as an image: it only says where the code leads, so no login is needed
+    (and a 404 or not tells whether a code exists: counted as a guess, like a typed code)."""
+    address = client_ip(request)
+    if join_guess_paused(address=address, user_id=None):
+        return HttpResponse(status=429)
+    try:
+        room = _room_or_404(code)
+    except Http404:
+        join_guess_failed(address=address, user_id=None)
+        raise
     return _png(selectors.qr_png(request.build_absolute_uri(selectors.join_path(room))))
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agora.errors import Refused
+from agora.errors import NotAllowed, Refused
 from agora.models import Community
 from sessions.minutes import rules, selectors, services
 from sessions.minutes.forms import NeedForm, NeedToSessionForm
@@ -34,6 +34,7 @@ def needs_list(request: HttpRequest, community_slug: str) -> HttpResponse:
     if not rules.can_view_needs(user=request.user, community_id=community.pk):
         raise Http404
     form = NeedForm(request.POST or None, community=community)
+    status_code = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -44,10 +45,12 @@ def needs_list(request: HttpRequest, community_slug: str) -> HttpResponse:
                 category=data["category"],
                 building_id=data["building"].pk if data["building"] else None,
             )
+        except NotAllowed as refusal:
+            return refusal_response(request, refusal)  # type: ignore[return-value]
         except Refused as refusal:
-            if (response := refusal_response(request, refusal)) is not None:
-                return response
+            # Said once, above the form that still holds what was typed.
             form.add_error(None, str(refusal))
+            status_code = 429 if refusal.code == "rate_limited" else 200
         else:
             messages.success(request, _("Thank you. Your need is on the list; neighbours can support it."))
             return redirect("needs:detail", need_id=need.pk)
@@ -72,6 +75,7 @@ def needs_list(request: HttpRequest, community_slug: str) -> HttpResponse:
             "can_submit": rules.can_submit_need(user=request.user, community_id=community.pk),
             "can_manage": rules.can_manage_needs(user=request.user, community_id=community.pk),
         },
+        status=status_code,
     )
 
 

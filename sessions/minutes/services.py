@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -336,6 +337,9 @@ def satisfaction_rate(*, item: ActionItem, user: User, score: int) -> Satisfacti
 # --- Needs list (需求清单) -----------------------------------------------------------------
 
 NEED_MAX = 1000
+# Needs one resident may add in an hour: the list is for neighbours to read, and 100 needs in
+# 2 s bury everyone else's.
+NEEDS_PER_HOUR = 5
 
 
 def need_submit(*, community: Community, by: User, text: str, category: str = Category.OTHER, building_id: int | None = None) -> Need:
@@ -353,7 +357,22 @@ def need_submit(*, community: Community, by: User, text: str, category: str = Ca
         building = Building.objects.filter(pk=building_id, community=community).first()
         if building is None:
             raise Refused(_("That building is not in this community."), code="invalid")
-    return Need.objects.create(community=community, author=by, text=text, category=category, building=building)
+    with transaction.atomic():
+        _need_rate_check(by=by)
+        return Need.objects.create(community=community, author=by, text=text, category=category, building=building)
+
+
+def _need_rate_check(*, by: User) -> None:
+    """Refuse the (NEEDS_PER_HOUR + 1)-th need of the last hour. Call inside a transaction: the
+    user's row lock makes one person's concurrent submissions count one after another."""
+    get_user_model().objects.select_for_update().filter(pk=by.pk).exists()
+    since = timezone.now() - timedelta(hours=1)
+    if Need.objects.filter(author_id=by.pk, created_at__gte=since).count() >= NEEDS_PER_HOUR:
+        raise Refused(
+            _("You have added %(count)d needs in the last hour, the most for now. Please add this one later; your text is kept below.")
+            % {"count": NEEDS_PER_HOUR},
+            code="rate_limited",
+        )
 
 
 def need_support(*, need: Need, user: User, supporting: bool = True) -> int:

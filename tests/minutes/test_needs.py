@@ -100,3 +100,36 @@ def test_needs_pages_work_without_javascript(world) -> None:  # type: ignore[no-
     client.force_login(world.other_resident)
     assert client.get(f"/needs/{need_id}/").status_code == 404
     assert client.get(f"/needs/c/{world.community.slug}/").status_code == 404
+
+
+def test_a_resident_adding_needs_faster_than_the_limit_is_refused_in_words_and_keeps_the_text(world) -> None:  # type: ignore[no-untyped-def]
+    from sessions.minutes.models import Need
+
+    client = Client()
+    client.force_login(world.resident)
+    url = f"/needs/c/{world.community.slug}/"
+    for i in range(services.NEEDS_PER_HOUR):
+        assert client.post(url, {"text": f"第{i}个问题", "category": "other"}).status_code == 302
+    typed = "楼道灯坏了三天，晚上看不见台阶"
+    response = client.post(url, {"text": typed, "category": "other"})
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert "最近一小时内您已经提交了 5 条需求" in page
+    assert typed in page  # still in the text box, to send later
+    assert page.count("最近一小时内您已经提交了") == 1  # said once, above the form
+    assert Need.objects.filter(author=world.resident).count() == services.NEEDS_PER_HOUR
+    # An hour later there is room again; a neighbour was never held back.
+    Need.objects.filter(author=world.resident).update(created_at=timezone.now() - timedelta(hours=1, minutes=1))
+    assert client.post(url, {"text": typed, "category": "other"}).status_code == 302
+    services.need_submit(community=world.community, by=world.resident2, text="邻居的需求")
+
+
+def test_a_need_longer_than_the_limit_is_refused_in_words_and_keeps_the_text(world) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(world.resident)
+    typed = "停" * (services.NEED_MAX + 1)
+    response = client.post(f"/needs/c/{world.community.slug}/", {"text": typed, "category": "other"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "1000" in page and typed in page
+    with pytest.raises(Refused, match="1000"):
+        services.need_submit(community=world.community, by=world.resident, text=typed)

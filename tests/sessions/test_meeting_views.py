@@ -286,3 +286,45 @@ def test_services_refuse_moderator_actions_even_without_the_edge_check(world: Wo
         with pytest.raises(NotAllowed):
             command_run(name=action, session_id=world.session.pk, user=getattr(world, who), data=data, can_moderate=None)
     assert fingerprint(world.session) == before
+
+
+def test_another_communitys_code_answers_exactly_like_a_code_that_does_not_exist(world: World) -> None:
+    room = services.meeting_room_ensure(session=world.session)
+    unknown = as_user(world.other_resident).get("/j/KKKKKK/")
+    theirs = as_user(world.other_resident).get(f"/j/{room.join_code}/")
+    assert theirs.status_code == unknown.status_code == 404
+    def page(response) -> str:  # type: ignore[no-untyped-def]
+        return re.sub(r'(CSRFToken": |csrfmiddlewaretoken" value=)"\w+"', "", response.content.decode())  # a new token each time
+
+    assert page(theirs).replace(room.join_code, "KKKKKK") == page(unknown)
+    checkin = as_user(world.other_resident).get(f"/j/{room.join_code}/checkin/{room.checkin_token}/")
+    assert checkin.status_code == 404 and "没有使用这个入会码" in checkin.content.decode()
+
+
+def test_guessing_join_codes_is_refused_in_words_after_a_few_wrong_ones(world: World) -> None:
+    from sessions.meeting import guesses
+
+    room = services.meeting_room_ensure(session=world.session)
+    guesser = as_user(world.resident)
+    for i in range(guesses.WRONG_PER_ACCOUNT):
+        assert guesser.get(f"/j/KKKK{i:02d}/").status_code == 404
+    refused = guesser.get(f"/j/{room.join_code}/")  # even the right code: a pause tells nothing
+    assert refused.status_code == 429 and "输错入会码的次数太多了" in refused.content.decode()
+    assert guesser.get(f"/j/{room.join_code}/checkin/{room.checkin_token}/").status_code == 429
+    # A neighbour on another address is not held back by this account's guesses.
+    neighbour = as_user(world.resident2)
+    assert neighbour.get(f"/j/{room.join_code}/", REMOTE_ADDR="10.0.0.7").status_code == 302
+    guesses.join_guesses_reset()  # the pause is over
+    assert guesser.get(f"/j/{room.join_code}/").status_code == 302
+
+
+def test_one_address_guessing_through_many_accounts_or_the_anonymous_qr_image_is_paused(world: World) -> None:
+    from sessions.meeting import guesses
+
+    room = services.meeting_room_ensure(session=world.session)
+    anonymous = Client()
+    for i in range(guesses.WRONG_PER_ADDRESS):
+        assert anonymous.get(f"/j/QQQQ{i:02d}/qr.png").status_code == 404
+    assert anonymous.get(f"/j/{room.join_code}/qr.png").status_code == 429
+    assert as_user(world.resident2).get(f"/j/{room.join_code}/").status_code == 429  # same address
+    assert as_user(world.resident2).get(f"/j/{room.join_code}/", REMOTE_ADDR="10.0.0.8").status_code == 302
