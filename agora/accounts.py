@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from agora.audit import audit_record, communities_of_username
 from agora.broadcast import broadcast_on_commit
-from agora.models import Membership, Resident
+from agora.models import Community, Membership, Resident
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -130,7 +130,9 @@ def _on_role_saved(sender: Any, instance: Membership, created: bool, **kwargs: A
 @receiver(post_delete, sender=Membership)
 @receiver(post_delete, sender=Resident)
 def _on_access_removed(sender: Any, instance: Membership | Resident, **kwargs: Any) -> None:
-    audit_record(kind="role.revoked", community=instance.community_id, username=instance.user.get_username(), role=getattr(instance, "role", "resident"))
+    # When the community itself is being deleted, its log goes with it: file this under none.
+    community_id = None if isinstance(kwargs.get("origin"), Community) else instance.community_id
+    audit_record(kind="role.revoked", community=community_id, username=instance.user.get_username(), role=getattr(instance, "role", "resident"))
     user_connections_close(user_id=instance.user_id, reason="role_revoked")
 
 

@@ -56,6 +56,14 @@ def _record(kind: str, community_id: int | None, **detail: Any) -> AuditEvent:
     )
 
 
+def _surviving(community_id: int | None, origin: Any) -> int | None:
+    """The community to file a deletion under: none when the community itself is being deleted
+    (its events go with it; this row then stays for the district admins)."""
+    from agora.models import Community
+
+    return None if isinstance(origin, Community) else community_id
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -76,6 +84,8 @@ def _resident_name(resident: Resident) -> str:
 
 @receiver(pre_save, sender=Household)
 def _household_before(sender: Any, instance: Household, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     instance._agora_before = (  # type: ignore[attr-defined]
         Household.objects.filter(pk=instance.pk).values("exclusive_area", "owner_key").first() if instance.pk else None
     )
@@ -83,6 +93,8 @@ def _household_before(sender: Any, instance: Household, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=Household)
 def _household_saved(sender: Any, instance: Household, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return  # loaddata: not a change made by anyone
     community_id = instance.building.community_id
     before = getattr(instance, "_agora_before", None)
     if created or before is None:
@@ -96,9 +108,11 @@ def _household_saved(sender: Any, instance: Household, created: bool, **kwargs: 
 
 @receiver(post_delete, sender=Household)
 def _household_deleted(sender: Any, instance: Household, **kwargs: Any) -> None:
-    building = type(instance.building).objects.filter(pk=instance.building_id).values_list("community_id", flat=True).first()
-    if building is not None:
-        _record("roster.household_removed", building, household=str(instance), area=_text(instance.exclusive_area), owner=instance.owner_key)
+    community_id = type(instance.building).objects.filter(pk=instance.building_id).values_list("community_id", flat=True).first()
+    _record(
+        "roster.household_removed", _surviving(community_id, kwargs.get("origin")), household=str(instance),
+        area=_text(instance.exclusive_area), owner=instance.owner_key,
+    )
 
 
 # --- Residents: tenure, verification, household membership ------------------------------------
@@ -106,6 +120,8 @@ def _household_deleted(sender: Any, instance: Household, **kwargs: Any) -> None:
 
 @receiver(pre_save, sender=Resident)
 def _resident_before(sender: Any, instance: Resident, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     instance._agora_before = (  # type: ignore[attr-defined]
         Resident.objects.filter(pk=instance.pk).values("tenure", "verified", "household_id").first() if instance.pk else None
     )
@@ -113,6 +129,8 @@ def _resident_before(sender: Any, instance: Resident, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=Resident)
 def _resident_saved(sender: Any, instance: Resident, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     before = getattr(instance, "_agora_before", None)
     who = _resident_name(instance)
     if created or before is None:
@@ -132,7 +150,10 @@ def _resident_saved(sender: Any, instance: Resident, created: bool, **kwargs: An
 
 @receiver(post_delete, sender=Resident)
 def _resident_deleted(sender: Any, instance: Resident, **kwargs: Any) -> None:
-    _record("roster.household", instance.community_id, resident=_resident_name(instance), before=_address(instance.household_id), after="")
+    _record(
+        "roster.household", _surviving(instance.community_id, kwargs.get("origin")), resident=_resident_name(instance),
+        before=_address(instance.household_id), after="",
+    )
 
 
 # --- Tags (many-to-many) ---------------------------------------------------------------------

@@ -181,3 +181,16 @@ def test_swapping_a_tag_in_the_admin_is_one_audit_row(world: World) -> None:
     AuditEvent.objects.all().delete()
     admin_change_resident(client, resident, tags=[elderly.pk])
     assert [(e.detail["before"], e.detail["after"], e.actor_id) for e in events("roster.tags")] == [(["car_owner"], ["elderly"], world.moderator.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_community_can_still_be_deleted_and_its_removals_stay_for_the_district(tx_world: World) -> None:
+    """Its residents' removal is audited while the community's own log is being deleted with it:
+    those rows are filed under no community, not a foreign key to a deleted row."""
+    from agora.models import Community
+
+    tx_world.other_community.delete()
+    assert not Community.objects.filter(slug="fjl").exists()
+    removed = AuditEvent.objects.filter(kind="roster.household", community=None, detail__resident="far1")
+    assert removed.count() == 1 and removed.get().detail["after"] == ""
+    assert AuditEvent.objects.filter(kind="role.revoked", community=None, detail__username="far1").exists()
