@@ -252,6 +252,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 self.last_sent_seq = seq
                 if wire is None or not wire.write(prepared):
                     await self.send(text_data=prepared.text)
+                elif wire.tcp is not None:
+                    await wire.pace()  # as fast as the reader takes it (docs/protocol.md, hello)
         self.synced = True
         pending, self.pending = self.pending, []
         for frame in sorted(pending, key=lambda f: f["seq"]):

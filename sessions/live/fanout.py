@@ -65,6 +65,11 @@ MESSAGE_TEMPLATE = "sessions/partials/_message.html"
 # that asks for the same one while nothing happens in the room, for at most this long.
 REPLAY_SHARE_SECONDS = 2.0
 REPLAY_SHARE_MAX = 32
+# A replay is written as fast as the reader takes it: while a connection owes more than this, the
+# next replayed frame waits (a client 3,000 messages behind is paced, not dropped as a slow reader).
+REPLAY_PACE_BYTES = int(os.environ.get("AGORA_REPLAY_PACE_BYTES", str(256 * 1024)))
+# A replay whose reader takes nothing for this long is given up (the connection is dropped).
+REPLAY_STALL_SECONDS = 30.0
 
 _FANOUTS: dict[int, SessionFanout] = {}
 
@@ -128,6 +133,34 @@ class Wire:
             tcp.write(data[sent:])
         protocol.trafficStats.outgoingOctetsWireLevel += len(data)
         return True
+
+    def owed(self) -> int | None:
+        """Bytes written to this connection that the peer has not taken yet (None: unknown)."""
+        tcp = self.tcp
+        if tcp is None or self.protocol is None:
+            return None
+        return len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
+
+    async def pace(self) -> None:
+        """Wait while the connection owes more than ``REPLAY_PACE_BYTES``: between the frames of
+        a replay, so a long one is never more than that ahead of its reader (and never reaches
+        ``SLOW_READER_MAX_BYTES``). A reader that takes nothing for ``REPLAY_STALL_SECONDS`` is
+        dropped. Costs nothing while the reader keeps up."""
+        owed = self.owed()
+        if owed is None or owed <= REPLAY_PACE_BYTES:
+            return
+        deadline = time.monotonic() + REPLAY_STALL_SECONDS
+        while owed is not None and owed > REPLAY_PACE_BYTES:
+            protocol = self.protocol
+            if protocol is None or protocol.state != protocol.STATE_OPEN:
+                return
+            if time.monotonic() > deadline:
+                log.warning("dropping a stalled replay in session %s (owes %d bytes)", self.consumer.session_id, owed)
+                if self.tcp is not None:
+                    self.tcp.abortConnection()
+                return
+            await asyncio.sleep(0.01)
+            owed = self.owed()
 
     def release(self) -> None:
         self.protocol = None
