@@ -41,6 +41,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("AGORA_PRODUCTION=1 needs AGORA_ALLOWED_HOSTS: the site's host names, never '*'.")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True  # the elder-mode cookie follows it (agora/preferences.py)
     SECURE_SSL_REDIRECT = _env_bool("AGORA_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
@@ -52,6 +53,8 @@ CSRF_COOKIE_HTTPONLY = True  # the token reaches htmx through the page, never th
 CSRF_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
+# A refused form (expired or missing CSRF token) gets the friendly 403 page (agora/views.py).
+CSRF_FAILURE_VIEW = "agora.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -131,16 +134,33 @@ TEMPLATES = [
 # "database is locked" on lock upgrade), and busy_timeout makes writers queue.
 SQLITE_PATH = Path(os.environ.get("AGORA_SQLITE_PATH", BASE_DIR / "agora.sqlite3"))
 if os.environ.get("DATABASE_URL"):
-    # Persistent connections: a new PostgreSQL connection costs ~13 ms here, and every live
-    # connect and post is a database_sync_to_async call (docs/performance.md, "Live sessions").
+    # A bounded pool per process (psycopg's, through Django): a thread borrows a connection for
+    # one request or one database_sync_to_async call and gives it back at the end. Persistent
+    # connections (CONN_MAX_AGE) suit threads that live long, not daphne's thread pools: every
+    # new worker thread kept its own, and 40 page loads left 52 open. Ceiling and sizing:
+    # docs/deployment.md, "Database connections"; why a pool: docs/decisions.md.
+    DATABASE_POOL = _env_bool("AGORA_DB_POOL", True)
     DATABASES = {
         "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("AGORA_DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+            os.environ["DATABASE_URL"],
+            conn_max_age=0 if DATABASE_POOL else int(os.environ.get("AGORA_DB_CONN_MAX_AGE", "0")),
+            # With the pool: a connection is checked (one empty query) each time it is lent.
+            conn_health_checks=_env_bool("AGORA_DB_HEALTH_CHECKS", True),
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # The same backend, with the health check at most once a second per connection.
-        DATABASES["default"]["ENGINE"] = "agora.postgresql"
+        # Names this process's connections in pg_stat_activity.
+        DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = os.environ.get("AGORA_DB_APPLICATION_NAME", "agora")
+        if DATABASE_POOL:
+            DATABASES["default"]["OPTIONS"]["pool"] = {
+                "min_size": int(os.environ.get("AGORA_DB_POOL_MIN_SIZE", "2")),
+                # The ceiling: this process never holds more connections than this.
+                "max_size": int(os.environ.get("AGORA_DB_POOL_MAX_SIZE", "10")),
+                # A connection above min_size unused for this long is closed (one per period).
+                "max_idle": float(os.environ.get("AGORA_DB_POOL_MAX_IDLE", "60")),
+                # How long a thread waits for a free connection before its request fails.
+                "timeout": float(os.environ.get("AGORA_DB_POOL_TIMEOUT", "10")),
+            }
 else:
     DATABASES = {
         "default": {
@@ -196,6 +216,24 @@ else:
         }
     }
 
+# --- Caches ---------------------------------------------------------------------------
+# "limits" counts abuse that spans requests (join-code guesses, sessions/meeting/guesses.py):
+# in Redis when there is one, so every process counts together, with short timeouts so a
+# frozen Redis costs a page a quarter of a second, not a minute (the count is then skipped).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora-default"},
+    "limits": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("AGORA_REDIS_PREFIX", "agora") + ":limits",
+            "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora-limits"}
+    ),
+}
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -216,24 +254,6 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
-# --- Caches ---------------------------------------------------------------------------
-# "limits" counts abuse that spans requests (join-code guesses, sessions/meeting/guesses.py):
-# in Redis when there is one, so every process counts together, with short timeouts so a
-# frozen Redis costs a page a quarter of a second, not a minute (the count is then skipped).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora-default"},
-    "limits": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("AGORA_REDIS_PREFIX", "agora") + ":limits",
-            "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
-        }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora-limits"}
-    ),
-}
-
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -22,3 +22,8 @@ urlpatterns = [
     path("", include("sessions.meeting.public_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the reader's language, with what to do next (agora/views.py).
+handler403 = "agora.views.permission_denied"
+handler404 = "agora.views.page_not_found"
+handler500 = "agora.views.server_error"

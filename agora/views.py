@@ -1,17 +1,22 @@
-"""Site-wide pages: home, the elder-mode switch, the security log."""
+"""Site-wide pages: home, the elder-mode switch, the security log, the error pages."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.template import loader
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agora.audit import KIND_LABELS, audit_events_for
 from agora.models import Community
-from agora.preferences import ELDER_COOKIE, elder_mode_set
+from agora.preferences import ELDER_COOKIE, elder_cookie_set, elder_mode_set
 from agora.roles import is_moderator
 
 
@@ -33,7 +38,7 @@ def elder_mode_toggle(request: HttpRequest) -> HttpResponse:
     on = request.POST.get("on") == "1"
     elder_mode_set(user=request.user, on=on)
     response = redirect(_safe_next(request))
-    response.set_cookie(ELDER_COOKIE, "1" if on else "0", max_age=60 * 60 * 24 * 365 * 5, samesite="Lax", httponly=True)
+    elder_cookie_set(response, on=on)
     return response
 
 
@@ -46,3 +51,57 @@ def audit_log(request: HttpRequest, community_slug: str) -> HttpResponse:
     for event in page_obj:
         event.label = KIND_LABELS.get(event.kind, event.kind)
     return render(request, "agora/audit_log.html", {"community": community, "page_obj": page_obj})
+
+
+# --- Error pages (agora/urls.py handler403/404/500, settings.CSRF_FAILURE_VIEW) ---------------
+# Rendered without the request's template context: no database, no session, no user. A 500 may
+# come from the database being down, and a page that needs it to say so would fail too. The
+# language comes from the cookie or Accept-Language, as LocaleMiddleware would choose it.
+
+
+def _error_page(request: HttpRequest, *, template: str, status: int, context: dict[str, object]) -> HttpResponse:
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        body = loader.get_template(template).render({"elder_mode": request.COOKIES.get(ELDER_COOKIE) == "1", **context})
+    response = HttpResponse(body, status=status)
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    try:
+        return bool(request.user.is_authenticated)
+    except Exception:  # noqa: BLE001 — the session store is down: the page says what it can
+        return False
+
+
+def _login_url(request: HttpRequest) -> str | None:
+    if _signed_in(request):
+        return None
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}"
+
+
+def _back_url(request: HttpRequest) -> str | None:
+    referer = request.META.get("HTTP_REFERER", "")
+    if not referer or referer == request.build_absolute_uri():
+        return None
+    if not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return None
+    return referer
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(request, template="404.html", status=404, context={"login_url": _login_url(request), "back_url": _back_url(request)})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(request, template="403.html", status=403, context={"login_url": _login_url(request), "back_url": _back_url(request)})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error_page(request, template="403.html", status=403, context={"csrf_failure": True, "back_url": _back_url(request)})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    retry_url = request.get_full_path() if request.method == "GET" else None
+    return _error_page(request, template="500.html", status=500, context={"retry_url": retry_url})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.live import TARGETS, render, run
+from bench.live import AGORA_DB_CONFIGS, TARGETS, render, run
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -23,12 +23,19 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--vote-seconds", type=float, default=10, help="vote burst: every resident votes within this many seconds (0: skip)")
     parser.add_argument("--english-every", type=int, default=10, help="every Nth resident reads in English (0: none)")
     parser.add_argument("--server-env", action="append", default=[], help="KEY=VALUE for the Agora server (repeatable)")
+    parser.add_argument(
+        "--agora-db", default="pool",
+        help=f"comma-separated PostgreSQL connection handlings for Agora, each run in turn: {','.join(AGORA_DB_CONFIGS)} (default pool)",
+    )
     parser.add_argument("--out", default=None, help="directory for the JSON results (default bench/results/<time>)")
     options = parser.parse_args(argv)
     options.targets = [t for t in options.targets.split(",") if t]
     unknown = set(options.targets) - set(TARGETS)
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    options.agora_db = [c for c in options.agora_db.split(",") if c]
+    if set(options.agora_db) - set(AGORA_DB_CONFIGS) or not options.agora_db:
+        parser.error(f"--agora-db takes {', '.join(AGORA_DB_CONFIGS)}")
     options.rates = [float(r) for r in options.rates.split(",") if r]
     if options.layer is None:
         import shutil

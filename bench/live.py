@@ -33,6 +33,40 @@ RESULTS = ROOT / "bench" / "results"
 PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/agora_bench"
 TARGETS = ("agora", "channels", "websockets")
 LABELS = {"agora": "Agora", "channels": "Channels baseline", "websockets": "websockets baseline"}
+# --agora-db: Agora's PostgreSQL connection handling, as the server's environment sets it
+# (agora/settings.py). The first is the "agora" target; each other one runs Agora again in the
+# same run as "agora-<name>", so they compare under the same machine load.
+AGORA_DB_CONFIGS = {
+    "pool": {"AGORA_DB_POOL": "1"},  # the production default: a bounded pool, each lend checked
+    "pool-unchecked": {"AGORA_DB_POOL": "1", "AGORA_DB_HEALTH_CHECKS": "0"},
+    "none": {"AGORA_DB_POOL": "0", "AGORA_DB_CONN_MAX_AGE": "0"},  # a new connection per call
+    "persistent": {"AGORA_DB_POOL": "0", "AGORA_DB_CONN_MAX_AGE": "60"},  # before issue 14
+}
+AGORA_DB_LABELS = {
+    "pool": "pool", "pool-unchecked": "pool, unchecked", "none": "no persistence", "persistent": "CONN_MAX_AGE=60",
+}
+
+
+def label(target: str) -> str:
+    if target.startswith("agora-"):
+        config, _, repeat = target[6:].rpartition("-") if target[-1].isdigit() else (target[6:], "", "")
+        return f"Agora ({AGORA_DB_LABELS.get(config, config)}{', again' if repeat else ''})"
+    return LABELS[target]
+
+
+def agora_runs(targets: list[str], db_configs: list[str]) -> list[tuple[str, str, dict[str, str]]]:
+    """(result key, target, extra server environment) for each server run, in order."""
+    runs: list[tuple[str, str, dict[str, str]]] = []
+    for target in targets:
+        if target != "agora":
+            runs.append((target, target, {}))
+            continue
+        seen: dict[str, int] = {}
+        for i, config in enumerate(db_configs):
+            seen[config] = seen.get(config, 0) + 1  # a configuration named twice runs twice (drift)
+            key = "agora" if i == 0 else f"agora-{config}" + (f"-{seen[config]}" if seen[config] > 1 else "")
+            runs.append((key, "agora", AGORA_DB_CONFIGS[config]))
+    return runs
 
 
 def free_port() -> int:
@@ -206,6 +240,23 @@ def prepare_room(*, clients: int, english_every: int) -> Room:
     return Room(session.pk, f"{name}={minted[0][0]}", cookies, moderator.pk)
 
 
+def fresh_session(room: Room) -> Room:
+    """Another live session of the same community, for a second Agora run: the first run's
+    messages would otherwise be replayed to every client at connect."""
+    from dataclasses import replace
+
+    from django.utils import timezone
+
+    from sessions.models import SessionState, TopicSession
+
+    first = TopicSession.objects.get(pk=room.session_id)
+    session = TopicSession.objects.create(
+        community=first.community, created_by_id=room.moderator_id, title=first.title, category=first.category,
+        starts_at=timezone.now(), state=SessionState.LIVE,
+    )
+    return replace(room, session_id=session.pk)
+
+
 # --- servers -----------------------------------------------------------------------------
 def start_redis(port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
@@ -291,18 +342,23 @@ def run(options: Any) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "started": stamp,
         "server_env": options.server_env,
+        "agora_db": options.agora_db,
         # The machine is shared: the 1-minute load average says how busy it was meanwhile.
         "load_average": [round(os.getloadavg()[0], 1)],
     }
     results: dict[str, Any] = {"meta": meta, "targets": {}}
     print(f"bench: {options.clients} clients, {meta['layer']} layer, {meta['database']}, {options.server}; results in {workdir}", flush=True)
     try:
-        for target in options.targets:
+        agora_ran = False
+        for key, target, extra_env in agora_runs(options.targets, options.agora_db):
+            if target == "agora":
+                room = fresh_session(room) if agora_ran else room
+                agora_ran = True
             port = free_port()
-            process = start_target(target, port=port, env=env, server=options.server, log=workdir / f"{target}.log")
+            process = start_target(target, port=port, env={**env, **extra_env}, server=options.server, log=workdir / f"{key}.log")
             try:
                 spec = {
-                    "target": target,
+                    "target": key,
                     "ws_url": f"ws://127.0.0.1:{port}/ws/sessions/{room.session_id}/",
                     "origin": f"http://127.0.0.1:{port}",
                     "cookies": room.cookies,
@@ -314,10 +370,11 @@ def run(options: Any) -> dict[str, Any]:
                 if motion is not None:
                     spec["vote"] = {**motion, "seconds": options.vote_seconds, "duplicate_every": 10}
                 bound = 120 + options.clients * 0.05 + len(options.rates) * (options.seconds + options.drain + 5)
-                print(f"  {LABELS[target]} …", flush=True)
-                results["targets"][target] = run_loadgen(spec, workdir, timeout=bound)
+                print(f"  {label(key)} …", flush=True)
+                results["targets"][key] = run_loadgen(spec, workdir, timeout=bound)
                 if motion is not None:
-                    results["targets"][target]["vote"]["stored"] = ballots_stored(motion["motion_id"])
+                    results["targets"][key]["vote"]["stored"] = ballots_stored(motion["motion_id"])
+                results["targets"][key]["load_average"] = round(os.getloadavg()[0], 1)
             finally:
                 stop(process)
     finally:
@@ -381,42 +438,46 @@ def rows_for(result: dict[str, Any]) -> list[tuple[str, float | int | None, str]
 
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
-    targets = [t for t in TARGETS if t in results["targets"]]
+    targets = list(results["targets"])
     table = {t: rows_for(results["targets"][t]) for t in targets}
-    header = ["", *(LABELS[t] for t in targets)]
-    if "agora" in targets:
-        header += [f"Agora / {LABELS[t].split()[0]}" for t in targets if t != "agora"]
+    header = ["", *(label(t) for t in targets)]
+    first = targets[0]
+    header += [f"{label(first)} / {label(t).split(' baseline')[0]}" for t in targets[1:]]
     lines = [
         f"Live session benchmark — {meta['clients']} clients, {meta['layer']} channel layer, {meta['database']}, "
         f"{meta['server']}, {meta['cpus']} CPUs, {meta['started']}; load average {meta['load_average'][0]} → {meta['load_average'][-1]}",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
-    first = table[targets[0]]
-    for i, (label, _v, _u) in enumerate(first):
+    for i, (row_label, _v, _u) in enumerate(table[first]):
         values = [table[t][i][1] for t in targets]
-        cells = [label, *(_fmt(v, table[t][i][2]) for t, v in zip(targets, values, strict=True))]
-        if "agora" in targets:
-            agora = table["agora"][i][1]
-            cells += [_ratio(agora, table[t][i][1]) for t in targets if t != "agora"]
+        cells = [row_label, *(_fmt(v, table[t][i][2]) for t, v in zip(targets, values, strict=True))]
+        cells += [_ratio(table[first][i][1], table[t][i][1]) for t in targets[1:]]
         lines.append("| " + " | ".join(cells) + " |")
-    vote = results["targets"].get("agora", {}).get("vote")
-    if vote:
-        stored = vote.get("stored", {})
+    lines.append("| load average after the run | " + " | ".join(_fmt(results["targets"][t].get("load_average")) for t in targets) + " |")
+    voted = [t for t in targets if results["targets"][t].get("vote")]
+    if voted:
+        votes = [results["targets"][t]["vote"] for t in voted]
+
+        def row(name: str, cell: Any) -> str:
+            return f"| {name} | " + " | ".join(cell(v) for v in votes) + " |"
+
         lines += [
             "",
             "Vote burst (Agora only: the baselines have no votes)",
-            "| | |",
-            "|---|---|",
-            f"| voters / ballots sent (with {vote['duplicates_sent']} duplicate submissions) | {vote['voters']} / {vote['ballots_sent']} |",
-            f"| receipts (of which replayed for a duplicate) | {vote['receipts']} ({vote['replayed_receipts']}) |",
-            f"| errors | {vote['errors']} {vote['error_samples'][:2] if vote['errors'] else ''} |",
-            f"| in the database: participations / ballots / voters counted twice | "
-            f"{stored.get('participations')} / {stored.get('ballots')} / {stored.get('voters_counted_twice')} |",
-            f"| burst length (first send to last receipt), s | {_fmt(vote['burst_seconds'], 's')} |",
-            f"| receipt latency p50 / p99 / max, ms | {_fmt(vote['ack_latency_ms']['p50'])} / {_fmt(vote['ack_latency_ms']['p99'])} / {_fmt(vote['ack_latency_ms']['max'])} |",
-            f"| clients that saw the final tally | {vote['clients_saw_final_tally']} of {vote['watchers']} |",
-            f"| final tally at every client after the last receipt, ms | {_fmt(vote['final_tally_after_last_ballot_ms'])} |",
-            f"| server CPU for the burst, s | {_fmt(vote['server_cpu_s'].get('server'), 's')} |",
+            "| | " + " | ".join(label(t) for t in voted) + " |",
+            "|---|" + "---|" * len(voted),
+            row("voters / ballots sent (duplicate submissions)", lambda v: f"{v['voters']} / {v['ballots_sent']} ({v['duplicates_sent']})"),
+            row("receipts (of which replayed for a duplicate)", lambda v: f"{v['receipts']} ({v['replayed_receipts']})"),
+            row("errors", lambda v: f"{v['errors']} {v['error_samples'][:2] if v['errors'] else ''}"),
+            row("in the database: participations / ballots / voters counted twice", lambda v: (
+                f"{v.get('stored', {}).get('participations')} / {v.get('stored', {}).get('ballots')} / "
+                f"{v.get('stored', {}).get('voters_counted_twice')}")),
+            row("burst length (first send to last receipt), s", lambda v: _fmt(v["burst_seconds"], "s")),
+            row("receipt latency p50 / p99 / max, ms", lambda v: (
+                f"{_fmt(v['ack_latency_ms']['p50'])} / {_fmt(v['ack_latency_ms']['p99'])} / {_fmt(v['ack_latency_ms']['max'])}")),
+            row("clients that saw the final tally", lambda v: f"{v['clients_saw_final_tally']} of {v['watchers']}"),
+            row("final tally at every client after the last receipt, ms", lambda v: _fmt(v["final_tally_after_last_ballot_ms"])),
+            row("server CPU for the burst, s", lambda v: _fmt(v["server_cpu_s"].get("server"), "s")),
         ]
     return "\n".join(lines)
