@@ -9,9 +9,9 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, login, new_page, screenshot
 from tests.factories import World, resident_make
-from tests.voting.helpers import open_motion
+from tests.voting.helpers import open_motion, stored_ballots, stored_choices
 from voting import services
-from voting.models import Ballot, Motion, MotionState
+from voting.models import Motion, MotionState
 from voting.services import MotionSettings
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -124,12 +124,12 @@ def test_elder_ballot_without_javascript_is_confirmed_on_its_own_page(tx_world: 
     page.wait_for_selector(".ballot-confirm-page")
     assert ("核对您的投票" if language is None else "Check your vote") in page.inner_text("h1")
     assert ("反对" if language is None else "No") in page.inner_text(".confirm-choices")
-    assert not Ballot.objects.filter(motion=motion).exists()
+    assert not stored_ballots(motion)
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20  # elder mode's size
     screenshot(page, f"vote-elder-confirm-nojs-{language or 'zh'}-phone")
     page.click(".confirm-yes")
     page.wait_for_selector("#receipt-code")
-    assert Ballot.objects.get(motion=motion).choice == [motion.options.get(code="no").pk]
+    assert stored_choices(motion) == [[motion.options.get(code="no").pk]]
     screenshot(page, f"vote-elder-receipt-nojs-{language or 'zh'}-phone")
     page.context.close()
 
@@ -147,7 +147,7 @@ def test_elder_ballot_with_javascript_but_no_live_connection_is_confirmed_once(t
     page.wait_for_selector(f"{card} .ballot-confirm")  # asked in the page
     page.click(f"{card} .confirm-yes")
     page.wait_for_selector("#receipt-code")  # straight to the receipt: no second question
-    assert Ballot.objects.get(motion=motion).choice == [motion.options.get(code="yes").pk]
+    assert stored_choices(motion) == [[motion.options.get(code="yes").pk]]
     page.context.close()
 
 

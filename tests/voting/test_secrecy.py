@@ -152,3 +152,21 @@ def test_ballots_sealed_before_a_key_rotation_are_counted(world: World, settings
         vote(motion, world.resident2, "no")
         resolution = services.motion_close(motion=motion, by=world.moderator)
     assert {o["code"]: o["total"] for o in resolution.data["options"]} == {"yes": 1, "no": 1, "abstain": 0}
+
+
+def test_the_automatic_close_mixes_too(world: World) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from voting.models import Motion
+
+    motion = open_motion(world.session, world.moderator, closes_at=timezone.now() + timedelta(hours=1))
+    vote(motion, world.resident, "yes")
+    vote(motion, world.resident2, "no")
+    Motion.objects.filter(pk=motion.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert services.motion_close_due(session_id=world.session.pk) == [motion.pk]
+    assert not SealedBallot.objects.filter(motion=motion).exists()
+    assert sorted(Ballot.objects.filter(motion=motion).values_list("choice", flat=True)) == sorted([[option(motion, "yes")], [option(motion, "no")]])
+    if connection.vendor == "postgresql":
+        assert len(set(_xmins(Ballot, motion.pk))) == 1
