@@ -367,3 +367,25 @@ def test_most_last_place_ties_in_community_sized_votes_change_nothing() -> None:
         stopped_before += ever_undecided or result.reason == Reason.ELIMINATION_TIE_UNRESOLVED
         stopped_now += result.reason == Reason.ELIMINATION_TIE_UNRESOLVED
     assert stopped_now < stopped_before / 2
+
+
+def test_a_search_too_large_to_finish_reports_the_tie_in_bounded_time() -> None:
+    """15 options tied for last place with 100 ballots each and nowhere to transfer: too many
+    ways to try. The count stops at the tie (the moderator decides) within about a second."""
+    import time
+
+    options = "ABCDEFGHIJKLMNOP"
+    ballots = ranked((500, "A"), *((100, o) for o in options[1:]))
+    started = time.perf_counter()
+    result = ranked_tally(options=options, ballots=ballots)
+    assert time.perf_counter() - started < 5
+    assert (result.outcome, result.reason, result.possible_winners) == (Outcome.TIE, Reason.ELIMINATION_TIE_UNRESOLVED, tuple(options))
+
+
+def test_identical_ballots_are_counted_together_and_weights_stay_exact() -> None:
+    ballots = [RankedBallot(("A",), Fraction(1, 3)) for _ in range(3)] + [RankedBallot(("B", "A"), Fraction(1, 2)) for _ in range(2)]
+    ballots += [RankedBallot(("C", "B"), Fraction(2, 7))]
+    result = ranked_tally(options="ABC", ballots=ballots)
+    assert [r.votes_for("A") for r in result.rounds] == [Fraction(1), Fraction(1)]
+    assert result.rounds[-1].votes_for("B") == Fraction(9, 7) and result.winner == "B"
+    assert result.rounds[0].exhausted_ballots == 0
