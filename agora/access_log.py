@@ -14,12 +14,16 @@ from daphne.server import Server as DaphneServer
 
 # Query parameters whose values never reach a log line.
 SECRET_PARAMETERS = ("receipt", "idempotency_key", "password", "token")
-_SECRET = re.compile(r"([?&;](?:%s)=)[^&;#]*" % "|".join(SECRET_PARAMETERS), re.IGNORECASE)  # noqa: UP031
+# Plain (``?receipt=…``) or percent-encoded once or twice, as inside a login redirect's
+# ``?next=/…%3Freceipt%3D…``. A value ends at a separator or at ``%`` (an encoded separator:
+# receipts and keys are URL-safe, they never contain one).
+_NAMES = "|".join(SECRET_PARAMETERS)
+_SECRET = re.compile(r"((?:^|[?&;]|%3F|%26|%253F|%2526)(?:" + _NAMES + r")(?:=|%3D|%253D))[^&;#%\s]*", re.IGNORECASE)
 
 
 def redact(path: str) -> str:
     """The path with the values of secret query parameters replaced by ``[redacted]``."""
-    return _SECRET.sub(r"\1[redacted]", path) if "=" in path else path
+    return _SECRET.sub(r"\1[redacted]", path)
 
 
 class Server(DaphneServer):

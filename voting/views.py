@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -193,15 +196,28 @@ def _results_context(motion: Motion) -> dict[str, object]:
     }
 
 
+def _without_receipt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The old no-JavaScript check put the receipt in the URL, where logs, proxies and the
+    browser's history keep it: send such a request to the same page without it, before the
+    login redirect would copy it into ``?next=`` (agora/access_log.py keeps it out of daphne's
+    log line for this one request)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if "receipt" in request.GET:
+            query = request.GET.copy()
+            query.pop("receipt")
+            return redirect(request.path + (f"?{query.urlencode()}" if query else ""))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_without_receipt
 @login_required
 def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The projector view (large type). The receipt check is :func:`receipt_check` (a POST)."""
     motion = _motion_or_404(request, session_id, motion_id)
-    if "receipt" in request.GET:
-        # The old no-JavaScript check put the receipt in the URL, where access logs, proxies and
-        # the browser's history keep it: send the page back without it (agora/access_log.py
-        # keeps it out of daphne's log line for this request too).
-        return redirect(reverse("voting:results", kwargs={"session_id": session_id, "motion_id": motion_id}))
     services.motion_close_due(session_id=motion.session_id)
     motion.refresh_from_db()
     template = "voting/partials/_results_body.html" if request.GET.get("fragment") else "voting/results.html"

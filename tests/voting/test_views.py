@@ -236,6 +236,8 @@ def test_the_receipt_check_is_a_post_and_an_old_receipt_link_drops_the_receipt(w
     assert 'method="post"' in page_html and url("receipt_check", motion) in page_html
     old_link = client.get(url("results", motion), {"receipt": receipt})
     assert old_link.status_code == 302 and old_link["Location"] == url("results", motion)  # no receipt in it
+    anonymous = Client().get(url("results", motion), {"receipt": receipt, "fragment": "1"})
+    assert anonymous["Location"] == url("results", motion) + "?fragment=1"  # not copied into a login ?next=
     assert client.get(url("receipt_check", motion)).status_code == 405
     checked = client.post(url("receipt_check", motion), {"receipt": receipt}).content.decode()
     assert "This receipt is in the counted list." in checked
