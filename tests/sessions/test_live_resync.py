@@ -90,7 +90,8 @@ async def test_a_resident_who_connects_after_ballots_gets_every_open_tally_befor
     await alice.disconnect()
 
 
-async def test_tallies_lost_by_the_channel_layer_reach_the_room_from_the_database(tx_world: World) -> None:
+async def test_tallies_lost_by_the_channel_layer_reach_the_room_from_the_database(tx_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sessions.live.fanout.VOTE_CHECK_SECONDS", 3600.0)  # the test runs the checks
     motion = await database_sync_to_async(open_motion)(tx_world.session, tx_world.moderator)
     alice, _ok = await connect(tx_world.resident, tx_world.session.pk)
     await drain(alice, 0.3)
