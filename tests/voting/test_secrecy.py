@@ -170,3 +170,37 @@ def test_the_automatic_close_mixes_too(world: World) -> None:
     assert sorted(Ballot.objects.filter(motion=motion).values_list("choice", flat=True)) == sorted([[option(motion, "yes")], [option(motion, "no")]])
     if connection.vendor == "postgresql":
         assert len(set(_xmins(Ballot, motion.pk))) == 1
+
+
+def test_a_close_that_fails_midway_leaves_every_sealed_ballot_in_place(world: World, monkeypatch: Any) -> None:
+    motion = open_motion(world.session, world.moderator)
+    vote(motion, world.resident, "yes")
+    vote(motion, world.resident2, "no")
+
+    def crash(**_: Any) -> Any:
+        raise RuntimeError("the process dies while counting")
+
+    monkeypatch.setattr(services, "resolution_compute", crash)
+    with pytest.raises(RuntimeError):
+        services.motion_close(motion=motion, by=world.moderator)
+    motion.refresh_from_db()
+    assert motion.is_open and SealedBallot.objects.filter(motion=motion).count() == 2
+    assert not Ballot.objects.filter(motion=motion).exists()
+    monkeypatch.undo()
+    resolution = services.motion_close(motion=motion, by=world.moderator)
+    assert {o["code"]: o["total"] for o in resolution.data["options"]} == {"yes": 1, "no": 1, "abstain": 0}
+
+
+def test_a_ballot_sealed_under_a_lost_key_stops_the_close_and_nothing_is_lost(world: World, settings: Any) -> None:
+    from voting.secrecy import SealedBallotUnreadable
+
+    motion = open_motion(world.session, world.moderator)
+    vote(motion, world.resident, "yes")
+    old = settings.SECRET_KEY
+    with override_settings(SECRET_KEY="another-key-" + "y" * 60, SECRET_KEY_FALLBACKS=[]), pytest.raises(SealedBallotUnreadable):
+        services.motion_close(motion=motion, by=world.moderator)
+    motion.refresh_from_db()
+    assert motion.is_open and SealedBallot.objects.filter(motion=motion).count() == 1
+    with override_settings(SECRET_KEY="another-key-" + "y" * 60, SECRET_KEY_FALLBACKS=[old]):
+        resolution = services.motion_close(motion=motion, by=world.moderator)
+    assert {o["code"]: o["total"] for o in resolution.data["options"]}["yes"] == 1
