@@ -19,7 +19,7 @@ from sessions import rules as session_rules
 from sessions.models import TopicSession
 from voting import ballots, rules, selectors, services
 from voting.forms import InPersonForm, MotionForm
-from voting.models import Motion, MotionState
+from voting.models import Channel, Motion, MotionState
 
 
 def _session_or_404(request: HttpRequest, session_id: int) -> TopicSession:
@@ -183,7 +183,15 @@ def in_person_enter(request: HttpRequest, session_id: int, motion_id: int) -> Ht
             messages.success(request, _("The in-person counts were recorded."))
             return _back(session_id)
     counts = motion.in_person_counts.select_related("entered_by", "household__building")
-    return render(request, "voting/in_person_form.html", {"form": form, "motion": motion, "session": motion.session, "counts": counts})
+    # A secret vote's household entries are sealed until close (voting/secrecy.py): the
+    # moderator sees which households were recorded, never beside a choice.
+    room = motion.participations.filter(channel=Channel.IN_PERSON, household__isnull=False).select_related("household__building")
+    room_households = sorted((str(p.household) for p in room), key=str) if motion.secret and motion.is_open else []
+    return render(
+        request,
+        "voting/in_person_form.html",
+        {"form": form, "motion": motion, "session": motion.session, "counts": counts, "room_households": room_households},
+    )
 
 
 def _results_context(motion: Motion) -> dict[str, object]:

@@ -152,6 +152,8 @@ def test_household_in_person_form_takes_addresses(world: World) -> None:
     assert not InPersonCount.objects.exists()
     assert client.post(url("in_person", motion), {f"o{option(motion, 'yes')}": str(household)}).status_code == 302
     assert len(SealedBallot.objects.filter(motion=motion, channel="in_person")) == 1  # a secret vote: sealed until close
+    form_page = client.get(url("in_person", motion)).content.decode()
+    assert "Households recorded in the room" in form_page and str(household) in form_page
     services.motion_close(motion=motion, by=world.moderator)
     assert InPersonCount.objects.get().household is None  # counted without naming the household
 
