@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sessions.meeting.services import meeting_room_ensure
-from tests.browser.conftest import DESKTOP, login, new_page
+from tests.browser.conftest import DESKTOP, login, new_page, screenshot
 from tests.factories import World
 from tests.voting.helpers import open_motion, vote
 
@@ -67,3 +67,4 @@ def test_the_projector_shows_an_open_vote_at_once_and_keeps_its_question_as_the_
     screen.wait_for_selector(f"{vote_region} #tally-{motion.pk}[data-total='2']", timeout=15_000)
     assert screen.is_visible(f"{vote_region} h3:has-text('东门夜间划线停车')")
     assert screen.locator("#projector-vote .motion").count() == 1
+    screenshot(screen, "projector-open-vote")
