@@ -152,10 +152,13 @@ if os.environ.get("DATABASE_URL"):
         # Names this process's connections in pg_stat_activity.
         DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = os.environ.get("AGORA_DB_APPLICATION_NAME", "agora")
         if DATABASE_POOL:
+            # The ceiling: this process never holds more connections than this.
+            _pool_max = int(os.environ.get("AGORA_DB_POOL_MAX_SIZE", "10"))
+            # Kept open when idle; the pool grows to the ceiling under load.
+            _pool_min = int(os.environ.get("AGORA_DB_POOL_MIN_SIZE", "2"))
             DATABASES["default"]["OPTIONS"]["pool"] = {
-                "min_size": int(os.environ.get("AGORA_DB_POOL_MIN_SIZE", "2")),
-                # The ceiling: this process never holds more connections than this.
-                "max_size": int(os.environ.get("AGORA_DB_POOL_MAX_SIZE", "10")),
+                "min_size": min(_pool_min, _pool_max),
+                "max_size": _pool_max,
                 # A connection above min_size unused for this long is closed (one per period).
                 "max_idle": float(os.environ.get("AGORA_DB_POOL_MAX_IDLE", "60")),
                 # How long a thread waits for a free connection before its request fails.

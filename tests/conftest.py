@@ -9,6 +9,9 @@ os.environ.setdefault("AGORA_PASSWORD_HASHERS", "md5")
 # No persistent database connections in tests: a connection kept by an async worker thread
 # would stop the test database from being dropped at the end of the run.
 os.environ.setdefault("AGORA_DB_CONN_MAX_AGE", "0")
+# The PostgreSQL pool keeps one connection per process, not one per worker thread: many test
+# processes and daphnes share one server of 100 connections (docs/deployment.md).
+os.environ.setdefault("AGORA_DB_POOL_MIN_SIZE", "1")
 
 from collections.abc import Iterator
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import websockets
 from django.db import connection
 
 from tests.factories import World, resident_make
@@ -102,7 +103,14 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
     receipts: list[dict] = []
 
     async def cast(person: Resident, n: int) -> None:
-        await person.connect(servers[n % PROCESSES])
+        for attempt in range(3):  # as live.js does: a handshake lost on a loaded machine is retried
+            try:
+                await person.connect(servers[n % PROCESSES])
+                break
+            except (OSError, EOFError, websockets.InvalidHandshake, websockets.InvalidMessage):
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.5)
         receipts.append(await person.request(
             {"type": "ballot.cast", "motion_id": motion.pk, "choice": yes.pk, "idempotency_key": f"pool-key-{n:024d}", "client_id": person.name},
             timeout=30,
