@@ -307,7 +307,7 @@ class SessionFanout:
         a ``closed`` frame and close code 4403 for a refusal (removed, out of the audience,
         signed out by a password reset), or close code 4401 when only the sign-in changed.
 
-        Per connection nothing is read: one statement per 500 people, every
+        Nothing is read per connection or per frame: a few statements per 500 people, every
         ``ADMISSION_CHECK_SECONDS``, whatever the room does."""
         members = [c for c in self.members if c.ctx is not None and getattr(c, "admission_checked", True)]
         if not members:
@@ -323,10 +323,13 @@ class SessionFanout:
                 continue
             self.members.discard(consumer)
             log.info("closing a live connection in session %s: %s", self.session_id, detail)
-            if action == "closed":
-                await consumer.user_disconnect({"type": "user.disconnect", "reason": detail})
-            else:
-                await consumer.close(code=CLOSE_SIGN_IN_CHANGED)
+            try:
+                if action == "closed":
+                    await consumer.user_disconnect({"type": "user.disconnect", "reason": detail})
+                else:
+                    await consumer.close(code=CLOSE_SIGN_IN_CHANGED)
+            except Exception:  # already going away: out of the room all the same
+                log.warning("could not close a live connection in session %s", self.session_id, exc_info=True)
 
     async def _read(self) -> None:
         backoff = 0.1
