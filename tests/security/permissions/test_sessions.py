@@ -371,7 +371,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("meeting_join_code", "get"): Case(
         url=lambda c: reverse("meeting_join_code", kwargs={"code": c.room.join_code}),
         ok=302,  # straight into the session
-        refused=403,  # "this session is for other residents"
+        # "this session is for other residents"; another community's code is not theirs to learn
+        # of: it answers like a code that does not exist (issue 14, join-code guessing).
+        refused=per_role(403, other_resident=404, other_moderator=404),
         secret=_title,
         seen_by=frozenset(),
         check=lambda c, role, allowed, r, client: (
@@ -381,13 +383,15 @@ CASES: dict[tuple[str, str], Case] = {
     ("meeting_join_qr", "get"): Case(url=lambda c: reverse("meeting_join_qr", kwargs={"code": c.room.join_code})),
     ("meeting_checkin_self", "get"): Case(
         url=lambda c: reverse("meeting_checkin_self", kwargs={"code": c.room.join_code, "token": c.room.checkin_token}),
-        refused=403,
+        refused=per_role(403, other_resident=404, other_moderator=404),  # another community's code: as unknown
         secret=_title,
     ),
     ("meeting_checkin_self", "post"): Case(
         url=lambda c: reverse("meeting_checkin_self", kwargs={"code": c.room.join_code, "token": c.room.checkin_token}),
         ok=302,
-        refused=per_role(403, moderator=302),  # the moderator sees the session but is not on its roster: told so
+        # The moderator sees the session but is not on its roster: told so. Another community's
+        # code answers like a code that does not exist.
+        refused=per_role(403, moderator=302, other_resident=404, other_moderator=404),
         snapshot=lambda c: list(
             Attendance.objects.filter(checked_in_at__isnull=False).order_by("pk").values_list("user_id", "check_in_method")
         ),

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from tests.factories import World
 from tests.security.permissions.test_sessions import SEEN_403, Case, per_role, post_only, run_get_on_post_only, run_row
-from tests.voting.helpers import open_motion, option
+from tests.voting.helpers import open_motion, option, vote
 from voting import services
-from voting.models import Ballot, InPersonCount, Motion, Participation, SealedBallot
+from voting.models import Ballot, InPersonCount, Motion, Participation, Resolution, SealedBallot
 
 # (url name, method[:variant]) -> the roles allowed; every other role is refused.
 TABLE: dict[tuple[str, str], set[str]] = {
@@ -26,6 +26,7 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("voting:open", "post"): {"moderator"},
     ("voting:close", "post"): {"moderator"},
     ("voting:discard", "post"): {"moderator"},
+    ("voting:draw", "post"): {"moderator"},  # a tie decided by a recorded public draw
     ("voting:ballot", "post"): {"resident"},  # the audience votes; observers and moderators do not
     ("voting:in_person", "get"): {"moderator"},
     ("voting:in_person", "post"): {"moderator"},
@@ -46,6 +47,15 @@ class VotingCtx:
     @cached_property
     def open(self) -> Motion:
         return open_motion(self.world.session, self.world.moderator, text="表决中：同意在东门夜间划线停车")
+
+    @cached_property
+    def tied(self) -> Motion:
+        """A closed single-choice motion that ended in a tie (one ballot each way)."""
+        motion = open_motion(self.world.session, self.world.moderator, text="平局：充电桩装在东门还是西门", kind="single", options=["东门", "西门"])
+        vote(motion, self.world.resident, "东门")
+        vote(motion, self.world.resident2, "西门")
+        services.motion_close(motion=motion, by=self.world.moderator)
+        return motion
 
 
 @pytest.fixture
@@ -89,6 +99,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("voting:open", "post"): Case(url=_url("open", "draft"), ok=302, snapshot=_motions),
     ("voting:close", "post"): Case(url=_url("close", "open"), ok=302, refused=SEEN_403, snapshot=_motions),
     ("voting:discard", "post"): Case(url=_url("discard", "draft"), ok=302, snapshot=_motions),
+    ("voting:draw", "post"): Case(
+        url=_url("draw", "tied"),
+        ok=302,
+        refused=SEEN_403,
+        data=lambda c: {"public_value": "17 42 3"},
+        snapshot=lambda c: sorted(Resolution.objects.values_list("motion_id", "outcome", "data")),
+    ),
     ("voting:ballot", "post"): Case(
         url=_url("ballot", "open"),
         ok=200,  # the receipt page
@@ -102,7 +119,7 @@ CASES: dict[tuple[str, str], Case] = {
         url=_url("in_person", "open"),
         ok=302,
         refused=SEEN_403,
-        data=lambda c: {f"o{option(c.open, 'yes')}": "3", f"o{option(c.open, 'no')}": "1"},
+        data=lambda c: {f"o{option(c.open, 'yes')}": "1", f"o{option(c.open, 'no')}": "1"},  # within the eligible base
         snapshot=lambda c: sorted(InPersonCount.objects.values_list("motion_id", "choice", "count", "entered_by_id")),
     ),
     ("voting:results", "get"): Case(url=_url("results", "open"), secret=lambda c: c.open.text),
