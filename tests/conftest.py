@@ -14,11 +14,45 @@ os.environ.setdefault("AGORA_DB_CONN_MAX_AGE", "0")
 os.environ.setdefault("AGORA_DB_POOL_MIN_SIZE", "1")
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.factories import World, make_world
 from tests.servers import DaphneServer, fail_if_service_missing, services_required
+
+# Under pytest-xdist (make test runs `-n`), each worker is a process of its own: its own test
+# database (below) and its own Redis prefix, since every worker's database hands out the same
+# ids and so the same group names ("session-1") on the one shared Redis.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    from django.conf import settings as _settings
+
+    _prefix = f"{os.environ.get('AGORA_REDIS_PREFIX', 'agora')}-{XDIST_WORKER}"
+    os.environ["AGORA_REDIS_PREFIX"] = _prefix  # daphne subprocesses (tests/servers.py) inherit it
+    for _layer in _settings.CHANNEL_LAYERS.values():
+        if "prefix" in _layer.get("CONFIG", {}):
+            _layer["CONFIG"]["prefix"] = _prefix
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix(request: pytest.FixtureRequest) -> None:
+    """One test database per xdist worker: ``test_<name>_gw0`` on PostgreSQL (pytest-django's own
+    naming), ``<file>-gw0.sqlite3`` on SQLite (the suffix before the extension, so the file and its
+    -wal/-shm stay git-ignored and next to where AGORA_SQLITE_TEST_PATH points)."""
+    from django.conf import settings
+
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if not worker:
+        return
+    for db in settings.DATABASES.values():
+        test = db.setdefault("TEST", {})
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            if test.get("NAME") and test["NAME"] != ":memory:":
+                path = Path(test["NAME"])
+                test["NAME"] = str(path.with_name(f"{path.stem}-{worker}{path.suffix}"))
+        else:
+            test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{worker}"
 
 
 @pytest.fixture(autouse=True)

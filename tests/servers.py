@@ -87,7 +87,12 @@ def server_env() -> dict[str, str]:
         env["AGORA_SQLITE_PATH"] = str(db["NAME"])
     env["DJANGO_SETTINGS_MODULE"] = "agora.settings"
     env["AGORA_SERVE_STATIC"] = "1"
-    env.setdefault("AGORA_REDIS_PREFIX", settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "agora"))
+    # This process's prefix (per xdist worker, tests/conftest.py), so the server and the test share groups.
+    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix")
+    if prefix:
+        env["AGORA_REDIS_PREFIX"] = prefix
+    else:
+        env.setdefault("AGORA_REDIS_PREFIX", "agora")
     return env
 
 
