@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connection
@@ -37,6 +37,7 @@ FAILING_IMPACTS = {"serious", "critical"}
 ZOOMED = {"width": 640, "height": 400}  # 1280×800 at 200 %
 
 PageAction = Callable[[Any, str], None]
+T = TypeVar("T")
 LIVE = "#live-status.online"
 
 
@@ -417,17 +418,44 @@ def role_page(browser: Any, base: str, role: str, *, language: str, elder: bool,
     return page
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("role", ROLES)
-def test_every_page_has_no_serious_axe_violations(role: str, language: str, tx_world: World, daphne_server, shared_browser) -> None:  # type: ignore[no-untyped-def]
+# The scan is split so pytest-xdist can spread it over workers: each case is one role, one
+# language and one contiguous share of that role's pages (about four pages each), both display
+# modes. The shares of a role together are all its pages, in order; a page that changes state
+# (the ballot receipt, the lock-out) still sees the normal pass before the elder one.
+SHARES = {"anonymous": 3, "resident": 3, "observer": 1, "moderator": 5}
+
+
+def pages_share(pages: list[T], share: int, shares: int) -> list[T]:
+    """The ``share``-th of ``shares`` contiguous slices of ``pages`` (together: every page once)."""
+    return pages[share * len(pages) // shares : (share + 1) * len(pages) // shares]
+
+
+CASES = [
+    pytest.param(role, language, share, id=f"{role}-{language}-{share + 1}of{SHARES[role]}")
+    for role in ROLES
+    for language in LANGUAGES
+    for share in range(SHARES[role])
+]
+
+
+def test_page_shares_cover_every_page_once() -> None:
+    names = [f"page{i}" for i in range(23)]
+    for shares in range(1, 8):
+        assert [n for k in range(shares) for n in pages_share(names, k, shares)] == names
+
+
+@pytest.mark.parametrize("role,language,share", CASES)
+def test_every_page_has_no_serious_axe_violations(role: str, language: str, share: int, tx_world: World, daphne_server, shared_browser) -> None:  # type: ignore[no-untyped-def]
     base = daphne_server.url
     site = build_site(tx_world)
+    pages = pages_share(site.pages[role], share, SHARES[role])
+    assert pages, f"{role}: share {share + 1} of {SHARES[role]} is empty (fewer pages than shares)"
     problems: list[str] = []
     scanned = 0
     for elder in (False, True):
         # Device scale factor 2 throughout, so that the 640-px step below is a 1280-px screen at 200 %.
         page = role_page(shared_browser, base, role, language=language, elder=elder, viewport=PHONE, device_scale_factor=2)
-        for site_page in site.pages[role]:
+        for site_page in pages:
             page.set_viewport_size(PHONE)
             open_page(page, base, site_page)
             if site_page.site_chrome:
@@ -446,5 +474,5 @@ def test_every_page_has_no_serious_axe_violations(role: str, language: str, tx_w
             where = f"{site_page.name} [{role}, {language}, {'elder' if elder else 'normal'}, 200% zoom]"
             problems += [f"{where}: {o}" for o in horizontal_overflow(page) + text_overlap(page)]
         page.context.close()
-    assert scanned == len(site.pages[role]) * 4
+    assert scanned == len(pages) * 4
     assert not problems, f"{len(problems)} accessibility problems:\n" + "\n".join(problems)
