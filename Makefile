@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
+# pytest-xdist workers per pass (docs/performance.md, "Test parallelism"); PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 3
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -42,12 +45,12 @@ test: install-test translations
 
 test-embedded:
 	@echo "== Embedded default: SQLite + in-memory channel layer =="
-	env -u DATABASE_URL -u REDIS_URL AGORA_TEST_PASS=embedded $(PY) -m pytest -q $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL AGORA_TEST_PASS=embedded $(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-production:
 	@echo "== Production configuration: PostgreSQL + Redis channel layer =="
 	@if $(PY) -c "import socket,sys; [socket.create_connection(a, 1).close() for a in (('127.0.0.1',5432),('127.0.0.1',6379))]" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) AGORA_REDIS_PREFIX=agora-test-$$$$ $(PY) -m pytest -q $(PYTEST_ARGS); \
+		DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) AGORA_REDIS_PREFIX=agora-test-$$$$ $(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL or Redis is not reachable on 127.0.0.1 — CI needs both." && exit 1; \
 	else echo "SKIPPED: PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running here."; fi
 
