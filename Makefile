@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 # pytest-xdist workers per pass (docs/performance.md, "Test parallelism"); PYTEST_WORKERS=0 runs serially.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -39,9 +39,13 @@ run: install translations
 # The whole suite twice: on the embedded default (SQLite, in-memory layer), then on the
 # production configuration (PostgreSQL + Redis). Tests marked redis/postgres/browser skip
 # with a reason on a machine without them; in CI (CI=true) they fail instead.
+# Both passes run at the same time, each on PYTEST_WORKERS pytest-xdist workers: the tests wait
+# (servers starting, browsers, timeouts) more than they compute, so 2 + 2 workers keep 2 cores busy.
+# Each pass's output is printed whole when it ends (--output-sync). TEST_PASSES_AT_ONCE=1 runs them
+# one after the other; PYTEST_WORKERS=0 runs each pass serially.
+TEST_PASSES_AT_ONCE ?= 2
 test: install-test translations
-	$(MAKE) --no-print-directory test-embedded
-	$(MAKE) --no-print-directory test-production
+	$(MAKE) --no-print-directory -j$(TEST_PASSES_AT_ONCE) --output-sync=target test-embedded test-production
 
 test-embedded:
 	@echo "== Embedded default: SQLite + in-memory channel layer =="
