@@ -47,7 +47,9 @@ def _replay(session_id: int, after_seq: int) -> list[dict[str, Any]]:
 
 # Closed when ``hello`` fails (the database did not answer): the client reconnects and says
 # hello again, instead of sitting on a socket that never syncs.
-CLOSE_HELLO_FAILED = 1011
+# A code of the application range: autobahn (under daphne) refuses to send 1011 from an
+# application ("invalid close code"), so the close never reached the client.
+CLOSE_HELLO_FAILED = 4503
 TALLY_TEMPLATE = "voting/partials/_tally.html"
 
 
