@@ -24,10 +24,12 @@ import weakref
 from collections import deque
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+from agora.coalesce import server_loop
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +125,6 @@ def announcer_for(loop: asyncio.AbstractEventLoop) -> Announcer:
         return announcer
 
 
-def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop this code serves: the running one, or the one a sync_to_async thread serves."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if loop is not None and loop.is_running() and not loop.is_closed():
-        return loop
-    return None
-
-
 async def _send_bounded(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:
@@ -145,7 +135,7 @@ def broadcast_now(group: str, event: dict[str, Any]) -> None:
     """Announce ``event`` to ``group`` now, without waiting for the channel layer."""
     if get_channel_layer() is None:
         return
-    loop = _server_loop()
+    loop = server_loop()
     if loop is None:
         # No server loop (a management command, a synchronous test): send here, bounded.
         try:

@@ -5,38 +5,27 @@ A ballot that arrives inside the interval schedules one trailing broadcast, whic
 the tally when it fires, so the last frame always shows every committed ballot. Closing
 announces the exact final tally in ``motion.closed`` regardless.
 
-Timers run on the server's event loop when there is one (daphne: services run in
-sync_to_async threads that know it); in plain synchronous code (commands, tests) they
-fall back to a daemon thread.
+The throttle and the timers are agora/coalesce.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import logging
-import threading
-import time
 from datetime import datetime
 
-from asgiref.sync import SyncToAsync
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from agora.broadcast import broadcast_now
+from agora.coalesce import Coalescer, run_later
 from sessions.live.events import live_event, session_group
-
-log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_last_sent: dict[int, float] = {}
-_trailing: set[int] = set()
 
 
 def tally_interval() -> float:
     return float(getattr(settings, "AGORA_TALLY_INTERVAL", 0.3))
+
+
+_tallies = Coalescer(tally_interval)
 
 
 def tally_event(*, motion_id: int) -> tuple[int, dict] | None:
@@ -109,66 +98,11 @@ def tally_announce_on_commit(*, motion_id: int, session_id: int) -> None:
 
 
 def _tally_throttled(motion_id: int) -> None:
-    interval = tally_interval()
-    with _lock:
-        if motion_id in _trailing:
-            return  # a trailing broadcast is already due and will read this ballot too
-        wait = _last_sent.get(motion_id, 0.0) + interval - time.monotonic()
-        if wait > 0:
-            _trailing.add(motion_id)
-        else:
-            _last_sent[motion_id] = time.monotonic()
-    if wait > 0:
-        _run_later(wait, _trailing_fire, motion_id)
-    else:
-        tally_announce_now(motion_id=motion_id)
-
-
-def _trailing_fire(motion_id: int) -> None:
-    with _lock:
-        _trailing.discard(motion_id)
-        _last_sent[motion_id] = time.monotonic()
-    tally_announce_now(motion_id=motion_id)
-
-
-def _main_loop() -> asyncio.AbstractEventLoop | None:
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if loop is not None and loop.is_running() and not loop.is_closed():
-        return loop
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _run_later(delay: float, func: object, motion_id: int) -> None:
-    """Run ``func(motion_id)`` (sync, ORM) after ``delay`` seconds, off the request."""
-    loop = _main_loop()
-    if loop is not None:
-        async def later() -> None:
-            await asyncio.sleep(delay)
-            try:
-                await database_sync_to_async(func)(motion_id)  # type: ignore[arg-type]
-            except Exception:
-                log.exception("voting timer failed")
-
-        # A fresh context: the caller's (a sync_to_async worker) would make asgiref see a
-        # nested call into its own single-thread executor and refuse.
-        loop.call_soon_threadsafe(lambda: loop.create_task(later(), context=contextvars.Context()))
-        return
-
-    def in_thread() -> None:
-        try:
-            close_old_connections()
-            func(motion_id)  # type: ignore[operator]
-        except Exception:
-            log.exception("voting timer failed")
-        finally:
-            connection.close()
-
-    timer = threading.Timer(delay, in_thread)
-    timer.daemon = True
-    timer.start()
+    _tallies.submit(
+        motion_id,
+        send_now=lambda: tally_announce_now(motion_id=motion_id),
+        send_later=lambda: tally_announce_now(motion_id=motion_id),
+    )
 
 
 def _auto_close(motion_id: int) -> None:
@@ -185,4 +119,4 @@ def auto_close_schedule(*, motion_id: int, at: datetime) -> None:
     if not getattr(settings, "AGORA_VOTING_TIMERS", True):
         return
     delay = max(0.0, (at - timezone.now()).total_seconds()) + 0.05
-    _run_later(delay, _auto_close, motion_id)
+    run_later(delay, _auto_close, motion_id)
