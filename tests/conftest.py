@@ -19,6 +19,33 @@ from pathlib import Path
 import pytest
 
 from tests.factories import World, make_world
+
+
+def _close_old_connections_off_the_main_thread() -> None:
+    """What Channels' test communicator runs instead of ``close_old_connections``.
+
+    Channels' ``ApplicationCommunicator`` replaces it with a no-op (``channels.testing.application.no_op``)
+    so a test's own transaction on the main thread is not closed under it. With the PostgreSQL
+    pool that no-op kept every worker thread's connection out of the pool after the thread
+    ended: ten leaked slots later, every database call waited 10 s and failed
+    (``couldn't get a connection``). Worker threads close as under daphne; the main thread, which
+    may hold the test's transaction, is left alone.
+    """
+    import threading
+
+    from django.db import close_old_connections
+
+    if threading.current_thread() is not threading.main_thread():
+        close_old_connections()
+
+
+def _patch_channels_communicator() -> None:
+    import channels.testing.application
+
+    channels.testing.application.no_op = _close_old_connections_off_the_main_thread  # type: ignore[assignment]
+
+
+_patch_channels_communicator()
 from tests.servers import DaphneServer, fail_if_service_missing, services_required
 
 # Under pytest-xdist (make test runs `-n`), each worker is a process of its own: its own test
