@@ -54,7 +54,11 @@ async def test_a_reaction_flood_is_refused_in_words_and_changes_nothing(tx_world
         await flooder.send_json_to({"type": "reaction.set", "message_id": message_id, "kind": "agree"})
     for _i in range(5):
         await flooder.send_json_to({"type": "reaction.set", "message_id": message_id, "kind": "disagree", "client_id": "x"})
-    refused = [f for f in await drain(flooder, 0.6) if f["type"] == "error"]
+    # The 25 frames are handled in order; on a loaded machine the refusals come later than 0.6 s.
+    refused: list[dict] = []
+    deadline = time.monotonic() + 15
+    while len(refused) < 5 and time.monotonic() < deadline:
+        refused += [f for f in await drain(flooder, 0.6) if f["type"] == "error"]
     elapsed = time.monotonic() - started
     assert [f["code"] for f in refused] == ["rate_limited"] * 5
     assert all(f["request_type"] == "reaction.set" and f["message"] == "操作太频繁了,请稍等片刻再试。" for f in refused)
