@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
-class AgoraConfig(AppConfig):
+class AgoraProjectConfig(AppConfig):
+    """The project itself as an app: its management commands (seed_demo, compile_translations), its
+    template tags and the catalog of the project-wide strings in agora/locale. No models: the roster's
+    tables belong to ``agora.roster``, which keeps the label ``agora``."""
+
     name = "agora"
-    label = "agora"
-    verbose_name = _("Community roster")
-
-    def ready(self) -> None:
-        from agora import accounts, roster_audit  # noqa: F401 (roster_audit: its signal receivers)
-
-        accounts.connect_axes_signals()
+    label = "agora_project"
+    verbose_name = "Agora"

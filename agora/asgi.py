@@ -15,10 +15,13 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from agora.live_auth import LiveAuthMiddlewareStack  # noqa: E402
+from agora.infra.live_auth import LiveAuthMiddlewareStack  # noqa: E402
+from agora.infra.websocket_origin import SameOriginValidator  # noqa: E402
+from agora.infra.websocket_server import (  # noqa: E402
+    autobahn_lazy_connection_log,
+    gc_for_a_long_lived_server,
+)
 from agora.routing import websocket_urlpatterns  # noqa: E402
-from agora.websocket_origin import SameOriginValidator  # noqa: E402
-from agora.websocket_server import autobahn_lazy_connection_log, gc_for_a_long_lived_server  # noqa: E402
 
 autobahn_lazy_connection_log()
 
@@ -27,7 +30,7 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.AGORA_SERVE_STATI
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        # Scheme, host and port of the Origin, not the host name only (agora/websocket_origin.py).
+        # Scheme, host and port of the Origin, not the host name only (agora/infra/websocket_origin.py).
         "websocket": SameOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

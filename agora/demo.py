@@ -11,7 +11,17 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from agora.models import Building, Community, Grid, Household, Membership, Resident, Role, Tag, Tenure
+from agora.roster.models import (
+    Building,
+    Community,
+    Grid,
+    Household,
+    Membership,
+    Resident,
+    Role,
+    Tag,
+    Tenure,
+)
 
 DEMO_PASSWORD = "agora-demo"
 DEMO_RESIDENTS = 40
@@ -35,7 +45,12 @@ def tags_ensure() -> dict[str, Tag]:
 
 @transaction.atomic
 def demo_seed() -> Community:
-    from sessions.models import AgendaItem, SessionState, SessionTransition, TopicSession
+    from sessions.models import (
+        AgendaItem,
+        SessionState,
+        SessionTransition,
+        TopicSession,
+    )
 
     rng = random.Random(2023)
     User = get_user_model()

@@ -21,7 +21,7 @@ DAPHNE_FLAGS = [
 def main(argv: list[str]) -> None:
     from daphne.cli import CommandLineInterface
 
-    from agora.access_log import Server
+    from agora.infra.access_log import Server
 
     cli = CommandLineInterface()
     cli.server_class = Server  # secrets in query strings never reach the access log

@@ -41,7 +41,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("AGORA_PRODUCTION=1 needs AGORA_ALLOWED_HOSTS: the site's host names, never '*'.")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    LANGUAGE_COOKIE_SECURE = True  # the elder-mode cookie follows it (agora/preferences.py)
+    LANGUAGE_COOKIE_SECURE = True  # the elder-mode cookie follows it (agora/roster/preferences.py)
     SECURE_SSL_REDIRECT = _env_bool("AGORA_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
@@ -86,10 +86,11 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "axes",
-    "agora.apps.AgoraConfig",
+    "agora.apps.AgoraProjectConfig",
+    "agora.roster.apps.AgoraConfig",
     "sessions.apps.TopicSessionsConfig",
     "voting.apps.VotingConfig",
-    "sessions.minutes.apps.MinutesConfig",
+    "records.apps.MinutesConfig",
 ]
 
 MIDDLEWARE = [
@@ -103,7 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
-    "agora.middleware.DisplayPreferencesMiddleware",
+    "agora.roster.middleware.DisplayPreferencesMiddleware",
     # Last, as django-axes asks: it turns a lockout into the "locked" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -122,7 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "agora.context_processors.display_preferences",
+                "agora.roster.context_processors.display_preferences",
             ],
         },
     },
@@ -249,8 +250,8 @@ if os.environ.get("AGORA_PASSWORD_HASHERS") == "md5":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTHENTICATION_BACKENDS = [
     # Password spraying first: an address from which many accounts failed is paused
-    # (agora/accounts.py); the accounts are not locked (docs/security.md).
-    "agora.accounts.AddressLimitBackend",
+    # (agora/roster/accounts.py); the accounts are not locked (docs/security.md).
+    "agora.roster.accounts.AddressLimitBackend",
     # Brute-force protection: locks on username + IP together, so nobody can lock a
     # resident out from elsewhere.
     "axes.backends.AxesStandaloneBackend",
@@ -261,7 +262,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "agora.accounts.client_ip"
+AXES_CLIENT_IP_CALLABLE = "agora.roster.accounts.client_ip"
 # Per address: this many different usernames failing from one address within AXES_COOLOFF_TIME
 # pause that address's new attempts (spraying); a hall's shared Wi-Fi rarely gets near it, since a
 # resident who logs in after a typo no longer counts.
@@ -301,5 +302,5 @@ LOGGING = {
 }
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
-# Django's database sessions, the row read by a plain statement (agora/session_store.py).
-SESSION_ENGINE = "agora.session_store"
+# Django's database sessions, the row read by a plain statement (agora/infra/session_store.py).
+SESSION_ENGINE = "agora.infra.session_store"

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from agora import views
-from sessions.minutes import urls as minutes_urls
+from records import urls as minutes_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("sessions/<int:session_id>/motions/", include("voting.urls")),
     path("sessions/", include("sessions.urls")),
-    path("minutes/", include("sessions.minutes.urls")),
+    path("minutes/", include("records.urls")),
     path("archive/", include(minutes_urls.archive_urlpatterns)),
     path("needs/", include(minutes_urls.needs_urlpatterns)),
     path("", include("sessions.meeting.public_urls")),

@@ -14,10 +14,10 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from agora.audit import KIND_LABELS, audit_events_for
-from agora.models import Community
-from agora.preferences import ELDER_COOKIE, elder_cookie_set, elder_mode_set
-from agora.roles import is_moderator
+from agora.roster.audit import KIND_LABELS, audit_events_for
+from agora.roster.models import Community
+from agora.roster.preferences import ELDER_COOKIE, elder_cookie_set, elder_mode_set
+from agora.roster.roles import is_moderator
 
 
 def home(request: HttpRequest) -> HttpResponse:

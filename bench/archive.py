@@ -209,11 +209,18 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
-    from agora.models import Building, Community, Household, Membership, Resident, Role, Tenure
-    from sessions.minutes import chain, search
-    from sessions.minutes.content import outcome_of
-    from sessions.minutes.models import ChainHead, MinutesRecord, SearchToken
-    from sessions.minutes.services import search_texts
+    from agora.roster.models import (
+        Building,
+        Community,
+        Household,
+        Membership,
+        Resident,
+        Role,
+        Tenure,
+    )
+    from records import chain, search
+    from records.content import outcome_of
+    from records.models import ChainHead, MinutesRecord, SearchToken
     from sessions.models import AgendaItem, Message, SessionState, TopicSession
 
     rng = random.Random(options.seed)
@@ -324,7 +331,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
                         published_by=moderator,
                     )
                 )
-                for token, bits in search.index_fields(search_texts(content)).items():
+                for token, bits in search.index_fields(search.search_texts(content)).items():
                     tokens.append(SearchToken(record_id=record_id, token=token, fields=bits))
                 prev = digest
             Message.objects.bulk_create(messages, batch_size=5000)
@@ -346,8 +353,8 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
 
 
 def _size() -> dict[str, Any]:
-    from agora.models import Community
-    from sessions.minutes.models import MinutesRecord, SearchToken
+    from agora.roster.models import Community
+    from records.models import MinutesRecord, SearchToken
     from sessions.models import Message
 
     return {
@@ -363,8 +370,8 @@ def _size() -> dict[str, Any]:
 
 def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[int, list[dict[str, Any]]], hidden: int,
              outcome: str | None, public: bool, published_at: datetime, rng: random.Random, publisher_id: int) -> dict[str, Any]:
-    """The same shape sessions.minutes.content.minutes_content builds (docs/minutes-schema.json)."""
-    from sessions.minutes.content import SCHEMA, held_on
+    """The same shape records.content.minutes_content builds (docs/minutes-schema.json)."""
+    from records.content import SCHEMA, held_on
 
     iso = lambda d: d.isoformat().replace("+00:00", "Z")  # noqa: E731
     motions, resolutions = [], []
@@ -403,8 +410,8 @@ def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[i
 
 
 def _check_chain() -> None:
-    from agora.models import Community
-    from sessions.minutes.verification import chain_verify
+    from agora.roster.models import Community
+    from records.verification import chain_verify
 
     first = Community.objects.order_by("slug").first()
     if first is not None:
@@ -417,8 +424,8 @@ def _measure(options: argparse.Namespace) -> list[dict[str, Any]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from agora.models import Community
-    from sessions.minutes.models import MinutesRecord
+    from agora.roster.models import Community
+    from records.models import MinutesRecord
 
     rng = random.Random(options.seed + 1)
     n = options.requests

@@ -181,7 +181,12 @@ def prepare_room(*, clients: int, english_every: int) -> Room:
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -190,7 +195,15 @@ def prepare_room(*, clients: int, english_every: int) -> Room:
     from django.utils import timezone
     from django.utils.crypto import get_random_string
 
-    from agora.models import Building, Community, Household, Membership, Resident, Role, Tenure
+    from agora.roster.models import (
+        Building,
+        Community,
+        Household,
+        Membership,
+        Resident,
+        Role,
+        Tenure,
+    )
     from sessions.models import SessionState, TopicSession
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -279,7 +292,9 @@ def start_target(target: str, *, port: int, env: dict[str, str], server: str, lo
             argv = [python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--backlog", "4096",
                     "--log-level", "warning", "--no-access-log", "--ws-ping-interval", "0", app]
         else:
-            from agora.server import DAPHNE_FLAGS  # the production flags, for Agora and the baseline alike
+            from agora.server import (
+                DAPHNE_FLAGS,  # the production flags, for Agora and the baseline alike
+            )
 
             argv = [python, "-m", "daphne", *DAPHNE_FLAGS, "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096", app]
     process = subprocess.Popen(pinned(0, argv), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from agora.admin_scoping import ReadOnlyForModerators
+from agora.roster.admin_scoping import ReadOnlyForModerators
 from sessions.models import AgendaItem, Message, SessionTransition, TopicSession
 
 

@@ -1,7 +1,7 @@
 """Who may open a session's live connection, decided from one query.
 
 The rules are those of ``sessions.rules`` (``can_join_live``, ``can_moderate``, ``in_audience``,
-``is_invited_observer``, ``is_removed``) and of ``agora.roles.community_role``; evaluated one
+``is_invited_observer``, ``is_removed``) and of ``agora.roster.roles.community_role``; evaluated one
 predicate at a time they cost ~13 queries per connect, and a 2,000-person connect storm pays
 that 2,000 times (docs/performance.md, "Live sessions"). Here the same facts — the session's
 state and community, the person's membership, residence, building, audience tags, invitation
@@ -13,11 +13,12 @@ audience, invitation and removal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from agora.models import Membership, Resident, Role
-from agora.precompiled import Precompiled
-from agora.roles import AnyUser
+from agora.infra.precompiled import Precompiled
+from agora.roster.models import Membership, Resident, Role
+from agora.roster.roles import AnyUser
 from sessions.models import Participant, TopicSession
 from sessions.rules import VISIBLE_STATES
 
@@ -98,7 +99,7 @@ def standing_read(*, user: AnyUser, session_id: int) -> Standing | None:
 
 
 def standing_role(*, user: AnyUser, standing: Standing) -> str | None:
-    """``agora.roles.community_role`` over the standing."""
+    """``agora.roster.roles.community_role`` over the standing."""
     if not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:

@@ -11,5 +11,11 @@ class TopicSessionsConfig(AppConfig):
     verbose_name = _("Topic sessions")
 
     def ready(self) -> None:
-        from sessions.live import handlers  # noqa: F401  (registers WebSocket handlers)
+        from sessions.live import (
+            handlers,  # noqa: F401  (registers WebSocket handlers)
+            sources,
+        )
         from sessions.meeting import handlers as meeting_handlers  # noqa: F401  (hand.raise, floor.give …)
+        from sessions.meeting.attendance import attendance_online_mark
+
+        sources.provide(on_connect=attendance_online_mark)

@@ -16,9 +16,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
 from sessions.live.fanout import PreparedFrame, Wire, fanout_for, local_connections
-from sessions.live.presence import LiveContext, live_connect, live_disconnect, presence_announce
+from sessions.live.presence import (
+    LiveContext,
+    live_connect,
+    live_disconnect,
+    presence_announce,
+)
 from sessions.live.registry import HANDLERS, rate_allowed
 from sessions.live.rendering import render_variant
 

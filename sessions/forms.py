@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import Community, Tag
+from agora.roster.models import Community, Tag
 from sessions.models import Category, TopicSession
 
 

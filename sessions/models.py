@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import Community, Tag
+from agora.roster.models import Community, Tag
 
 
 class SessionState(models.TextChoices):

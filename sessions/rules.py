@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agora.models import Resident, Role
-from agora.roles import AnyUser, community_role
+from agora.roster.models import Resident, Role
+from agora.roster.roles import AnyUser, community_role
 from sessions.models import Participant, SessionState, TopicSession
 
 # States in which a session can be seen by its audience (drafts are the moderators' own).

@@ -9,11 +9,10 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from agora.models import Community, Membership, Resident, Role
-from agora.roles import AnyUser, community_role
+from agora.roster.models import Community, Membership, Resident, Role
+from agora.roster.roles import AnyUser
 from sessions import rules
 from sessions.models import Message, Presence, Reaction, SessionState, TopicSession
-
 
 
 def author_labels(*, community_id: int, user_ids: set[int]) -> dict[int, dict[str, str]]:

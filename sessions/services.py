@@ -12,15 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.audit import audit_record
-from agora.errors import NotAllowed, Refused
-from agora.models import Community, Tag
-from agora.roles import is_moderator
-from agora.sanitize import clean_plain_text, clean_rich_text
+from agora.infra.errors import NotAllowed, Refused
+from agora.infra.sanitize import clean_plain_text, clean_rich_text
+from agora.roster.audit import audit_record
+from agora.roster.models import Community, Tag
+from agora.roster.roles import is_moderator
 from sessions import rules
-from sessions.live.events import announce, live_event
-from sessions.live.reactions import reaction_announce_on_commit
-from sessions.meeting.rules import slow_mode_check
+from sessions.events import announce, live_event
 from sessions.models import (
     AgendaItem,
     AttendanceIntent,
@@ -31,7 +29,9 @@ from sessions.models import (
     SessionTransition,
     TopicSession,
 )
+from sessions.reactions import reaction_announce_on_commit
 from sessions.selectors import message_data
+from sessions.slow_mode import slow_mode_check
 
 User = AbstractBaseUser
 

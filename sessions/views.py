@@ -10,12 +10,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agora.errors import NotAllowed, Refused
-from agora.models import Community
-from agora.roles import moderated_communities
+from agora.infra.errors import NotAllowed, Refused
+from agora.roster.models import Community
+from agora.roster.roles import moderated_communities
 from sessions import rules, selectors, services
 from sessions.forms import MessageForm, TopicSessionForm
-from sessions.models import AttendanceIntent, SessionState, TopicSession
+from sessions.models import AttendanceIntent, TopicSession
 
 
 def _visible_session_or_404(request: HttpRequest, session_id: int) -> TopicSession:

@@ -109,8 +109,8 @@ def _no_live_limits_from_an_earlier_test() -> None:
     """The live rate buckets, socket counts and reaction throttles are per process, by user and
     message id: ids come again after a rollback (SQLite), and a test that leaves its sockets
     open would count against the next one."""
-    from sessions import consumers
-    from sessions.live import reactions, registry
+    from sessions import consumers, reactions
+    from sessions.live import registry
     from sessions.meeting import guesses
 
     registry.rates_reset()

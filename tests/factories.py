@@ -11,7 +11,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
-from agora.models import Building, Community, Household, Membership, Resident, Role, Tag, Tenure
+from agora.roster.models import (
+    Building,
+    Community,
+    Household,
+    Membership,
+    Resident,
+    Role,
+    Tag,
+    Tenure,
+)
 from sessions.models import SessionState, TopicSession
 
 PASSWORD = "agora-test-pw"

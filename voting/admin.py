@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from agora.admin_scoping import ReadOnlyForModerators
+from agora.roster.admin_scoping import ReadOnlyForModerators
 from voting.models import InPersonCount, Motion, MotionOption, Resolution
 
 

@@ -5,7 +5,7 @@ A ballot that arrives inside the interval schedules one trailing broadcast, whic
 the tally when it fires, so the last frame always shows every committed ballot. Closing
 announces the exact final tally in ``motion.closed`` regardless.
 
-The throttle and the timers are agora/coalesce.py's.
+The throttle and the timers are agora/infra/coalesce.py's.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from agora.broadcast import broadcast_now
-from agora.coalesce import Coalescer, run_later
-from sessions.live.events import live_event, session_group
+from agora.infra.broadcast import broadcast_now
+from agora.infra.coalesce import Coalescer, run_later
+from sessions.events import live_event, session_group
 
 
 def tally_interval() -> float:
@@ -106,8 +106,8 @@ def _tally_throttled(motion_id: int) -> None:
 
 
 def _auto_close(motion_id: int) -> None:
+    from voting.closing import motion_close_due
     from voting.models import Motion
-    from voting.services import motion_close_due
 
     session_id = Motion.objects.filter(pk=motion_id).values_list("session_id", flat=True).first()
     if session_id is not None:

@@ -10,7 +10,11 @@ class VotingConfig(AppConfig):
     verbose_name = _("Votes and resolutions")
 
     def ready(self) -> None:
+        from agora.roster.audit import KIND_LABELS
+        from sessions.live import sources
         from voting import live  # noqa: F401  (registers WebSocket handlers)
-        from agora.audit import KIND_LABELS
+        from voting.announce import open_tally_events, open_vote_events
+
+        sources.provide(open_tallies=open_tally_events, open_votes=open_vote_events)
 
         KIND_LABELS.setdefault("motion.tie_drawn", _("Tie decided by a public draw"))

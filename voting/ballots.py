@@ -28,16 +28,25 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import NotAllowed, Refused
-from agora.precompiled import insert
+from agora.infra.errors import NotAllowed, Refused
+from agora.infra.precompiled import insert
 from sessions.models import SessionState, TopicSession
 from voting import rules
 from voting.announce import tally_announce_on_commit
 from voting.choices import validate_choice
+from voting.closing import motion_close_due
 from voting.facts import VoterFacts
-from voting.models import Ballot, BallotUnit, Channel, Motion, MotionKind, MotionOption, MotionState, Participation
+from voting.models import (
+    Ballot,
+    BallotUnit,
+    Channel,
+    Motion,
+    MotionKind,
+    MotionOption,
+    MotionState,
+    Participation,
+)
 from voting.secrecy import sealed_ballot_change, sealed_ballot_insert
-from voting.services import motion_close_due
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 
@@ -292,11 +301,3 @@ def _cast_again(
     existing.receipt_sealed = _seal(locked.pk, key, original)
     existing.save(update_fields=["changes", "key_digest", "receipt_sealed"])
     return CastResult(locked.pk, original, receipt_hash(original), changed=True)
-
-
-def has_voted(*, motion: Motion, user: AbstractBaseUser) -> Participation | None:
-    """The participation that counts for this user's unit (theirs or their household's)."""
-    standing = rules.voter_standing(user=user, motion=motion)
-    if standing.unit is None:
-        return Participation.objects.filter(motion=motion, voter=user).first()
-    return Participation.objects.filter(motion=motion, unit_key=standing.unit.unit_key).first()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
 from voting.models import Motion, MotionKind, MotionOption
 
 SINGLE_KINDS = {MotionKind.APPROVE_REJECT, MotionKind.SINGLE, MotionKind.ART278}

@@ -4,7 +4,7 @@
 fact at a time (the person's role, residence, household, audience tags, invitation, removal)
 that cost ~17 statements and ~8 ms of ORM CPU per ballot; a 2,000-voter burst paid it 2,000
 times (docs/performance.md, "Vote burst"). Here the motion row and every fact about the person
-come back in one query, compiled once per process (``agora.precompiled``). The session facts
+come back in one query, compiled once per process (``agora.infra.precompiled``). The session facts
 are the live admission's (``sessions.admission.Standing``), so the session rules are applied
 by the same functions for a connect and for a ballot.
 """
@@ -19,9 +19,9 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from agora.models import Household, Membership, Resident
-from agora.precompiled import Precompiled
-from agora.roles import AnyUser
+from agora.infra.precompiled import Precompiled
+from agora.roster.models import Household, Membership, Resident
+from agora.roster.roles import AnyUser
 from sessions.admission import Standing
 from sessions.models import Participant, TopicSession
 from voting.models import Motion

@@ -9,9 +9,17 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import Household
+from agora.roster.models import Household
 from sessions.models import TopicSession
-from voting.models import Base, BallotUnit, Eligibility, Motion, MotionKind, Threshold, WeightMode
+from voting.models import (
+    BallotUnit,
+    Base,
+    Eligibility,
+    Motion,
+    MotionKind,
+    Threshold,
+    WeightMode,
+)
 from voting.services import InPersonEntry, MotionSettings
 
 

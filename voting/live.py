@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
 from sessions.live.registry import live_handler
-from voting import ballots, rules, selectors, services
+from voting import ballots, closing, rules, selectors, services
 from voting.facts import VoterFacts, motion_with_facts
 from voting.models import Motion
 
@@ -109,7 +109,7 @@ async def motion_status(consumer: SessionConsumer, content: dict[str, Any]) -> d
 
     def status() -> dict[str, Any]:
         motion = _motion(consumer.session_id, motion_id, consumer.user)
-        services.motion_close_due(session_id=motion.session_id)
+        closing.motion_close_due(session_id=motion.session_id)
         motion.refresh_from_db()
         return {"state": motion.state, **selectors.my_standing(motion=motion, user=consumer.user)}
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import Household
+from agora.roster.models import Household
 from sessions.models import AgendaItem, TopicSession
 
 

@@ -63,7 +63,6 @@ def _weight(motion: Motion, weight: Decimal) -> int | Decimal:
 def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str]]:
     """Outcome code, result data, and the sorted receipt hashes of the counted online ballots."""
     options = list(motion.options.all())
-    by_id = {o.pk: o for o in options}
     rows = list(_rows(motion))
     notes: list[str] = []
     if motion.weight_mode == WeightMode.AREA and motion.kind != MotionKind.ART278 and any(r[1] <= 0 for r in rows):

@@ -9,14 +9,21 @@ from django.db.models import Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from agora.models import Household, Role, Tenure
-from agora.roles import AnyUser
+from agora.roster.models import Household, Role, Tenure
+from agora.roster.roles import AnyUser
 from sessions import admission
 from sessions import rules as session_rules
-from sessions.rules import POSTING_STATES
 from sessions.models import TopicSession
+from sessions.rules import POSTING_STATES
 from voting.facts import VoterFacts, facts_read
-from voting.models import BallotUnit, Eligibility, Motion, MotionKind, MotionState, WeightMode
+from voting.models import (
+    BallotUnit,
+    Eligibility,
+    Motion,
+    MotionKind,
+    MotionState,
+    WeightMode,
+)
 
 
 def can_manage_motions(*, user: AnyUser, session: TopicSession) -> bool:

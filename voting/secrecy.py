@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db.models import Count
 
-from agora.precompiled import insert
+from agora.infra.precompiled import insert
 from voting.models import Ballot, Channel, InPersonCount, Motion, SealedBallot
 
 # Every payload is padded to this many bytes before sealing, so the ciphertext's length says

@@ -10,9 +10,20 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, Sum
 
-from agora.models import Household, Membership, Resident, Role, Tenure
+from agora.roster.models import Household, Membership, Resident, Role, Tenure
 from sessions.models import Participant, TopicSession
-from voting.models import BallotUnit, Eligibility, InPersonCount, Motion, MotionKind, MotionState, Resolution, WeightMode
+from voting.models import (
+    BallotUnit,
+    Eligibility,
+    InPersonCount,
+    Motion,
+    MotionKind,
+    MotionState,
+    Participation,
+    Resolution,
+    WeightMode,
+)
+from voting.rules import voter_standing
 from voting.secrecy import sealed_counts
 
 
@@ -195,9 +206,6 @@ def session_motions(*, session: TopicSession, user: AbstractBaseUser, can_manage
 
 def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
     """This user's own position on a motion (never broadcast: per-user data)."""
-    from voting.ballots import has_voted
-    from voting.rules import voter_standing
-
     standing = voter_standing(user=user, motion=motion)
     participation = has_voted(motion=motion, user=user) if user.is_authenticated else None
     return {
@@ -208,3 +216,11 @@ def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
         "voted_in_person": participation is not None and participation.channel == "in_person",
         "voted_by_other": participation is not None and participation.voter_id not in (None, user.pk),
     }
+
+
+def has_voted(*, motion: Motion, user: AbstractBaseUser) -> Participation | None:
+    """The participation that counts for this user's unit (theirs or their household's)."""
+    standing = voter_standing(user=user, motion=motion)
+    if standing.unit is None:
+        return Participation.objects.filter(motion=motion, voter=user).first()
+    return Participation.objects.filter(motion=motion, unit_key=standing.unit.unit_key).first()

@@ -2,7 +2,7 @@
 
 Every transition locks the motion row (select_for_update; on SQLite the IMMEDIATE
 transaction serializes writers) and re-reads the state, so racing requests see one
-outcome. Events are announced only after commit (sessions.live.events.announce).
+outcome. Events are announced only after commit (sessions.events.announce).
 """
 
 from __future__ import annotations
@@ -17,18 +17,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.audit import audit_record
-from agora.errors import NotAllowed, Refused
-from agora.models import Household
-from agora.sanitize import clean_plain_text
-from sessions.live.events import announce, live_event
+from agora.infra.errors import NotAllowed, Refused
+from agora.infra.sanitize import clean_plain_text
+from agora.roster.audit import audit_record
+from agora.roster.models import Household
+from sessions.events import announce, live_event
 from sessions.models import AgendaItem, SessionState, TopicSession
 from voting import rules, selectors
 from voting.announce import auto_close_schedule, tally_announce_on_commit
 from voting.choices import validate_choice
+from voting.closing import close_locked
+from voting.counting.draw import DRAW_VERSION, draw_pick, draw_seed
 from voting.models import (
-    Base,
     BallotUnit,
+    Base,
     Channel,
     Eligibility,
     InPersonCount,
@@ -41,9 +43,8 @@ from voting.models import (
     Threshold,
     WeightMode,
 )
-from voting.counting.draw import DRAW_VERSION, draw_pick, draw_seed
-from voting.results import ranked_redraw, resolution_compute
-from voting.secrecy import sealed_ballots_mix, sealed_in_person_insert
+from voting.results import ranked_redraw
+from voting.secrecy import sealed_in_person_insert
 
 User = AbstractBaseUser
 CODED_OPTIONS = [("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")]
@@ -208,32 +209,6 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
     return locked
 
 
-def _close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolution:
-    """Precondition: inside a transaction holding the motion row lock, state open."""
-    locked.state = MotionState.CLOSED
-    locked.closed_at = at
-    locked.closed_by = by
-    locked.save(update_fields=["state", "closed_at", "closed_by"])
-    sealed_ballots_mix(motion=locked)  # a secret vote's ballots, unsealed in a random order
-    outcome, data, hashes = resolution_compute(motion=locked)
-    resolution = Resolution.objects.create(motion=locked, outcome=outcome, data=data, receipt_hashes=hashes)
-    community_id = TopicSession.objects.values_list("community_id", flat=True).get(pk=locked.session_id)
-    audit_record(
-        kind="motion.closed", community=community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk,
-        outcome=outcome, by_timer=by is None,
-    )
-    announce(
-        locked.session_id,
-        live_event(
-            kind="motion.closed",
-            payload={"motion_id": locked.pk, "outcome": outcome, "tally": selectors.tally_payload(data)},
-            template="voting/partials/_motion.html",
-            context={"motion": selectors.motion_data(locked), "result": selectors.resolution_data(resolution), "tally": None},
-        ),
-    )
-    return resolution
-
-
 def motion_close(*, motion: Motion, by: User) -> Resolution:
     """Close by hand. The result is computed once, in the same transaction."""
     _require_manager(user=by, session=motion.session)
@@ -245,23 +220,7 @@ def motion_close(*, motion: Motion, by: User) -> Resolution:
             raise Refused(_("This motion has not been opened yet."), code="not_open")
         now = timezone.now()
         due = locked.closes_at is not None and locked.closes_at <= now
-        return _close_locked(locked, by=None if due else by, at=locked.closes_at if due else now)  # type: ignore[arg-type]
-
-
-def motion_close_due(*, session_id: int | None = None, now: datetime | None = None) -> list[int]:
-    """Close every open motion whose closing time has passed (lazily, and from a timer)."""
-    now = now or timezone.now()
-    due = Motion.objects.filter(state=MotionState.OPEN, closes_at__lte=now)
-    if session_id is not None:
-        due = due.filter(session_id=session_id)
-    closed = []
-    for motion_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            locked = Motion.objects.select_for_update().get(pk=motion_id)
-            if locked.state == MotionState.OPEN and locked.closes_at is not None and locked.closes_at <= now:
-                _close_locked(locked, by=None, at=locked.closes_at)
-                closed.append(motion_id)
-    return closed
+        return close_locked(locked, by=None if due else by, at=locked.closes_at if due else now)  # type: ignore[arg-type]
 
 
 DRAWABLE_KINDS = {MotionKind.SINGLE, MotionKind.APPROVAL, MotionKind.RANKED}

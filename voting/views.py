@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agora.errors import NotAllowed, Refused
+from agora.infra.errors import NotAllowed, Refused
 from sessions import rules as session_rules
 from sessions.models import TopicSession
-from voting import ballots, rules, selectors, services
+from voting import ballots, closing, rules, selectors, services
 from voting.forms import InPersonForm, MotionForm
 from voting.models import Channel, Motion, MotionState
 
@@ -207,7 +207,7 @@ def _results_context(motion: Motion) -> dict[str, object]:
 def _without_receipt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The old no-JavaScript check put the receipt in the URL, where logs, proxies and the
     browser's history keep it: send such a request to the same page without it, before the
-    login redirect would copy it into ``?next=`` (agora/access_log.py keeps it out of daphne's
+    login redirect would copy it into ``?next=`` (agora/infra/access_log.py keeps it out of daphne's
     log line for this one request)."""
 
     @functools.wraps(view)
@@ -226,7 +226,7 @@ def _without_receipt(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The projector view (large type). The receipt check is :func:`receipt_check` (a POST)."""
     motion = _motion_or_404(request, session_id, motion_id)
-    services.motion_close_due(session_id=motion.session_id)
+    closing.motion_close_due(session_id=motion.session_id)
     motion.refresh_from_db()
     template = "voting/partials/_results_body.html" if request.GET.get("fragment") else "voting/results.html"
     return render(request, template, _results_context(motion))
@@ -238,7 +238,7 @@ def receipt_check(request: HttpRequest, session_id: int, motion_id: int) -> Http
     """Is this receipt in the counted list? Without JavaScript; a POST, so the receipt never
     appears in a URL (logs, history, Referer)."""
     motion = _motion_or_404(request, session_id, motion_id)
-    services.motion_close_due(session_id=motion.session_id)
+    closing.motion_close_due(session_id=motion.session_id)
     motion.refresh_from_db()
     context = _results_context(motion)
     receipt = (request.POST.get("receipt") or "").strip()

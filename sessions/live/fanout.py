@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 
-from sessions.live.events import EVENT_TYPE, live_event, session_group
+from sessions.events import EVENT_TYPE, live_event, session_group
+from sessions.live import sources
 
 if TYPE_CHECKING:
     from sessions.consumers import SessionConsumer
@@ -506,9 +507,7 @@ def _stored_messages(session_id: int, after_seq: int, through_seq: int) -> list[
 
 
 def _open_tally_events(session_id: int) -> list[dict[str, Any]]:
-    from voting.announce import open_tally_events
-
-    return open_tally_events(session_id=session_id)
+    return sources.open_tally_events(session_id=session_id)
 
 
 def _identity(consumer: SessionConsumer) -> tuple[int, str, str, bool]:
@@ -528,8 +527,8 @@ def _admission_verdicts(session_id: int, identities: list[tuple[int, str, str, b
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from agora.live_auth import live_user
-    from agora.session_store import SessionStore
+    from agora.infra.live_auth import live_user
+    from agora.infra.session_store import SessionStore
     from sessions.admission import live_recheck
 
     standings = live_recheck(session_id=session_id, user_ids={user_id for user_id, *_rest in identities})

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
 from sessions import selectors, services
+from sessions.live import sources
 from sessions.live.fanout import fanout_for
 from sessions.live.presence import live_heartbeat
 from sessions.live.registry import live_handler
 from sessions.live.rendering import message_render_id, render_variant
 from sessions.models import TopicSession
-from voting.announce import open_tally_events
 
 if TYPE_CHECKING:
     from sessions.consumers import SessionConsumer
@@ -81,7 +81,7 @@ def _with_open_votes(handler: Any) -> Any:
         language, variant = consumer.language, consumer.ctx.variant
 
         async def read() -> list[dict[str, Any]]:
-            events = await database_sync_to_async(open_tally_events)(session_id=consumer.session_id)
+            events = await database_sync_to_async(sources.open_tally_events)(session_id=consumer.session_id)
             return [
                 {
                     "type": "tally",

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.broadcast import broadcast_now
-from agora.errors import NotAllowed
-from agora.roles import AnyUser
+from agora.infra.broadcast import broadcast_now
+from agora.infra.errors import NotAllowed
+from agora.roster.roles import AnyUser
 from sessions.admission import live_admission
-from sessions.live.events import live_event, session_group
-from sessions.meeting.attendance import attendance_online_mark
+from sessions.events import live_event, session_group
+from sessions.live import sources
 from sessions.models import Presence
 from sessions.selectors import presence_snapshot
 
@@ -35,7 +35,7 @@ def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveCo
     """Admit a connection (or raise NotAllowed) and record it as present.
 
     Three statements: the admission facts in one query (sessions/admission.py), the presence
-    row, the attendance mark.
+    row, and what the meeting adds (its attendance mark, sessions/live/sources.py).
     """
     admission = live_admission(user=user, session_id=session_id)
     if admission is None:
@@ -44,7 +44,7 @@ def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveCo
     Presence.objects.create(
         channel_name=channel_name, session_id=admission.session_id, user=user, building=admission.building, last_seen=timezone.now()
     )
-    attendance_online_mark(session_id=admission.session_id, state=admission.state, user=user)
+    sources.connection_admitted(session_id=admission.session_id, state=admission.state, user=user)
     return LiveContext(admission.session_id, admission.community_id, user.pk, admission.role, admission.can_moderate)
 
 

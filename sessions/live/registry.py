@@ -2,7 +2,7 @@
 
 Apps register handlers by message type; ``sessions.consumers.SessionConsumer`` looks
 them up. A handler receives the consumer and the decoded JSON object and returns a
-frame to send back to the sender (or None). It raises ``agora.errors.Refused`` to refuse:
+frame to send back to the sender (or None). It raises ``agora.infra.errors.Refused`` to refuse:
 the consumer turns that into an ``error`` frame in the user's language.
 
 Every message type also has a rate (``RATES``, ``DEFAULT_RATE`` for the rest): a token bucket

@@ -11,14 +11,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import NotAllowed, Refused
-from agora.models import Resident
-from agora.roles import AnyUser
+from agora.infra.errors import NotAllowed, Refused
+from agora.roster.models import Resident
+from agora.roster.roles import AnyUser
 from sessions import rules
-from sessions.live.events import announce, live_event
+from sessions.events import announce, live_event
 from sessions.meeting import selectors
 from sessions.meeting.rules import can_check_in_self
-from sessions.meeting.services import lock_session, meeting_room_ensure, moderation_log_record, require_moderator
+from sessions.meeting.services import (
+    lock_session,
+    meeting_room_ensure,
+    moderation_log_record,
+    require_moderator,
+)
 from sessions.models import Attendance, CheckInMethod, SessionState, TopicSession
 
 User = AbstractBaseUser

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import NotAllowed, Refused
+from agora.infra.errors import NotAllowed, Refused
 from sessions.meeting import attendance, moderation, services
 from sessions.models import TopicSession
 

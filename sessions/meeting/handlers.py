@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.errors import NotAllowed
+from agora.infra.errors import NotAllowed
 from sessions.live.registry import live_handler
 from sessions.live.rendering import render_variant
 from sessions.meeting import selectors

@@ -9,15 +9,26 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.broadcast import broadcast_on_commit
-from agora.errors import Refused
-from agora.sanitize import clean_plain_text
+from agora.infra.broadcast import broadcast_on_commit
+from agora.infra.errors import Refused
+from agora.infra.sanitize import clean_plain_text
 from sessions import rules
-from sessions.live.events import announce, live_event
-from sessions.meeting.rules import SLOW_MODE_MAX_SECONDS
-from sessions.meeting.services import floor_announce, lock_session, moderation_log_record, require_moderator
-from sessions.models import FloorRequest, FloorRequestState, Message, Participant, TopicSession
+from sessions.events import announce, live_event
+from sessions.meeting.services import (
+    floor_announce,
+    lock_session,
+    moderation_log_record,
+    require_moderator,
+)
+from sessions.models import (
+    FloorRequest,
+    FloorRequestState,
+    Message,
+    Participant,
+    TopicSession,
+)
 from sessions.selectors import message_data, replies_data
+from sessions.slow_mode import SLOW_MODE_MAX_SECONDS
 
 User = AbstractBaseUser
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"

@@ -16,15 +16,15 @@ from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agora.errors import NotAllowed
+from agora.infra.errors import NotAllowed
 from sessions.consumers import CLOSE_REFUSED, SessionConsumer, language_from_scope
+from sessions.live import sources
 from sessions.live.fanout import PreparedFrame, Wire, fanout_for
-from sessions.live.rendering import render_variant
 from sessions.live.presence import LiveContext
+from sessions.live.rendering import render_variant
 from sessions.meeting.handlers import sync_frames
 from sessions.meeting.services import projector_group
 from sessions.models import MeetingRoom
-from voting.announce import open_vote_events
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def projector_votes_html(*, session_id: int, language: str) -> list[str]:
 
 def _vote_frames(session_id: int, language: str) -> list[dict[str, Any]]:
     frames = []
-    for event in open_vote_events(session_id=session_id):
+    for event in sources.open_vote_events(session_id=session_id):
         frame = {"type": event["kind"], **event["payload"]}
         frame["html"] = render_variant(event_id=event["id"], template=event["template"], context=event["context"], language=language, role="projector")
         frames.append(frame)

@@ -8,8 +8,8 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from agora.models import Household, Resident
-from agora.roles import AnyUser
+from agora.roster.models import Household, Resident
+from agora.roster.roles import AnyUser
 from sessions import rules
 from sessions.meeting.rules import floor_elapsed_seconds, floor_remaining_seconds
 from sessions.models import (

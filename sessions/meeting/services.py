@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.audit import audit_record
-from agora.errors import NotAllowed, Refused
-from agora.roles import AnyUser
-from agora.sanitize import clean_plain_text
+from agora.infra.errors import NotAllowed, Refused
+from agora.infra.sanitize import clean_plain_text
+from agora.roster.audit import audit_record
+from agora.roster.roles import AnyUser
 from sessions import rules
-from sessions.live.events import announce, live_event
+from sessions.events import announce, live_event
 from sessions.meeting import selectors
 from sessions.meeting.rules import (
     JOIN_CODE_ALPHABET,
@@ -166,7 +166,7 @@ def meeting_room_ensure(*, session: TopicSession) -> MeetingRoom:
 
 def projector_link_rotate(*, session: TopicSession, by: User) -> MeetingRoom:
     """Issue a new projector link; screens showing the old one are disconnected."""
-    from agora.broadcast import broadcast_on_commit
+    from agora.infra.broadcast import broadcast_on_commit
 
     require_moderator(user=by, session=session)
     room = meeting_room_ensure(session=session)

@@ -12,9 +12,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agora.accounts import client_ip
-from agora.errors import NotAllowed, Refused
-from agora.roles import is_member
+from agora.infra.errors import NotAllowed, Refused
+from agora.roster.accounts import client_ip
+from agora.roster.roles import is_member
 from sessions import rules
 from sessions.meeting import attendance, selectors, services
 from sessions.meeting.commands import COMMANDS, command_run

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from sessions import rules
 from sessions.meeting import selectors, services
-from sessions.meeting.rules import SLOW_MODE_CHOICES
 from sessions.models import SessionState, TopicSession
+from sessions.slow_mode import SLOW_MODE_CHOICES
 
 register = template.Library()
 

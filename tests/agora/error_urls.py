@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from agora.urls import handler403, handler404, handler500, urlpatterns as agora_urlpatterns
+from agora.urls import handler403, handler404, handler500
+from agora.urls import urlpatterns as agora_urlpatterns
 
 __all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
 

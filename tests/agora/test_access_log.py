@@ -11,7 +11,7 @@ import pytest
 from daphne.access import AccessLogGenerator
 
 from agora import server
-from agora.access_log import Server, redact
+from agora.infra.access_log import Server, redact
 
 
 def test_secret_query_values_are_redacted_from_access_log_lines() -> None:

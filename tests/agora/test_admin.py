@@ -1,4 +1,4 @@
-"""The admin for moderators (agora/admin_scoping.py): each sees and changes only their own
+"""The admin for moderators (agora/roster/admin_scoping.py): each sees and changes only their own
 community; sessions, votes and minutes are read-only there; district admins see everything."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from agora.models import Building, Household, Resident
+from agora.roster.models import Building, Household, Resident
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db

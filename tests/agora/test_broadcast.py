@@ -1,4 +1,4 @@
-"""Announcements never hold up the write they announce (agora/broadcast.py)."""
+"""Announcements never hold up the write they announce (agora/infra/broadcast.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from channels.db import database_sync_to_async
 
-from agora import broadcast
+from agora.infra import broadcast
 
 
 class HangingLayer:
@@ -35,7 +35,7 @@ def quick(settings) -> None:  # type: ignore[no-untyped-def]
 
 async def test_an_announcement_from_a_write_returns_at_once_while_the_layer_hangs(quick: None) -> None:
     layer = HangingLayer()
-    with mock.patch("agora.broadcast.get_channel_layer", return_value=layer):
+    with mock.patch("agora.infra.broadcast.get_channel_layer", return_value=layer):
         started = time.monotonic()
         # As a service does: in a worker thread, after its commit.
         await asyncio.wait_for(database_sync_to_async(broadcast.broadcast_now)("session.1", {"type": "live.event", "n": 1}), 2)
@@ -59,7 +59,7 @@ async def test_an_announcement_from_a_write_returns_at_once_while_the_layer_hang
 async def test_announcements_of_one_process_keep_their_order(quick: None) -> None:
     layer = HangingLayer()
     layer.hanging = False
-    with mock.patch("agora.broadcast.get_channel_layer", return_value=layer):
+    with mock.patch("agora.infra.broadcast.get_channel_layer", return_value=layer):
         for n in range(50):
             broadcast.broadcast_now("session.1", {"type": "live.event", "n": n})
         await asyncio.sleep(0.1)
@@ -68,7 +68,7 @@ async def test_announcements_of_one_process_keep_their_order(quick: None) -> Non
 
 def test_without_a_server_loop_the_send_happens_in_place_and_is_bounded(quick: None) -> None:
     layer = HangingLayer()
-    with mock.patch("agora.broadcast.get_channel_layer", return_value=layer):
+    with mock.patch("agora.infra.broadcast.get_channel_layer", return_value=layer):
         sender = threading.Thread(target=broadcast.broadcast_now, args=("session.1", {"type": "live.event"}), daemon=True)
         sender.start()  # a management command, say
         sender.join(2)

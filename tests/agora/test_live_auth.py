@@ -1,4 +1,4 @@
-"""agora.live_auth and agora.session_store: the same people are let in, and the same people are
+"""agora.infra.live_auth and agora.infra.session_store: the same people are let in, and the same people are
 turned away, as by Django's own ``django.contrib.auth.get_user`` (not Channels' copy, which ignores
 ``SECRET_KEY_FALLBACKS``); only the reads are cheaper."""
 
@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
-
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -19,8 +18,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agora.live_auth import live_user
-from agora.session_store import SessionStore
+from agora.infra.live_auth import live_user
+from agora.infra.session_store import SessionStore
 from tests.factories import user_make
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from agora.models import Building, Household, Resident, Tag
+from agora.roster.models import Building, Household, Resident, Tag
 from tests.factories import community_make
 
 pytestmark = pytest.mark.django_db
@@ -66,9 +66,9 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_row(community, tmp_path:
 
 
 def test_errors_carry_line_numbers_and_reasons(community) -> None:  # type: ignore[no-untyped-def]
-    from agora.roster import roster_import
-
     from django.utils import translation
+
+    from agora.roster.importer import roster_import
 
     bad = GOOD + "3号楼,1,,12,,,,,,,\n3号楼,1,301,-5,,wang,王,landlord,flying,maybe,\n"
     with translation.override("en"):
@@ -81,7 +81,7 @@ def test_errors_carry_line_numbers_and_reasons(community) -> None:  # type: igno
 
 
 def test_unknown_columns_are_refused(community) -> None:  # type: ignore[no-untyped-def]
-    from agora.roster import roster_import
+    from agora.roster.importer import roster_import
 
     report = roster_import(community=community, text="building,room,colour\n1号楼,101,red\n")
     assert [e.line for e in report.errors] == [1]
@@ -95,8 +95,9 @@ def test_unknown_community_is_a_clear_error(community, tmp_path: Path) -> None: 
 def test_seed_demo_builds_the_demo_community() -> None:
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    from agora.models import Community
     from django.contrib.auth import get_user_model
+
+    from agora.roster.models import Community
     from sessions.models import TopicSession
 
     gyl = Community.objects.get(slug="gangyunli")
@@ -115,7 +116,7 @@ def test_a_row_naming_another_communitys_resident_is_a_line_numbered_error(commu
     from django.contrib.auth import get_user_model
     from django.utils import translation
 
-    from agora.roster import roster_import
+    from agora.roster.importer import roster_import
     from tests.factories import resident_make, staff_make
 
     fujianlu = community_make("fjl")

@@ -1,5 +1,5 @@
 """Roster changes are audited (who, when, before, after) whichever path makes them, and a change
-made while a vote is open is shown on that motion's result (agora/roster_audit.py)."""
+made while a vote is open is shown on that motion's result (agora/roster/changes.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from agora.audit import roster_changes_during
-from agora.models import AuditEvent, Household, Resident, Tag, Tenure
-from agora.roster import roster_import
+from agora.roster.audit import roster_changes_during
+from agora.roster.importer import roster_import
+from agora.roster.models import AuditEvent, Household, Resident, Tag, Tenure
 from tests.factories import World, household_make, resident_make
 from tests.voting.helpers import open_motion, vote
 from voting import services
@@ -187,7 +187,7 @@ def test_swapping_a_tag_in_the_admin_is_one_audit_row(world: World) -> None:
 def test_a_community_can_still_be_deleted_and_its_removals_stay_for_the_district(tx_world: World) -> None:
     """Its residents' removal is audited while the community's own log is being deleted with it:
     those rows are filed under no community, not a foreign key to a deleted row."""
-    from agora.models import Community
+    from agora.roster.models import Community
 
     tx_world.other_community.delete()
     assert not Community.objects.filter(slug="fjl").exists()

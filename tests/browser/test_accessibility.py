@@ -152,10 +152,10 @@ def build_site(world: World) -> Site:
 
 
 def _build_site(world: World) -> Site:
-    from sessions.minutes import services as minutes_services
-    from sessions.minutes.models import ActionStatus
+    from records import services as minutes_services
+    from records.models import ActionStatus
     from sessions.services import message_post, reaction_set
-    from tests.minutes.helpers import held_session, published
+    from tests.records.helpers import held_session, published
 
     live = world.session
     first = message_post(session=live, author=world.resident, text="东门晚上能划线停车吗？Can we park by the east gate at night?")

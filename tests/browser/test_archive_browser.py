@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from sessions.minutes.models import Visibility
+from records.models import Visibility
 from tests.browser.conftest import DESKTOP, PHONE, new_page, screenshot
-from tests.minutes.helpers import published
+from tests.records.helpers import published
 
 pytestmark = pytest.mark.browser
 

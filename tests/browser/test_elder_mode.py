@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import PHONE, SCREENSHOTS
-from tests.browser.test_accessibility import Site, build_site, open_page, role_page, shared_browser  # noqa: F401
+from tests.browser.test_accessibility import (  # noqa: F401
+    Site,
+    build_site,
+    open_page,
+    role_page,
+    shared_browser,
+)
 from tests.factories import World
 from tests.servers import ROOT
 

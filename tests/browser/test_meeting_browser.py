@@ -109,7 +109,7 @@ def screenshot_viewport(page, name: str) -> None:  # type: ignore[no-untyped-def
 
 
 def test_door_check_in_and_self_check_in_count_each_person_once(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
-    from agora.models import Resident
+    from agora.roster.models import Resident
     from sessions.meeting.selectors import attendance_summary
     from tests.factories import resident_make
 

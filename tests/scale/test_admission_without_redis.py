@@ -12,10 +12,16 @@ from pathlib import Path
 import pytest
 from channels.db import database_sync_to_async
 
-from agora.models import Resident as ResidentRow
+from agora.roster.models import Resident as ResidentRow
 from sessions.meeting import moderation
 from tests.factories import World, resident_make
-from tests.scale.residents import Resident, private_redis, redis_server_available, start_daphne, until
+from tests.scale.residents import (
+    Resident,
+    private_redis,
+    redis_server_available,
+    start_daphne,
+    until,
+)
 from tests.sessions.live_helpers import session_cookie
 
 pytestmark = [

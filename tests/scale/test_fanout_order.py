@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from sessions.live.events import live_event, session_group
+from sessions.events import live_event, session_group
 from sessions.models import Message, TopicSession
 from sessions.selectors import message_data
 from tests.factories import World

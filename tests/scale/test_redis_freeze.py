@@ -19,7 +19,14 @@ import websockets
 
 from sessions.meeting.services import meeting_room_ensure
 from tests.factories import World, resident_make
-from tests.scale.residents import PrivateRedis, Resident, private_redis, redis_server_available, start_daphne, until
+from tests.scale.residents import (
+    PrivateRedis,
+    Resident,
+    private_redis,
+    redis_server_available,
+    start_daphne,
+    until,
+)
 from tests.sessions.live_helpers import session_cookie
 from tests.voting.helpers import open_motion
 

@@ -14,7 +14,13 @@ import pytest
 
 from sessions.models import Message
 from tests.factories import World, resident_make
-from tests.scale.residents import Resident, private_redis, redis_server_available, start_daphne, until
+from tests.scale.residents import (
+    Resident,
+    private_redis,
+    redis_server_available,
+    start_daphne,
+    until,
+)
 from tests.sessions.live_helpers import session_cookie
 
 pytestmark = [

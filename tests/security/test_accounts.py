@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from agora.asgi import application
-from agora.models import AuditEvent, Membership
+from agora.roster.models import AuditEvent, Membership
 from tests.factories import PASSWORD, World
 from tests.sessions.live_helpers import receive_until
 
@@ -101,8 +101,8 @@ def test_only_the_communitys_moderators_read_its_security_log(world: World, who:
 
 @pytest.mark.django_db
 def test_votes_and_minutes_are_in_the_moderators_security_log(world: World) -> None:
-    from sessions.minutes import services as minutes_services
-    from tests.minutes.helpers import voted_session
+    from records import services as minutes_services
+    from tests.records.helpers import voted_session
 
     session = voted_session(world)  # opens, enters in-person counts, closes
     minutes_services.minutes_draft_save(session=session, by=world.moderator, summaries={"general": "通过。"}, visibility="public")

@@ -1,5 +1,5 @@
 """Cross-site WebSocket hijacking: a live connection opens only from this site's own origin —
-scheme, host and port — or from one listed in CSRF_TRUSTED_ORIGINS (agora/websocket_origin.py)."""
+scheme, host and port — or from one listed in CSRF_TRUSTED_ORIGINS (agora/infra/websocket_origin.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from agora.asgi import application
-from agora.websocket_origin import origin_allowed
+from agora.infra.websocket_origin import origin_allowed
 from sessions.models import Message
 from tests.factories import World
 from tests.sessions.live_helpers import receive_until, session_cookie

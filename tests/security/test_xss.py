@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agora.sanitize import ALLOWED_TAGS, clean_plain_text, clean_rich_text
+from agora.infra.sanitize import ALLOWED_TAGS, clean_plain_text, clean_rich_text
 from sessions import services
 from sessions.live.rendering import render_variant
 from sessions.selectors import message_data

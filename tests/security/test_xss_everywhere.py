@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
+from records import services as minutes
 from sessions import services as session_services
 from sessions.meeting import moderation
 from sessions.meeting import services as meeting
-from sessions.minutes import services as minutes
 from sessions.models import Message
 from tests.factories import World, session_make
 from tests.security.test_xss import CORPUS, assert_inert

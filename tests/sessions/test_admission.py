@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agora.roles import community_role
+from agora.roster.roles import community_role
 from sessions import rules
 from sessions.admission import live_admission
 from sessions.live.presence import live_connect

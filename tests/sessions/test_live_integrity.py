@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from agora.models import Membership, Resident, Role
+from agora.roster.models import Membership, Resident, Role
 from sessions import services
 from sessions.live import fanout
 from sessions.meeting import moderation
@@ -163,7 +163,7 @@ async def test_a_password_changed_on_this_browser_session_keeps_the_connection(t
         from django.contrib.auth import HASH_SESSION_KEY
         from django.contrib.sessions.models import Session
 
-        from agora.session_store import SessionStore
+        from agora.infra.session_store import SessionStore
 
         _reset_password(tx_world)
         user = type(tx_world.resident).objects.get(pk=tx_world.resident.pk)

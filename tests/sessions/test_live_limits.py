@@ -13,9 +13,9 @@ from channels.testing import WebsocketCommunicator
 
 from sessions.consumers import CLOSE_TOO_MANY, MAX_SOCKETS_PER_USER
 from sessions.live import registry
-from sessions.live.reactions import REACTION_INTERVAL
 from sessions.live.registry import Rate
 from sessions.models import FloorRequest, FloorRequestState, Message, Presence, Reaction
+from sessions.reactions import REACTION_INTERVAL
 from tests.factories import World
 from tests.sessions.live_helpers import connect, drain, receive_until
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from agora.errors import NotAllowed, Refused
-from agora.models import Resident
+from agora.infra.errors import NotAllowed, Refused
+from agora.roster.models import Resident
 from sessions.meeting import attendance, moderation, services
 from sessions.meeting.selectors import attendance_summary
 from sessions.models import Attendance, ModerationAction, Presence, SessionState
@@ -118,7 +118,7 @@ def test_self_check_in_needs_the_rooms_code_and_the_audience(world: World) -> No
 
 
 def test_the_minutes_read_in_person_ids_from_the_summary(world: World) -> None:
-    from sessions.minutes.content import attendance as minutes_attendance
+    from records.content import attendance as minutes_attendance
 
     online(world, world.resident)
     attendance.checkin_record(session=world.session, by=world.moderator, user_ids=[world.resident.pk, world.resident2.pk])

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from agora.errors import NotAllowed, Refused
-from agora.models import AuditEvent
+from agora.infra.errors import NotAllowed, Refused
+from agora.roster.models import AuditEvent
 from sessions import services as session_services
 from sessions.meeting import moderation, services
 from sessions.meeting.rules import (
@@ -16,7 +16,6 @@ from sessions.meeting.rules import (
     floor_remaining_seconds,
     is_valid_join_code,
     normalize_join_code,
-    slow_mode_wait_seconds,
 )
 from sessions.models import (
     AgendaItem,
@@ -28,6 +27,7 @@ from sessions.models import (
     Participant,
     SessionState,
 )
+from sessions.slow_mode import slow_mode_wait_seconds
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +197,7 @@ def test_floor_snapshot_has_the_timer_numbers(world: World) -> None:
 def test_floor_changes_are_announced_only_after_commit(world: World, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     from unittest import mock
 
-    with mock.patch("agora.broadcast.broadcast_now") as sent:
+    with mock.patch("agora.infra.broadcast.broadcast_now") as sent:
         with django_capture_on_commit_callbacks(execute=True):
             services.hand_raise(session=world.session, user=world.resident)
         group, event = sent.call_args.args
@@ -303,7 +303,7 @@ def test_hiding_announces_each_viewer_their_own_rendering(world: World, django_c
     from sessions.live.rendering import render_variant
 
     m = post(world, "要隐藏的话")
-    with mock.patch("agora.broadcast.broadcast_now") as sent:
+    with mock.patch("agora.infra.broadcast.broadcast_now") as sent:
         with django_capture_on_commit_callbacks(execute=True):
             moderation.message_hide(session=world.session, by=world.moderator, message_id=m.pk, reason="广告")
     _group, event = sent.call_args.args
@@ -345,7 +345,7 @@ def test_removal_ends_the_turn_kicks_the_sockets_and_is_logged(world: World, dja
 
     services.hand_raise(session=world.session, user=world.resident)
     services.floor_give(session=world.session, by=world.moderator)
-    with mock.patch("agora.broadcast.broadcast_now") as sent:
+    with mock.patch("agora.infra.broadcast.broadcast_now") as sent:
         with django_capture_on_commit_callbacks(execute=True):
             moderation.participant_remove(session=world.session, by=world.moderator, user_id=world.resident.pk, reason="扰乱会场")
     groups = {call.args[0]: call.args[1] for call in sent.call_args_list}

@@ -14,7 +14,13 @@ from django.urls import reverse
 
 from sessions.meeting import services
 from sessions.meeting.commands import COMMANDS
-from sessions.models import Attendance, CheckInMethod, FloorRequest, ModerationAction, SessionState
+from sessions.models import (
+    Attendance,
+    CheckInMethod,
+    FloorRequest,
+    ModerationAction,
+    SessionState,
+)
 from tests.factories import World
 from tests.sessions.meeting_helpers import fingerprint, meeting_make, moderator_actions
 
@@ -140,7 +146,7 @@ def test_a_resident_checks_in_by_scanning_the_room_code(world: World) -> None:
 
 
 def test_the_door_desk_finds_households_by_room_number_and_checks_them_in(world: World) -> None:
-    from agora.models import Resident
+    from agora.roster.models import Resident
     from tests.factories import resident_make
 
     household = Resident.objects.get(user=world.resident).household
@@ -277,7 +283,7 @@ def test_before_the_meeting_the_join_code_and_agenda_tools_are_ready(world: Worl
 
 @pytest.mark.parametrize("who", ["resident", "observer", "outsider", "other_moderator"])
 def test_services_refuse_moderator_actions_even_without_the_edge_check(world: World, who: str) -> None:
-    from agora.errors import NotAllowed
+    from agora.infra.errors import NotAllowed
     from sessions.meeting.commands import command_run
 
     meeting = meeting_make(world)

@@ -6,7 +6,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from agora.errors import NotAllowed, Refused
+from agora.infra.errors import NotAllowed, Refused
 from sessions import services
 from sessions.models import AttendanceIntent, Message, SessionState, SessionTransition
 from tests.factories import World, session_make

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voting.counting import Art278Result, Art278Unit, Choice, Outcome, Reason, Threshold, art278_tally
+from voting.counting import (
+    Art278Result,
+    Art278Unit,
+    Choice,
+    Outcome,
+    Reason,
+    Threshold,
+    art278_tally,
+)
 
 Y, N, A = Choice.YES, Choice.NO, Choice.ABSTAIN
 

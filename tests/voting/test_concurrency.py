@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
 from tests.factories import World, resident_make
 from tests.voting.helpers import key, open_motion, option, stored_ballots
 from voting import ballots, services

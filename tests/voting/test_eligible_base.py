@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from agora.errors import Refused
+from agora.infra.errors import Refused
 from tests.factories import World, household_make
 from tests.voting.helpers import open_motion, option, vote
 from voting import services
@@ -62,9 +62,8 @@ def test_art278_a_unit_without_area_entered_in_the_room_is_refused(world: World)
 def test_art278_the_room_and_online_count_against_the_same_owners() -> None:
     """5 of 8 owners voting must not become 6 of 9 (= exactly 2/3) because a unit without
     area was entered in the room: the entry is refused, the quorum stays 5/8."""
+    from agora.roster.models import Household
     from tests.factories import make_world
-
-    from agora.models import Household
 
     world = make_world()
     c = world.community
@@ -138,7 +137,7 @@ def test_an_online_ballot_and_the_base_agree_on_everyone(world: World, rule: dic
     are two implementations of one definition: they must agree for every kind of person."""
     from django.contrib.auth import get_user_model
 
-    from agora.models import Resident, Tenure
+    from agora.roster.models import Resident, Tenure
     from sessions.models import Participant
     from tests.factories import every_kind_of_person, resident_make
     from voting import rules, selectors

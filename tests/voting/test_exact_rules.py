@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from agora.errors import Refused
-from agora.models import Household
+from agora.infra.errors import Refused
+from agora.roster.models import Household
 from tests.factories import World, household_make, make_world, resident_make
 from tests.voting.helpers import key, open_motion, option, vote
 from voting import ballots, services
@@ -190,7 +190,7 @@ def test_art278_near_the_boundary_shows_exact_figures_and_names_the_measure_shor
 def test_a_single_choice_tie_is_decided_by_a_recomputable_public_draw(world: World) -> None:
     import hashlib
 
-    from agora.models import AuditEvent
+    from agora.roster.models import AuditEvent
 
     motion = open_motion(world.session, world.moderator, kind="single", options=["东门", "西门"])
     vote(motion, world.resident, "东门")
@@ -215,7 +215,7 @@ def test_a_single_choice_tie_is_decided_by_a_recomputable_public_draw(world: Wor
 
 
 def test_only_a_moderator_draws_and_only_on_a_tie(world: World) -> None:
-    from agora.errors import NotAllowed
+    from agora.infra.errors import NotAllowed
 
     motion = open_motion(world.session, world.moderator, kind="single", options=["东门", "西门"])
     vote(motion, world.resident, "东门")

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from agora.models import Household, Resident, Tenure
+from agora.roster.models import Household, Resident, Tenure
 from sessions import rules as session_rules
 from sessions.models import Participant, SessionState, TopicSession
 from tests.factories import World, every_kind_of_person

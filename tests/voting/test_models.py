@@ -7,7 +7,14 @@ from django.db import IntegrityError, transaction
 
 from tests.factories import World
 from tests.voting.helpers import open_motion
-from voting.models import Ballot, Channel, InPersonCount, Motion, Participation, Resolution
+from voting.models import (
+    Ballot,
+    Channel,
+    InPersonCount,
+    Motion,
+    Participation,
+    Resolution,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from agora.models import Tenure
+from agora.roster.models import Tenure
 from sessions.models import Participant
 from tests.factories import World, household_make, resident_make
 from tests.voting.helpers import open_motion

@@ -17,7 +17,7 @@ from django.test import override_settings
 
 from tests.factories import World, household_make, resident_make
 from tests.voting.helpers import key, open_motion, option, vote
-from voting import ballots, services
+from voting import ballots, closing, services
 from voting.models import Ballot, InPersonCount, Participation, SealedBallot
 from voting.secrecy import PAYLOAD_SIZE
 from voting.services import InPersonEntry
@@ -165,7 +165,7 @@ def test_the_automatic_close_mixes_too(world: World) -> None:
     vote(motion, world.resident, "yes")
     vote(motion, world.resident2, "no")
     Motion.objects.filter(pk=motion.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
-    assert services.motion_close_due(session_id=world.session.pk) == [motion.pk]
+    assert closing.motion_close_due(session_id=world.session.pk) == [motion.pk]
     assert not SealedBallot.objects.filter(motion=motion).exists()
     assert sorted(Ballot.objects.filter(motion=motion).values_list("choice", flat=True)) == sorted([[option(motion, "yes")], [option(motion, "no")]])
     if connection.vendor == "postgresql":
@@ -180,7 +180,7 @@ def test_a_close_that_fails_midway_leaves_every_sealed_ballot_in_place(world: Wo
     def crash(**_: Any) -> Any:
         raise RuntimeError("the process dies while counting")
 
-    monkeypatch.setattr(services, "resolution_compute", crash)
+    monkeypatch.setattr(closing, "resolution_compute", crash)
     with pytest.raises(RuntimeError):
         services.motion_close(motion=motion, by=world.moderator)
     motion.refresh_from_db()

@@ -10,12 +10,19 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from agora.errors import NotAllowed, Refused
-from agora.models import Tenure
+from agora.infra.errors import NotAllowed, Refused
+from agora.roster.models import Tenure
 from sessions.models import SessionState
 from tests.factories import World, household_make, resident_make
-from tests.voting.helpers import key, open_motion, option, stored_ballots, stored_choices, vote
-from voting import ballots, services
+from tests.voting.helpers import (
+    key,
+    open_motion,
+    option,
+    stored_ballots,
+    stored_choices,
+    vote,
+)
+from voting import ballots, closing, services
 from voting.models import Ballot, Motion, MotionState, Participation, Resolution
 from voting.services import InPersonEntry
 
@@ -191,7 +198,7 @@ def test_nothing_is_accepted_after_the_set_time_and_the_motion_closes(world: Wor
 def test_close_due_closes_only_what_is_due(world: World) -> None:
     due = open_motion(world.session, world.moderator, closes_at=timezone.now() + timedelta(minutes=1))
     not_due = open_motion(world.session, world.moderator, text="另一个", closes_at=timezone.now() + timedelta(hours=1))
-    closed = services.motion_close_due(now=timezone.now() + timedelta(minutes=2))
+    closed = closing.motion_close_due(now=timezone.now() + timedelta(minutes=2))
     assert closed == [due.pk]
     assert Motion.objects.get(pk=not_due.pk).state == MotionState.OPEN
 

@@ -10,7 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import World, resident_make
-from tests.voting.helpers import open_motion, option, stored_ballots, stored_choices, vote
+from tests.voting.helpers import (
+    open_motion,
+    option,
+    stored_ballots,
+    stored_choices,
+    vote,
+)
 from voting import services
 from voting.models import InPersonCount, Motion, MotionState, SealedBallot
 

@@ -12,7 +12,13 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from .plurality import checked_options, choice_result
-from .types import ApprovalBallot, ChoiceResult, Weight, participation_of, positive_weight
+from .types import (
+    ApprovalBallot,
+    ChoiceResult,
+    Weight,
+    participation_of,
+    positive_weight,
+)
 
 
 def approval_tally(

@@ -9,7 +9,16 @@ from django import template
 from django.utils.translation import pgettext_lazy
 
 from voting import charts
-from voting.models import Base, BallotUnit, Eligibility, MotionKind, MotionState, Outcome, Threshold, WeightMode
+from voting.models import (
+    BallotUnit,
+    Base,
+    Eligibility,
+    MotionKind,
+    MotionState,
+    Outcome,
+    Threshold,
+    WeightMode,
+)
 
 register = template.Library()
 

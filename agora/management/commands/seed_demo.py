@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from agora.demo import DEMO_PASSWORD, DEMO_RESIDENTS, demo_seed
-from agora.models import Community
+from agora.roster.models import Community
 
 
 class Command(BaseCommand):

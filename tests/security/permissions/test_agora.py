@@ -15,13 +15,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from agora.audit import audit_record
-from agora.models import DisplayPreference, Grid, Household, Resident
-from sessions.minutes import services as minutes_services
-from sessions.minutes.models import ActionStatus, Visibility
+from agora.roster.audit import audit_record
+from agora.roster.models import DisplayPreference, Grid, Household, Resident
+from records import services as minutes_services
+from records.models import ActionStatus, Visibility
 from sessions.models import TopicSession
 from tests.factories import PASSWORD, World
-from tests.minutes.helpers import voted_session
+from tests.records.helpers import voted_session
 from tests.security.permissions.test_sessions import ROLES, Case, per_role, run_row
 
 STAFF = frozenset({"moderator", "other_moderator"})

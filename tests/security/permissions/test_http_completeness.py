@@ -13,7 +13,12 @@ from collections.abc import Iterator
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from sessions.meeting.commands import COMMANDS
-from tests.security.permissions import test_agora, test_minutes, test_sessions, test_voting
+from tests.security.permissions import (
+    test_agora,
+    test_minutes,
+    test_sessions,
+    test_voting,
+)
 
 TABLES = {
     "test_sessions": test_sessions.TABLE,

@@ -17,12 +17,30 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions.minutes import services
-from sessions.minutes.models import ActionItem, ActionStatus, ActionUpdate, MinutesDraft, MinutesRecord, Need, NeedSupport, SatisfactionRating, Visibility
+from records import services
+from records.models import (
+    ActionItem,
+    ActionStatus,
+    ActionUpdate,
+    MinutesDraft,
+    MinutesRecord,
+    Need,
+    NeedSupport,
+    SatisfactionRating,
+    Visibility,
+)
 from sessions.models import TopicSession
 from tests.factories import World
-from tests.minutes.helpers import held_session, published, voted_session
-from tests.security.permissions.test_sessions import ROLES, SIGNED_IN, Case, per_role, post_only, run_get_on_post_only, run_row
+from tests.records.helpers import held_session, published, voted_session
+from tests.security.permissions.test_sessions import (
+    ROLES,
+    SIGNED_IN,
+    Case,
+    per_role,
+    post_only,
+    run_get_on_post_only,
+    run_row,
+)
 
 COMMUNITY = frozenset({"outsider", "observer", "resident", "moderator"})  # members of the world's community
 RESIDENTS = frozenset({"outsider", "resident"})  # residents of the world's community

@@ -21,7 +21,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    load_backend,
+)
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -29,9 +34,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sessions.meeting import services as meeting_services
-from sessions.models import Attendance, AttendanceIntent, FloorRequest, MeetingRoom, Message, SessionState, TopicSession
+from sessions.models import (
+    Attendance,
+    AttendanceIntent,
+    FloorRequest,
+    MeetingRoom,
+    Message,
+    SessionState,
+    TopicSession,
+)
 from tests.factories import World, session_make
-from tests.sessions.meeting_helpers import Meeting, fingerprint, meeting_make, moderator_actions
+from tests.sessions.meeting_helpers import (
+    Meeting,
+    fingerprint,
+    meeting_make,
+    moderator_actions,
+)
 
 ROLES = ["anonymous", "other_resident", "outsider", "observer", "resident", "other_moderator", "moderator"]
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}

@@ -14,10 +14,24 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import World
-from tests.security.permissions.test_sessions import SEEN_403, Case, per_role, post_only, run_get_on_post_only, run_row
+from tests.security.permissions.test_sessions import (
+    SEEN_403,
+    Case,
+    per_role,
+    post_only,
+    run_get_on_post_only,
+    run_row,
+)
 from tests.voting.helpers import open_motion, option, vote
 from voting import services
-from voting.models import Ballot, InPersonCount, Motion, Participation, Resolution, SealedBallot
+from voting.models import (
+    Ballot,
+    InPersonCount,
+    Motion,
+    Participation,
+    Resolution,
+    SealedBallot,
+)
 
 # (url name, method[:variant]) -> the roles allowed; every other role is refused.
 TABLE: dict[tuple[str, str], set[str]] = {

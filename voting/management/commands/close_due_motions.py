@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from voting.services import motion_close_due
+from voting.closing import motion_close_due
 
 
 class Command(BaseCommand):

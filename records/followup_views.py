@@ -1,0 +1,138 @@
+"""Pages for follow-up (落实事项): action items, progress, satisfaction, the overdue list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from agora.infra.errors import Refused
+from records import rules, selectors, services, voting_bridge
+from records.forms import ActionItemForm, ActionUpdateForm, RatingForm
+from records.models import ActionItem, MinutesRecord, SatisfactionRating
+from records.views import next_url, refusal_response
+from sessions.models import TopicSession
+
+# --- Follow-up -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def action_item_create(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(TopicSession, pk=session_id)
+    form = ActionItemForm(request.POST, resolutions=voting_bridge.session_votes(session=session)["resolutions"])
+    if form.is_valid():
+        try:
+            services.action_item_create(
+                session=session,
+                by=request.user,
+                what=form.cleaned_data["what"],
+                responsible=form.cleaned_data["responsible"],
+                due_on=form.cleaned_data["due_on"],
+                resolution_id=form.cleaned_data.get("resolution"),
+            )
+        except Refused as refusal:
+            if (response := refusal_response(request, refusal)) is not None:
+                return response
+        else:
+            messages.success(request, _("The action item was added."))
+    else:
+        messages.error(request, _("Say what is to be done and who is responsible."))
+    return redirect(next_url(request, reverse("minutes:draft", kwargs={"session_id": session.pk})))
+
+
+def _item_or_404(request: HttpRequest, item_id: int) -> ActionItem:
+    item = get_object_or_404(ActionItem.objects.select_related("session__community", "owner"), pk=item_id)
+    record = selectors.current_only(MinutesRecord.objects.filter(session_id=item.session_id)).first()
+    readable = (record is not None and rules.can_read_minutes(user=request.user, record=record)) or rules.can_add_action_item(
+        user=request.user, session=item.session
+    )
+    if not readable:
+        raise Http404
+    item.minutes_record = record  # type: ignore[attr-defined]
+    return item
+
+
+@require_GET
+def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item_or_404(request, item_id)
+    my_rating = (
+        SatisfactionRating.objects.filter(item=item, user=request.user).values_list("score", flat=True).first()
+        if request.user.is_authenticated
+        else None
+    )
+    return render(
+        request,
+        "minutes/action_item.html",
+        {
+            "item": item,
+            "record": item.minutes_record,  # type: ignore[attr-defined]
+            "updates": item.updates.select_related("by"),
+            "satisfaction": selectors.satisfaction_by_item(item_ids=[item.pk]).get(item.pk),
+            "can_update": rules.can_update_action_item(user=request.user, item=item),
+            "can_rate": rules.can_rate(user=request.user, item=item),
+            "update_form": ActionUpdateForm(initial={"status": item.status}),
+            "rating_form": RatingForm(initial={"score": my_rating}),
+            "my_rating": my_rating,
+        },
+    )
+
+
+@login_required
+@require_POST
+def action_item_update(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item_or_404(request, item_id)
+    form = ActionUpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.action_item_update(
+                item=item,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+                drop_reason=form.cleaned_data["drop_reason"],
+            )
+        except Refused as refusal:
+            if (response := refusal_response(request, refusal)) is not None:
+                return response
+        else:
+            messages.success(request, _("The action item was updated."))
+    else:
+        messages.error(request, _("Choose a status."))
+    return redirect("minutes:action_item", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def action_item_rate(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item_or_404(request, item_id)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.satisfaction_rate(item=item, user=request.user, score=form.cleaned_data["score"])
+        except Refused as refusal:
+            if (response := refusal_response(request, refusal)) is not None:
+                return response
+        else:
+            messages.success(request, _("Thank you, your rating is saved."))
+    else:
+        messages.error(request, _("Choose a rating from 1 to 5."))
+    return redirect("minutes:action_item", item_id=item.pk)
+
+
+@login_required
+@require_GET
+def follow_up(request: HttpRequest) -> HttpResponse:
+    from agora.roster.roles import moderated_communities
+
+    if not moderated_communities(user=request.user):
+        return HttpResponseForbidden(_("Only moderators follow up action items."))
+    return render(
+        request,
+        "minutes/follow_up.html",
+        {"overdue": selectors.overdue_items(user=request.user), "open": selectors.open_items(user=request.user)},
+    )

@@ -1,0 +1,290 @@
+"""Pages for the archive, minutes, follow-up and the needs list. Thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from agora.infra.errors import NotAllowed, Refused
+from records import exports, rules, selectors, services, verification
+from records.forms import ActionItemForm, ArchiveFilterForm, CorrectionForm, DraftForm
+from records.models import ActionItem, MinutesRecord
+from sessions.models import TopicSession
+
+PAGE_SIZE = 20
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def refusal_response(request: HttpRequest, refusal: Refused) -> HttpResponse | None:
+    """NotAllowed → 403 page with the sentence; other refusals → a flash message (caller re-renders)."""
+    if isinstance(refusal, NotAllowed):
+        return HttpResponseForbidden(str(refusal))
+    messages.error(request, str(refusal))
+    return None
+
+
+# --- Archive -------------------------------------------------------------------------------
+
+
+@require_GET
+def archive_list(request: HttpRequest) -> HttpResponse:
+    facets = selectors.archive_facets(user=request.user)
+    form = ArchiveFilterForm(request.GET or None, facets=facets)
+    form.is_valid()  # a bad field is dropped; the others still filter
+    data = getattr(form, "cleaned_data", {})
+    filters = selectors.ArchiveFilters(
+        # Any slug filters (an unknown one finds nothing), so old links keep their meaning.
+        community=(request.GET.get("community") or "")[:50],
+        year=data.get("year"),
+        month=data.get("month"),
+        category=data.get("category") or "",
+        outcome=data.get("outcome") or "",
+        q=data.get("q") or "",
+    )
+    records, query = selectors.archive_records(user=request.user, filters=filters)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    satisfaction = selectors.satisfaction_by_session(session_ids=[r.session_id for r in rows])
+    excerpts: dict[int, list[dict[str, Any]]] = {}
+    if not query.empty:
+        full = MinutesRecord.objects.in_bulk([r.pk for r in rows])
+        excerpts = {pk: selectors.search_excerpts(record=rec, query=query) for pk, rec in full.items()}
+    params = request.GET.copy()
+    params.pop("page", None)
+    filter_fields = []
+    for name in ("community", "year", "month", "category", "outcome"):
+        current = request.GET.get(name, "")
+        filter_fields.append(
+            {
+                "name": name,
+                "label": form.fields[name].label,
+                # Built here, not in a template loop: a district has ~150 communities.
+                "options_html": format_html_join(
+                    "",
+                    "<option value=\"{}\"{}>{}</option>",
+                    ((v, " selected" if str(v) == current else "", label) for v, label in form.fields[name].choices),
+                ),
+            }
+        )
+    context = {
+        "form": form,
+        "filter_fields": filter_fields,
+        "filters_active": any(request.GET.get(n) for n in ("community", "year", "month", "category", "outcome")),
+        "page": page,
+        "results": [
+            {
+                "record": r,
+                "satisfaction": satisfaction.get(r.session_id),
+                "excerpts": [{**e, "html": marked(e["segments"])} for e in excerpts.get(r.pk, [])],
+                "title_html": marked(_title(r, query)),
+            }
+            for r in rows
+        ],
+        "query": query,
+        "querystring": params.urlencode(),
+    }
+    template = "minutes/partials/_results.html" if request.htmx and request.htmx.target == "archive-results" else "minutes/archive.html"
+    return render(request, template, context)
+
+
+def marked(segments: list[tuple[str, bool]]) -> str:
+    """Highlighted text as HTML: every piece escaped, matches wrapped in <mark>."""
+    return format_html_join("", "{}", ((format_html("<mark>{}</mark>", text) if hit else text,) for text, hit in segments))
+
+
+def _title(record: MinutesRecord, query: Any) -> list[tuple[str, bool]]:
+    from records.search import highlight
+
+    return highlight(record.title, query) if not query.empty else [(record.title, False)]
+
+
+def _readable_record(request: HttpRequest, record_id: int) -> MinutesRecord:
+    record = get_object_or_404(MinutesRecord.objects.select_related("community", "corrects"), pk=record_id)
+    if not rules.can_read_minutes(user=request.user, record=record):
+        raise Http404  # members-only minutes do not reveal they exist
+    return record
+
+
+def _permalink(request: HttpRequest, record: MinutesRecord) -> str:
+    return request.build_absolute_uri(reverse("minutes:detail", kwargs={"record_id": record.pk}))
+
+
+def _detail_context(request: HttpRequest, record: MinutesRecord) -> dict[str, Any]:
+    content = record.content
+    items = list(ActionItem.objects.filter(session_id=record.session_id).select_related("owner").order_by("due_on", "pk"))
+    satisfaction = selectors.satisfaction_by_item(item_ids=[i.pk for i in items])
+    versions = selectors.versions(record=record)
+    motions = {m["id"]: m for m in content.get("motions", [])}
+    sections = [{"key": "general", "title": None, **content["general"]}] + [{"key": str(i["id"]), **i} for i in content["agenda"]]
+    for section in sections:
+        section["motions"] = [motions[i] for i in section.get("motion_ids", []) if i in motions]
+    by_resolution = selectors.satisfaction_by_resolution(resolution_ids=[r["id"] for r in content.get("resolutions", [])])
+    resolutions = [{**r, "satisfaction": by_resolution.get(r["id"])} for r in content.get("resolutions", [])]
+    return {
+        "record": record,
+        "c": content,
+        "resolutions": resolutions,
+        "sections": sections,
+        "versions": versions,
+        "latest": versions[-1] if versions else record,
+        "action_items": [{"item": i, "satisfaction": satisfaction.get(i.pk)} for i in items],
+        "session_satisfaction": selectors.satisfaction_by_session(session_ids=[record.session_id]).get(record.session_id),
+        "can_correct": rules.can_correct_minutes(user=request.user, record=record),
+        "can_add_items": rules.can_add_action_item(user=request.user, session=record.session),
+        "item_form": ActionItemForm(resolutions=content.get("resolutions", [])),
+        "permalink": _permalink(request, record),
+        "print_view": False,
+        # A page never vouches for a record that no longer matches its seal.
+        "verification_failed": verification.record_verify(record=record) is not None,
+    }
+
+
+@require_GET
+def minutes_detail(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = _readable_record(request, record_id)
+    return render(request, "minutes/detail.html", _detail_context(request, record))
+
+
+@require_GET
+def minutes_print(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = _readable_record(request, record_id)
+    return render(request, "minutes/print.html", _detail_context(request, record))
+
+
+@require_GET
+def minutes_by_hash(request: HttpRequest, content_hash: str) -> HttpResponse:
+    record = MinutesRecord.objects.filter(content_hash=content_hash.lower()).only("pk").first()
+    if record is None:
+        raise Http404
+    return redirect("minutes:detail", record_id=record.pk)
+
+
+@require_GET
+def minutes_for_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The newest published minutes of a session (the session page links here)."""
+    record = selectors.current_only(MinutesRecord.objects.filter(session_id=session_id)).only("pk").first()
+    if record is None:
+        raise Http404
+    return redirect("minutes:detail", record_id=_readable_record(request, record.pk).pk)
+
+
+@require_GET
+def minutes_json(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = _readable_record(request, record_id)
+    data = exports.minutes_json(
+        record=record,
+        permalink=_permalink(request, record),
+        voter_names=rules.can_see_voter_names(user=request.user, record=record),
+    )
+    response = HttpResponse(exports.dumps(data), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="minutes-{record.pk}.json"'
+    return response
+
+
+@require_GET
+def minutes_markdown(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = _readable_record(request, record_id)
+    response = HttpResponse(
+        exports.minutes_markdown(record=record, permalink=_permalink(request, record)), content_type="text/markdown; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="minutes-{record.pk}.md"'
+    return response
+
+
+@require_GET
+def minutes_votes_csv(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = _readable_record(request, record_id)
+    # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
+    response = HttpResponse("\ufeff" + exports.votes_csv(record=record), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="minutes-{record.pk}-votes.csv"'
+    return response
+
+
+# --- Drafting, publishing, correcting ------------------------------------------------------
+
+
+@login_required
+def minutes_draft(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
+    try:
+        draft, content = services.minutes_draft_generate(session=session, by=request.user)
+    except NotAllowed as refusal:
+        return HttpResponseForbidden(str(refusal))
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("topic_sessions:detail", session_id=session.pk)
+    form = DraftForm(
+        request.POST or None, session=session, initial=DraftForm.initial_for(summaries=draft.summaries, visibility=draft.visibility)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.minutes_draft_save(
+                session=session, by=request.user, summaries=form.summaries(), visibility=form.cleaned_data["visibility"]
+            )
+            if request.POST.get("publish") == "1":
+                record = services.minutes_publish(session=session, by=request.user)
+                messages.success(request, _("The minutes are published."))
+                return redirect("minutes:detail", record_id=record.pk)
+        except Refused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect("minutes:draft", session_id=session.pk)
+    resolutions = content["resolutions"]
+    return render(
+        request,
+        "minutes/draft.html",
+        {
+            "session": session,
+            "form": form,
+            "c": content,
+            "sections": _preview_sections(content),
+            "action_items": ActionItem.objects.filter(session=session).select_related("owner"),
+            "item_form": ActionItemForm(resolutions=resolutions),
+        },
+    )
+
+
+def _preview_sections(content: dict[str, Any]) -> list[dict[str, Any]]:
+    motions = {m["id"]: m for m in content.get("motions", [])}
+    sections = [{"key": "general", "title": None, **content["general"]}] + [{"key": str(i["id"]), **i} for i in content["agenda"]]
+    for section in sections:
+        section["motions"] = [motions[i] for i in section.get("motion_ids", []) if i in motions]
+    return sections
+
+
+@login_required
+def minutes_correct(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = _readable_record(request, record_id)
+    if not rules.can_correct_minutes(user=request.user, record=record):
+        return HttpResponseForbidden(_("Only a moderator of this community can correct the minutes."))
+    content = record.content
+    summaries = {"general": content["general"]["summary"], **{str(i["id"]): i["summary"] for i in content["agenda"]}}
+    form = CorrectionForm(request.POST or None, session=record.session, initial=DraftForm.initial_for(summaries=summaries, visibility=""))
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = services.minutes_correct(
+                record=record, by=request.user, summaries=form.summaries(), reason=form.cleaned_data["reason"]
+            )
+        except Refused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The correction is published; the original stays as it was."))
+            return redirect("minutes:detail", record_id=correction.pk)
+    return render(request, "minutes/correct.html", {"record": record, "form": form})
