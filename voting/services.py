@@ -203,8 +203,7 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
         _announce_motion(locked, kind="motion.opened", audience="all")
         audit_record(kind="motion.opened", community=locked.session.community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk)
         if locked.closes_at is not None:
-            when = locked.closes_at
-            transaction.on_commit(lambda: auto_close_schedule(motion_id=locked.pk, at=when))
+            auto_close_schedule(motion_id=locked.pk, at=locked.closes_at)  # stored in this transaction
     return locked
 
 
@@ -249,7 +248,7 @@ def motion_close(*, motion: Motion, by: User) -> Resolution:
 
 
 def motion_close_due(*, session_id: int | None = None, now: datetime | None = None) -> list[int]:
-    """Close every open motion whose closing time has passed (lazily, and from a timer)."""
+    """Close every open motion whose closing time has passed (lazily, and from the job)."""
     now = now or timezone.now()
     due = Motion.objects.filter(state=MotionState.OPEN, closes_at__lte=now)
     if session_id is not None:
