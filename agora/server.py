@@ -1,6 +1,8 @@
 """Start daphne with Agora's limits: ``python -m agora.server -b 127.0.0.1 -p 8000``.
 
-One place for the server's flags, used by `make run`, the tests and the benchmarks.
+One place for the server's flags, used by `make run`, the tests and the benchmarks. The server
+also runs the job worker in-process once its loop runs (agora/infra/jobs; AGORA_JOBS_IN_SERVER=0
+turns it off where `manage.py run_jobs` processes do the work).
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ DAPHNE_FLAGS = [
 ]
 
 
+def _start_jobs() -> None:
+    """On the server's loop, once it runs (Django is set up by then: daphne loaded the app)."""
+    from twisted.internet import reactor
+
+    from agora.infra.jobs.runner import start_in_server
+
+    worker = start_in_server()
+    if worker is not None:
+        reactor.addSystemEventTrigger("before", "shutdown", worker.stop)
+
+
 def main(argv: list[str]) -> None:
     from daphne.cli import CommandLineInterface
 
-    from agora.infra.access_log import Server
+    from agora.infra.access_log import Server  # imports daphne.server, which installs the asyncio reactor
 
+    from twisted.internet import reactor
+
+    reactor.callWhenRunning(_start_jobs)
     cli = CommandLineInterface()
     cli.server_class = Server  # secrets in query strings never reach the access log
     cli.run([*DAPHNE_FLAGS, *argv, "agora.asgi:application"])

@@ -304,3 +304,15 @@ LOGGING = {
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 # Django's database sessions, the row read by a plain statement (agora/infra/session_store.py).
 SESSION_ENGINE = "agora.infra.session_store"
+
+# --- Jobs (agora/infra/jobs; docs/decisions.md "Job runner", docs/deployment.md "Jobs") ------
+# Scheduled jobs are rows in this database (django-tasks' database backend). Every
+# `python -m agora.server` runs a worker in-process unless AGORA_JOBS_IN_SERVER=0; any number of
+# `manage.py run_jobs` processes may run beside it. A row is claimed by one worker at a time.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "agora.infra.jobs.apps.JobsConfig"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+AGORA_JOBS_IN_SERVER = _env_bool("AGORA_JOBS_IN_SERVER", True)
+AGORA_JOBS_INTERVAL = float(os.environ.get("AGORA_JOBS_INTERVAL", "1"))  # seconds between polls
+AGORA_JOBS_LEASE = float(os.environ.get("AGORA_JOBS_LEASE", "300"))  # a row running longer was abandoned
+AGORA_JOBS_RETRY_DELAYS = (5, 30, 120, 600, 3600)  # seconds before each retry of a failed job
+AGORA_JOB_MODULES = ["voting.announce"]  # modules that define @job handlers

@@ -1,4 +1,5 @@
-"""Real servers for tests: daphne subprocesses on the test database, and service checks.
+"""Real servers for tests: daphne subprocesses on the test database, private redis-servers,
+and service checks.
 
 Markers: ``redis`` (needs Redis), ``postgres`` (needs PostgreSQL), ``browser`` (needs
 /usr/bin/chromium). On a developer's machine a missing one skips with the reason; in
@@ -8,11 +9,14 @@ CI (CI=true) a missing one fails: no test may be skipped there for want of a ser
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +78,13 @@ def fail_if_service_missing(item: pytest.Item) -> None:
             pytest.fail(f"CI must not skip, but this test {reason}")
 
 
-def server_env() -> dict[str, str]:
-    """Environment for a daphne subprocess that shares this test's database and channel layer."""
+def server_env(*, redis_url: str | None = None, prefix: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a daphne subprocess on this test's database.
+
+    By default it shares this test's channel layer (REDIS_URL, if any, and this process's
+    prefix); ``redis_url`` and ``prefix`` give it another Redis (a ``private_redis()``) and
+    group names of its own; ``extra`` adds settings (pool sizes, limits).
+    """
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "AGORA_SQLITE_PATH"}}
     db = connection.settings_dict
     if connection.vendor == "postgresql":
@@ -87,13 +96,30 @@ def server_env() -> dict[str, str]:
         env["AGORA_SQLITE_PATH"] = str(db["NAME"])
     env["DJANGO_SETTINGS_MODULE"] = "agora.settings"
     env["AGORA_SERVE_STATIC"] = "1"
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     # This process's prefix (per xdist worker, tests/conftest.py), so the server and the test share groups.
-    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix")
-    if prefix:
+    own_prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix")
+    if prefix is not None:
         env["AGORA_REDIS_PREFIX"] = prefix
+    elif own_prefix:
+        env["AGORA_REDIS_PREFIX"] = own_prefix
     else:
         env.setdefault("AGORA_REDIS_PREFIX", "agora")
+    env.update(extra or {})
     return env
+
+
+def end_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Send ``sig`` (after SIGCONT, should the process be stopped); SIGKILL if it does not exit within 10 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGCONT)
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @dataclass
@@ -111,13 +137,14 @@ class DaphneServer:
         return f"ws://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, *, log_dir: Path, timeout: float = 20.0) -> DaphneServer:
+    def start(cls, *, log_dir: Path, env: Mapping[str, str] | None = None, timeout: float = 20.0) -> DaphneServer:
+        """Start on a free port with ``env`` (default: ``server_env()``) and wait until it accepts."""
         port = free_port()
         log_path = log_dir / f"daphne-{port}.log"
         log = log_path.open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "agora.server", "-b", "127.0.0.1", "-p", str(port)],
-            cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=dict(server_env() if env is None else env), stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -130,10 +157,93 @@ class DaphneServer:
         raise RuntimeError(f"daphne did not start within {timeout}s")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        end_process(self.process, sig)
+
+
+@contextmanager
+def daphne_servers(count: int, *, log_dir: Path, env: Mapping[str, str] | None = None, timeout: float = 30.0) -> Iterator[list[DaphneServer]]:
+    """``count`` daphne processes with ``env`` (default: ``server_env()``), all stopped on leaving."""
+    servers: list[DaphneServer] = []
+    try:
+        for _ in range(count):
+            servers.append(DaphneServer.start(log_dir=log_dir, env=env, timeout=timeout))
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+needs_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="needs the redis-server binary (apt-get install redis-server)"
+)
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, without persistence: the shared one is
+    never touched. ``kill`` is a crash, ``freeze`` a hang or a partition; ``start`` again comes
+    back on the same port."""
+
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> PrivateRedis:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while not _redis_answers(self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        return self
+
+    def _running(self) -> subprocess.Popen[bytes] | None:
+        return self.process if self.process is not None and self.process.poll() is None else None
+
+    def freeze(self) -> None:
+        process = self._running()
+        assert process is not None, "no redis-server to freeze"
+        process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if (process := self._running()) is not None:
+            process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: Redis goes away as in a crash."""
+        if (process := self._running()) is not None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        """SIGTERM (after SIGCONT, should it be frozen); SIGKILL if it does not exit."""
+        if self.process is not None:
+            end_process(self.process)
+        self.process = None
+
+
+@contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    """A started ``PrivateRedis``, stopped on leaving (frozen, killed or running)."""
+    redis = PrivateRedis(port=free_port())
+    try:
+        yield redis.start()
+    finally:
+        redis.stop()

@@ -1,23 +1,25 @@
-"""Live tally broadcasts (throttled) and the timer that closes a motion at its set time.
+"""Live tally broadcasts (throttled) and the job that closes a motion at its set time.
 
 Throttle: at most one tally frame per motion per TALLY_INTERVAL seconds in each process.
 A ballot that arrives inside the interval schedules one trailing broadcast, which reads
 the tally when it fires, so the last frame always shows every committed ballot. Closing
 announces the exact final tally in ``motion.closed`` regardless.
 
-The throttle and the timers are agora/infra/coalesce.py's.
+The throttle is agora/infra/coalesce.py's; the close at a set time is a job (agora/infra/jobs): stored
+with the motion, run by whichever worker claims it, once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from agora.infra.broadcast import broadcast_now
-from agora.infra.coalesce import Coalescer, run_later
+from agora.infra.coalesce import Coalescer
+from agora.infra import jobs
 from sessions.events import live_event, session_group
 
 
@@ -105,18 +107,28 @@ def _tally_throttled(motion_id: int) -> None:
     )
 
 
-def _auto_close(motion_id: int) -> None:
+@jobs.job("motion.auto_close")
+def motion_auto_close(key: str) -> None:
+    """The job at a motion's closing time (agora/infra/jobs): close it if it is open and due.
+    Run twice, or late, it is the same close: motion_close_due locks the row and re-checks.
+    Run early (a worker whose clock is ahead, or a closing time moved later), it schedules
+    itself again for the motion's closing time."""
+    from voting.models import Motion, MotionState
     from voting.closing import motion_close_due
-    from voting.models import Motion
 
-    session_id = Motion.objects.filter(pk=motion_id).values_list("session_id", flat=True).first()
-    if session_id is not None:
-        motion_close_due(session_id=session_id)
+    motion = Motion.objects.filter(pk=int(key)).values("session_id", "state", "closes_at").first()
+    if motion is None or motion["state"] != MotionState.OPEN or motion["closes_at"] is None:
+        return
+    now = timezone.now()
+    if motion["closes_at"] > now:
+        with transaction.atomic():
+            jobs.schedule("motion.auto_close", key, max(motion["closes_at"], now + timedelta(seconds=1)))
+        return
+    motion_close_due(session_id=motion["session_id"])
 
 
 def auto_close_schedule(*, motion_id: int, at: datetime) -> None:
-    """Close the motion at ``at`` in this process (lazy checks cover restarts)."""
-    if not getattr(settings, "AGORA_VOTING_TIMERS", True):
-        return
-    delay = max(0.0, (at - timezone.now()).total_seconds()) + 0.05
-    run_later(delay, _auto_close, motion_id)
+    """Close the motion at ``at`` with nobody watching. Call inside the transaction that opened
+    it: the job is stored with the motion and outlives this process. With AGORA_VOTING_TIMERS
+    (the default) this process also wakes at ``at`` to run it (tests turn that off)."""
+    jobs.schedule("motion.auto_close", str(motion_id), at, wake=getattr(settings, "AGORA_VOTING_TIMERS", True))

@@ -48,7 +48,7 @@ def close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolution
 
 
 def motion_close_due(*, session_id: int | None = None, now: datetime | None = None) -> list[int]:
-    """Close every open motion whose closing time has passed (lazily, and from a timer)."""
+    """Close every open motion whose closing time has passed (lazily, and from the job)."""
     now = now or timezone.now()
     due = Motion.objects.filter(state=MotionState.OPEN, closes_at__lte=now)
     if session_id is not None:

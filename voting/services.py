@@ -204,8 +204,7 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
         _announce_motion(locked, kind="motion.opened", audience="all")
         audit_record(kind="motion.opened", community=locked.session.community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk)
         if locked.closes_at is not None:
-            when = locked.closes_at
-            transaction.on_commit(lambda: auto_close_schedule(motion_id=locked.pk, at=when))
+            auto_close_schedule(motion_id=locked.pk, at=locked.closes_at)  # stored in this transaction
     return locked
 
 

@@ -1,2 +1,2 @@
 """Shared infrastructure with no domain knowledge: errors, text cleaning, broadcasting, coalescing,
-precompiled queries, the live server adjustments. Imports nothing from Agora above it."""
+precompiled queries, jobs, the live server adjustments. Imports nothing from Agora above it."""

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,60 +17,12 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.servers import ROOT, DaphneServer, _reachable, free_port, server_env
+from tests.servers import DaphneServer, server_env
 
 
 def start_daphne(*, log_dir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> DaphneServer:
-    """Like ``DaphneServer.start``, with extra environment (e.g. a private Redis)."""
-    port = free_port()
-    log_path = log_dir / f"daphne-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agora.server", "-b", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env={**server_env(), **(env or {})}, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited early: {log_path.read_text(errors='replace')[-2000:]}")
-        if _reachable("127.0.0.1", port):
-            return DaphneServer(process, port, log_path)
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"daphne did not start within {timeout}s")
-
-
-@dataclass
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port: the shared one is never touched."""
-
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> PrivateRedis:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not _reachable("127.0.0.1", self.port):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-        return self
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-def private_redis() -> PrivateRedis:
-    return PrivateRedis(port=free_port())
+    """``DaphneServer.start`` with extra environment (e.g. a lower limit)."""
+    return DaphneServer.start(log_dir=log_dir, env=server_env(extra=env), timeout=timeout)
 
 
 @dataclass
@@ -163,8 +112,3 @@ async def until(predicate: Any, *, timeout: float, what: str) -> None:
             raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
         await asyncio.sleep(0.05)
 
-
-def redis_server_available() -> bool:
-    from shutil import which
-
-    return which("redis-server") is not None

@@ -15,25 +15,14 @@ from channels.db import database_sync_to_async
 from agora.roster.models import Resident as ResidentRow
 from sessions.meeting import moderation
 from tests.factories import World, resident_make
-from tests.scale.residents import (
-    Resident,
-    private_redis,
-    redis_server_available,
-    start_daphne,
-    until,
-)
+from tests.scale.residents import Resident, until
+from tests.servers import daphne_servers, needs_redis_server, private_redis, server_env
 from tests.sessions.live_helpers import session_cookie
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not redis_server_available(), reason="needs the redis-server binary (apt-get install redis-server)"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis_server]
 
 
 def test_removed_untagged_and_reset_people_are_closed_while_redis_is_down(tx_world: World, tmp_path: Path) -> None:
-    redis = private_redis().start()
-    env = {"REDIS_URL": redis.url, "AGORA_REDIS_PREFIX": "admission-test"}
-    server = start_daphne(log_dir=tmp_path, env=env)
     removed_user, untagged_user, reset_user, stayer_user = (resident_make(tx_world.community, tags=[tx_world.car_owner]) for _ in range(4))
     removed, untagged, reset, stayer = (
         Resident(name, session_cookie(user), tx_world.session.pk)
@@ -70,8 +59,5 @@ def test_removed_untagged_and_reset_people_are_closed_while_redis_is_down(tx_wor
             assert ack["seq"] not in person.seqs, person.name
         await stayer.close()
 
-    try:
+    with private_redis() as redis, daphne_servers(1, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="admission-test")) as (server,):
         asyncio.run(asyncio.wait_for(scenario(), 90))
-    finally:
-        server.stop()
-        redis.kill()

@@ -22,8 +22,8 @@ import websockets
 from django.db import connection
 
 from tests.factories import World, resident_make
-from tests.scale.residents import Resident, start_daphne
-from tests.servers import DaphneServer
+from tests.scale.residents import Resident
+from tests.servers import DaphneServer, daphne_servers, server_env
 from tests.sessions.live_helpers import session_cookie
 from voting import services as voting
 
@@ -86,19 +86,18 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
 ) -> None:
     monkeypatch.delenv("AGORA_DB_CONN_MAX_AGE", raising=False)  # what production runs
     name = f"agora-pool-test-{uuid.uuid4().hex[:8]}"
-    env = {
+    env = server_env(extra={
         "AGORA_DB_APPLICATION_NAME": name,
         "AGORA_DB_POOL_MAX_SIZE": str(CEILING),
         "AGORA_DB_POOL_MIN_SIZE": str(KEPT),
         "AGORA_DB_POOL_MAX_IDLE": "1",
-    }
+    })
     motion = voting.motion_create(session=tx_world.session, by=tx_world.moderator, text="东门划线停车")
     voting.motion_open(motion=motion, by=tx_world.moderator)
     yes = motion.options.order_by("position").first()
     assert yes is not None
     users = [resident_make(tx_world.community, tags=[tx_world.car_owner]) for _ in range(VOTERS)]
     people = [Resident(f"v{i}", session_cookie(user), tx_world.session.pk) for i, user in enumerate(users)]
-    servers = [start_daphne(log_dir=tmp_path, env=env) for _ in range(PROCESSES)]
     counter = ConnectionCounter(name)
     receipts: list[dict] = []
 
@@ -121,7 +120,7 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
         for person in people:
             await person.close()
 
-    try:
+    with daphne_servers(PROCESSES, log_dir=tmp_path, env=env) as servers:
         with counter:
             with ThreadPoolExecutor(max_workers=PROCESSES * PAGE_LOOPS_PER_PROCESS) as pool:
                 loads = [
@@ -141,6 +140,3 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
         while (idle := counter.now()) > PROCESSES * KEPT and time.monotonic() < deadline:
             time.sleep(0.2)
         assert idle <= PROCESSES * KEPT, f"still {idle} connections open after the burst (kept: {PROCESSES * KEPT})"
-    finally:
-        for server in servers:
-            server.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -19,21 +18,12 @@ import websockets
 
 from sessions.meeting.services import meeting_room_ensure
 from tests.factories import World, resident_make
-from tests.scale.residents import (
-    PrivateRedis,
-    Resident,
-    private_redis,
-    redis_server_available,
-    start_daphne,
-    until,
-)
+from tests.scale.residents import Resident, until
+from tests.servers import daphne_servers, needs_redis_server, private_redis, server_env
 from tests.sessions.live_helpers import session_cookie
 from tests.voting.helpers import open_motion
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not redis_server_available(), reason="needs the redis-server binary (apt-get install redis-server)"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis_server]
 
 # What "at once" means here: a healthy answer takes milliseconds; before the fix these waited
 # until Redis answered again (a minute, in the report).
@@ -45,23 +35,10 @@ def _tally(person: Resident, motion_id: int) -> dict[str, Any] | None:
     return tallies[-1] if tallies else None
 
 
-def _freeze(redis: PrivateRedis) -> None:
-    assert redis.process is not None
-    redis.process.send_signal(signal.SIGSTOP)
-
-
-def _thaw(redis: PrivateRedis) -> None:
-    if redis.process is not None and redis.process.poll() is None:
-        redis.process.send_signal(signal.SIGCONT)
-
-
 def test_a_frozen_redis_delays_no_acknowledgement_and_tallies_catch_up_without_a_new_ballot(tx_world: World, tmp_path: Path) -> None:
     motion = open_motion(tx_world.session, tx_world.moderator, secret=False, results_live=True)
     yes = motion.options.order_by("position").first()
     assert yes is not None
-    redis = private_redis().start()
-    env = {"REDIS_URL": redis.url, "AGORA_REDIS_PREFIX": "freeze-test"}
-    servers = [start_daphne(log_dir=tmp_path, env=env) for _ in range(2)]
     users = [resident_make(tx_world.community, tags=[tx_world.car_owner]) for _ in range(6)]
     people = [Resident(f"r{i}", session_cookie(user), tx_world.session.pk) for i, user in enumerate(users)]
     moderator = Resident("mod", session_cookie(tx_world.moderator), tx_world.session.pk)
@@ -82,14 +59,14 @@ def test_a_frozen_redis_delays_no_acknowledgement_and_tallies_catch_up_without_a
         assert answer["type"] == "ballot.receipt", answer
         await until(lambda: all((_tally(p, motion.pk) or {}).get("total") == 1 for p in everyone), timeout=15, what="the first tally everywhere")
 
-        _freeze(redis)
+        redis.freeze()
         try:
             post, post_took = await timed(moderator, {"type": "message.post", "text": "冻结期间的发言", "client_id": "frozen-post"})
             cast_1, cast_1_took = await timed(people[1], ballot(people[1]))  # on the other process
             cast_2, cast_2_took = await timed(people[2], ballot(people[2]))
             await asyncio.sleep(3.0)  # long enough for every announcement meanwhile to time out
         finally:
-            _thaw(redis)
+            redis.thaw()
         assert post["type"] == "message.ack", post
         assert cast_1["type"] == "ballot.receipt" and cast_2["type"] == "ballot.receipt", (cast_1, cast_2)
         took = {"post": post_took, "ballot (process 2)": cast_1_took, "ballot (process 1)": cast_2_took}
@@ -108,13 +85,9 @@ def test_a_frozen_redis_delays_no_acknowledgement_and_tallies_catch_up_without_a
         for person in everyone:
             await person.close()
 
-    try:
+    # Leaving: the servers stop first, then Redis (SIGCONT first, should a failure leave it frozen).
+    with private_redis() as redis, daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="freeze-test")) as servers:
         asyncio.run(asyncio.wait_for(scenario(), 150))
-    finally:
-        _thaw(redis)
-        for server in servers:
-            server.stop()
-        redis.kill()
 
 
 def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_without_a_new_ballot(tx_world: World, tmp_path: Path) -> None:
@@ -122,9 +95,6 @@ def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_
     yes = motion.options.order_by("position").first()
     assert yes is not None
     token = meeting_room_ensure(session=tx_world.session).projector_token
-    redis = private_redis().start()
-    env = {"REDIS_URL": redis.url, "AGORA_REDIS_PREFIX": "down-test"}
-    servers = [start_daphne(log_dir=tmp_path, env=env) for _ in range(2)]
     users = [resident_make(tx_world.community, tags=[tx_world.car_owner]) for _ in range(4)]
     people = [Resident(f"d{i}", session_cookie(user), tx_world.session.pk) for i, user in enumerate(users)]
     screen: list[dict[str, Any]] = []
@@ -171,9 +141,5 @@ def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_
         for person in people:
             await person.close()
 
-    try:
+    with private_redis() as redis, daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="down-test")) as servers:
         asyncio.run(asyncio.wait_for(scenario(), 150))
-    finally:
-        for server in servers:
-            server.stop()
-        redis.kill()

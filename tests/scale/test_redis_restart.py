@@ -14,25 +14,14 @@ import pytest
 
 from sessions.models import Message
 from tests.factories import World, resident_make
-from tests.scale.residents import (
-    Resident,
-    private_redis,
-    redis_server_available,
-    start_daphne,
-    until,
-)
+from tests.scale.residents import Resident, until
+from tests.servers import daphne_servers, needs_redis_server, private_redis, server_env
 from tests.sessions.live_helpers import session_cookie
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not redis_server_available(), reason="needs the redis-server binary (apt-get install redis-server)"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis_server]
 
 
 def test_redis_restart_loses_nothing_acknowledged_and_residents_resync(tx_world: World, tmp_path: Path) -> None:
-    redis = private_redis().start()
-    env = {"REDIS_URL": redis.url, "AGORA_REDIS_PREFIX": "restart-test"}
-    servers = [start_daphne(log_dir=tmp_path, env=env) for _ in range(2)]
     users = [resident_make(tx_world.community, tags=[tx_world.car_owner]) for _ in range(8)]
     people = [Resident(f"r{i}", session_cookie(user), tx_world.session.pk) for i, user in enumerate(users)]
     moderator = Resident("mod", session_cookie(tx_world.moderator), tx_world.session.pk)
@@ -84,12 +73,8 @@ def test_redis_restart_loses_nothing_acknowledged_and_residents_resync(tx_world:
         for person in [moderator, *people]:
             assert person.seqs == seqs, f"{person.name} got {person.seqs}, stored {seqs}"
 
-    try:
+    with private_redis() as redis, daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="restart-test")) as servers:
         asyncio.run(asyncio.wait_for(scenario(), 120))
-    finally:
-        for server in servers:
-            server.stop()
-        redis.kill()
 
 
 async def _stored(session_id: int) -> list[tuple[int, str]]:

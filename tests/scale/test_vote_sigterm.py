@@ -15,7 +15,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from tests.factories import World, resident_make
-from tests.scale.residents import Resident, start_daphne, until
+from tests.scale.residents import Resident, until
+from tests.servers import daphne_servers
 from tests.sessions.live_helpers import session_cookie
 from voting import services as voting
 from voting.models import Participation
@@ -27,7 +28,6 @@ VOTERS = 40
 
 
 def test_sigterm_mid_burst_keeps_every_acknowledged_ballot_and_counts_each_voter_once(tx_world: World, tmp_path: Path) -> None:
-    servers = [start_daphne(log_dir=tmp_path) for _ in range(2)]
     motion = voting.motion_create(session=tx_world.session, by=tx_world.moderator, text="东门划线停车")
     voting.motion_open(motion=motion, by=tx_world.moderator)
     yes = motion.options.order_by("position").first()
@@ -85,11 +85,8 @@ def test_sigterm_mid_burst_keeps_every_acknowledged_ballot_and_counts_each_voter
         for person in people:
             await person.close()
 
-    try:
+    with daphne_servers(2, log_dir=tmp_path) as servers:
         asyncio.run(asyncio.wait_for(scenario(), 150))
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def _stored(motion_id: int) -> dict:
