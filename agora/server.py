@@ -21,14 +21,17 @@ DAPHNE_FLAGS = [
 
 
 def _start_jobs() -> None:
-    """On the server's loop, once it runs (Django is set up by then: daphne loaded the app)."""
-    from twisted.internet import reactor
+    """On the server's loop, once it runs (Django is set up by then: daphne loaded the app).
+    At shutdown the loop runs on until the job in hand is done (its announcements need it)."""
+    import asyncio
+
+    from twisted.internet import defer, reactor
 
     from agora.infra.jobs.runner import start_in_server
 
     worker = start_in_server()
     if worker is not None:
-        reactor.addSystemEventTrigger("before", "shutdown", worker.stop)
+        reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(worker.shutdown())))
 
 
 def main(argv: list[str]) -> None:

@@ -232,6 +232,7 @@ class Worker:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agora-jobs")
         self._stopping: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
         self._next_requeue = 0.0
         self.ran = 0
 
@@ -270,6 +271,16 @@ class Worker:
         if self._loop is not None and self._stopping is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stopping.set)
 
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop and wait (bounded) for the job in hand: a server keeps its loop running until
+        then, since a job's announcements go out through the loop (agora/broadcast.py)."""
+        self.stop()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                log.warning("job worker %s: a job still ran after %.0f s at shutdown", self.worker_id, timeout)
+
 
 def start_in_server() -> Worker | None:
     """The embedded worker, on the server's running loop (agora/server.py); None when
@@ -277,5 +288,5 @@ def start_in_server() -> Worker | None:
     if not getattr(settings, "AGORA_JOBS_IN_SERVER", True):
         return None
     worker = Worker()
-    asyncio.get_event_loop().create_task(worker.serve())
+    worker._task = asyncio.get_event_loop().create_task(worker.serve())
     return worker
