@@ -26,7 +26,7 @@ from django_tasks_db.models import DBTaskResult
 
 from agora.infra import jobs
 from agora.infra.jobs import runner
-from agora.models import AuditEvent
+from agora.roster.models import AuditEvent
 from tests.factories import World
 from tests.scale.residents import Resident, start_daphne, until
 from tests.servers import ROOT, server_env

@@ -19,7 +19,7 @@ from agora.infra.jobs.runner import Worker
 
 async def _drain_announcements(seconds: float = 2.0) -> None:
     """Let the loop's sender publish what the last jobs announced (agora/broadcast.py)."""
-    from agora.broadcast import announcer_for
+    from agora.infra.broadcast import announcer_for
 
     announcer = announcer_for(asyncio.get_running_loop())
     loop = asyncio.get_running_loop()
