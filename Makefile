@@ -11,7 +11,7 @@ XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist workste
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-embedded test-production install install-test translations bench clean
+.PHONY: run lint test test-embedded test-production install install-test translations bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ run: install translations
 	@echo ""
 	@echo "Agora runs at http://$(HOST):$(PORT)/  (demo logins: moderator, observer, resident01 … resident40; password agora-demo)"
 	$(PY) -m agora.server -b $(HOST) -p $(PORT)
+
+# Lint first, so `make test` fails fast: ruff (ruff.toml), mypy with django-stubs (mypy.ini),
+# and the import directions (.importlinter; docs/architecture.md).
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # The whole suite twice: on the embedded default (SQLite, in-memory layer), then on the
 # production configuration (PostgreSQL + Redis). Tests marked redis/postgres/browser skip
