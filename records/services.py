@@ -9,7 +9,7 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +39,6 @@ from records.models import (
 from sessions.models import Category, TopicSession
 from sessions.services import topic_session_archive, topic_session_create
 
-User = AbstractBaseUser
 
 SUMMARY_MAX = 5000
 # Which status may follow which (PRODUCT.md: pending / in progress / done / dropped).

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +33,6 @@ from sessions.reactions import reaction_announce_on_commit
 from sessions.selectors import message_data
 from sessions.slow_mode import slow_mode_check
 
-User = AbstractBaseUser
 
 # The session lifecycle: only these moves exist (PRODUCT.md "A topic session's life").
 # ADJOURNED → ARCHIVED happens when the minutes are published.

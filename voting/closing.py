@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,8 +17,6 @@ from voting import selectors
 from voting.models import Motion, MotionState, Resolution
 from voting.results import resolution_compute
 from voting.secrecy import sealed_ballots_mix
-
-User = AbstractBaseUser
 
 
 def close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolution:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +46,6 @@ from voting.models import (
 from voting.results import ranked_redraw
 from voting.secrecy import sealed_in_person_insert
 
-User = AbstractBaseUser
 CODED_OPTIONS = [("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")]
 MAX_OPTIONS = 20
 
@@ -340,22 +339,17 @@ def _household_rows(locked: Motion, by: User, choice: list[int], households: Seq
         raise Refused(_("In household votes, list the households that voted in the room."), code="invalid")
     community_id = locked.session.community_id
     art278 = locked.kind == MotionKind.ART278
-    by_area = art278 or locked.weight_mode == WeightMode.AREA
-    eligible = None if art278 else selectors.eligible_households(locked)
+    eligible = None if art278 else rules.eligible_households(locked)
     rows = []
     taken = []
     for household in households:
         if household.building.community_id != community_id:
             raise Refused(_("A listed household is not in this community."), code="invalid")
-        # The same definition as the base and as an online ballot (voting.rules.voter_standing):
-        # a unit with no floor area on record has no vote where area counts.
-        if art278:
-            key = rules.owner_key_of(household)
-            unit_key, weight, area = f"o:{key}", 1, rules.owner_area(community_id=community_id, owner_key=key)
-        else:
-            unit_key, area = f"h:{household.pk}", None
-            weight = (household.exclusive_area or 0) if locked.weight_mode == WeightMode.AREA else 1
-        if by_area and (area if art278 else weight) <= 0:
+        # The unit rule of an online ballot (voting.rules.unit_of): a unit with no floor area on
+        # record has no vote where area counts; eligible_households is the base's and the ballot's rule.
+        area = rules.owner_area(community_id=community_id, owner_key=rules.owner_key_of(household)) if art278 else None
+        unit = rules.unit_of(motion=locked, household=household, user_id=None, owner_area=area)
+        if unit is None:
             raise Refused(
                 _("%(household)s has no floor area on record, so it cannot vote in this vote. Nothing was recorded; please ask the residents' committee to enter its area.")
                 % {"household": household},
@@ -366,6 +360,7 @@ def _household_rows(locked: Motion, by: User, choice: list[int], households: Seq
                 _("No one in %(household)s may vote on this motion. Nothing was recorded.") % {"household": household},
                 code="not_eligible",
             )
+        unit_key, weight = unit.unit_key, unit.weight
         if Participation.objects.filter(motion=locked, unit_key=unit_key).exists():
             taken.append(str(household))
             continue

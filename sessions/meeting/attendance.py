@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,6 @@ from sessions.meeting.services import (
 )
 from sessions.models import Attendance, CheckInMethod, SessionState, TopicSession
 
-User = AbstractBaseUser
 ATTENDANCE_TEMPLATE = "sessions/meeting/_attendance.html"
 GUESTS_MAX = 10_000
 

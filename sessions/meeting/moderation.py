@@ -4,7 +4,7 @@ slow mode. Each action is checked on the server, logged, and announced after com
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +30,6 @@ from sessions.models import (
 from sessions.selectors import message_data, replies_data
 from sessions.slow_mode import SLOW_MODE_MAX_SECONDS
 
-User = AbstractBaseUser
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"
 REASON_MAX = 200
 
@@ -115,7 +114,7 @@ def message_unhide(*, session: TopicSession, by: User, message_id: int) -> Messa
     return message
 
 
-def _participant_target(session: TopicSession, user_id: int) -> AbstractBaseUser:
+def _participant_target(session: TopicSession, user_id: int) -> User:
     target = get_user_model().objects.filter(pk=user_id).first()
     if target is None or not rules.can_view(user=target, session=session):
         raise Refused(_("That person is not in this session."), code="not_found")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +41,6 @@ from sessions.models import (
     TopicSession,
 )
 
-User = AbstractBaseUser
 FLOOR_TEMPLATE = "sessions/partials/_floor.html"
 AGENDA_TEMPLATE = "sessions/partials/_agenda.html"
 OPEN_STATES = (FloorRequestState.WAITING, FloorRequestState.SPEAKING)
