@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agora.infra.errors import Refused
+from agora.infra.http import AuthenticatedHttpRequest
 from records import rules, selectors, services, voting_bridge
 from records.forms import ActionItemForm, ActionUpdateForm, RatingForm
 from records.models import ActionItem, MinutesRecord, SatisfactionRating
@@ -22,7 +23,7 @@ from sessions.models import TopicSession
 
 @login_required
 @require_POST
-def action_item_create(request: HttpRequest, session_id: int) -> HttpResponse:
+def action_item_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(TopicSession, pk=session_id)
     form = ActionItemForm(request.POST, resolutions=voting_bridge.session_votes(session=session)["resolutions"])
     if form.is_valid():
@@ -84,7 +85,7 @@ def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_item_update(request: HttpRequest, item_id: int) -> HttpResponse:
+def action_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = _item_or_404(request, item_id)
     form = ActionUpdateForm(request.POST)
     if form.is_valid():
@@ -108,7 +109,7 @@ def action_item_update(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_item_rate(request: HttpRequest, item_id: int) -> HttpResponse:
+def action_item_rate(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = _item_or_404(request, item_id)
     form = RatingForm(request.POST)
     if form.is_valid():
@@ -126,7 +127,7 @@ def action_item_rate(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def follow_up(request: HttpRequest) -> HttpResponse:
+def follow_up(request: AuthenticatedHttpRequest) -> HttpResponse:
     from agora.roster.roles import moderated_communities
 
     if not moderated_communities(user=request.user):

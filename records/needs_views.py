@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agora.infra.errors import NotAllowed, Refused
+from agora.infra.http import AuthenticatedHttpRequest
 from agora.roster.models import Community
 from records import rules, selectors, services
 from records.forms import NeedForm, NeedToSessionForm
@@ -21,7 +22,7 @@ from records.views import PAGE_SIZE, next_url, refusal_response
 
 @login_required
 @require_GET
-def needs_index(request: HttpRequest) -> HttpResponse:
+def needs_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     communities = selectors.needs_communities(user=request.user)
     if len(communities) == 1:
         return redirect("needs:list", community_slug=communities[0].slug)
@@ -29,7 +30,7 @@ def needs_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def needs_list(request: HttpRequest, community_slug: str) -> HttpResponse:
+def needs_list(request: AuthenticatedHttpRequest, community_slug: str) -> HttpResponse:
     community = get_object_or_404(Community, slug=community_slug)
     if not rules.can_view_needs(user=request.user, community_id=community.pk):
         raise Http404
@@ -88,7 +89,7 @@ def _need_or_404(request: HttpRequest, need_id: int) -> Need:
 
 @login_required
 @require_GET
-def need_detail(request: HttpRequest, need_id: int) -> HttpResponse:
+def need_detail(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
     need = _need_or_404(request, need_id)
     can_manage = rules.can_manage_needs(user=request.user, community_id=need.community_id)
     others = (
@@ -114,7 +115,7 @@ def need_detail(request: HttpRequest, need_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def need_support(request: HttpRequest, need_id: int) -> HttpResponse:
+def need_support(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
     need = _need_or_404(request, need_id)
     supporting = request.POST.get("support") != "0"
     try:
@@ -129,7 +130,7 @@ def need_support(request: HttpRequest, need_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def need_merge(request: HttpRequest, need_id: int) -> HttpResponse:
+def need_merge(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
     need = _need_or_404(request, need_id)
     into = Need.objects.filter(pk=request.POST.get("into") or 0, community=need.community).first()
     if into is None:
@@ -147,7 +148,7 @@ def need_merge(request: HttpRequest, need_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def need_to_session(request: HttpRequest, need_id: int) -> HttpResponse:
+def need_to_session(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
     need = _need_or_404(request, need_id)
     form = NeedToSessionForm(request.POST)
     if not form.is_valid():

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agora.infra.errors import NotAllowed, Refused
+from agora.infra.http import AuthenticatedHttpRequest
 from records import exports, rules, selectors, services, verification
 from records.forms import ActionItemForm, ArchiveFilterForm, CorrectionForm, DraftForm
 from records.models import ActionItem, MinutesRecord
@@ -220,7 +221,7 @@ def minutes_votes_csv(request: HttpRequest, record_id: int) -> HttpResponse:
 
 
 @login_required
-def minutes_draft(request: HttpRequest, session_id: int) -> HttpResponse:
+def minutes_draft(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
     try:
         draft, content = services.minutes_draft_generate(session=session, by=request.user)
@@ -270,7 +271,7 @@ def _preview_sections(content: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @login_required
-def minutes_correct(request: HttpRequest, record_id: int) -> HttpResponse:
+def minutes_correct(request: AuthenticatedHttpRequest, record_id: int) -> HttpResponse:
     record = _readable_record(request, record_id)
     if not rules.can_correct_minutes(user=request.user, record=record):
         return HttpResponseForbidden(_("Only a moderator of this community can correct the minutes."))

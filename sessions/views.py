@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agora.infra.errors import NotAllowed, Refused
+from agora.infra.http import AuthenticatedHttpRequest
 from agora.roster.models import Community
 from agora.roster.roles import moderated_communities
 from sessions import rules, selectors, services
@@ -27,7 +28,7 @@ def _visible_session_or_404(request: HttpRequest, session_id: int) -> TopicSessi
 
 
 @login_required
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "sessions/session_list.html",
@@ -36,7 +37,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_detail(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session_or_404(request, session_id)
     if not rules.can_follow(user=request.user, session=session):
         return render(request, "sessions/removed.html", {"session": session}, status=403)
@@ -60,7 +61,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
-def session_create(request: HttpRequest, community_slug: str) -> HttpResponse:
+def session_create(request: AuthenticatedHttpRequest, community_slug: str) -> HttpResponse:
     community = get_object_or_404(Community, slug=community_slug)
     if community not in moderated_communities(user=request.user):
         return HttpResponseForbidden(_("Only a moderator of this community can do that."))
@@ -89,7 +90,7 @@ def session_create(request: HttpRequest, community_slug: str) -> HttpResponse:
 
 
 @login_required
-def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session_or_404(request, session_id)
     if not rules.can_moderate(user=request.user, session=session):
         return HttpResponseForbidden(_("Only a moderator of this community can do that."))
@@ -124,7 +125,7 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def session_transition(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
+def session_transition(request: AuthenticatedHttpRequest, session_id: int, action: str) -> HttpResponse:
     session = _visible_session_or_404(request, session_id)
     actions = {
         "schedule": (services.topic_session_schedule, _("The session is scheduled and visible to its audience.")),
@@ -148,7 +149,7 @@ def session_transition(request: HttpRequest, session_id: int, action: str) -> Ht
 
 @login_required
 @require_POST
-def session_attend(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_attend(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session_or_404(request, session_id)
     attending = request.POST.get("attending") == "1"
     try:
@@ -173,7 +174,7 @@ def session_attend(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def message_create(request: HttpRequest, session_id: int) -> HttpResponse:
+def message_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The no-JavaScript way to post (comments before the meeting, or a phone without WebSockets)."""
     session = _visible_session_or_404(request, session_id)
     form = MessageForm(request.POST)

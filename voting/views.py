@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agora.infra.errors import NotAllowed, Refused
+from agora.infra.http import AuthenticatedHttpRequest
 from sessions import rules as session_rules
 from sessions.models import TopicSession
 from voting import ballots, closing, rules, selectors, services
@@ -42,7 +43,7 @@ def _back(session_id: int) -> HttpResponse:
 
 
 @login_required
-def motion_create(request: HttpRequest, session_id: int) -> HttpResponse:
+def motion_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(request, session_id)
     if not rules.can_manage_motions(user=request.user, session=session):
         return HttpResponseForbidden(_("Only a moderator of this community can do that."))
@@ -90,7 +91,7 @@ def _transition(request: HttpRequest, session_id: int, motion_id: int, action: s
 
 @login_required
 @require_POST
-def motion_tie_draw(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def motion_tie_draw(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The moderator resolves a tie by a recorded public draw (voting.services.motion_tie_draw)."""
     motion = _motion_or_404(request, session_id, motion_id)
     try:
@@ -106,25 +107,25 @@ def motion_tie_draw(request: HttpRequest, session_id: int, motion_id: int) -> Ht
 
 @login_required
 @require_POST
-def motion_open(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def motion_open(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     return _transition(request, session_id, motion_id, "open")
 
 
 @login_required
 @require_POST
-def motion_close(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def motion_close(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     return _transition(request, session_id, motion_id, "close")
 
 
 @login_required
 @require_POST
-def motion_discard(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def motion_discard(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     return _transition(request, session_id, motion_id, "discard")
 
 
 @login_required
 @require_POST
-def ballot_cast(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def ballot_cast(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The no-JavaScript ballot: the confirmation page shows the receipt.
 
     In elder mode the ballot is cast only once the voter has seen their choice in words and
@@ -166,7 +167,7 @@ def ballot_cast(request: HttpRequest, session_id: int, motion_id: int) -> HttpRe
 
 
 @login_required
-def in_person_enter(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def in_person_enter(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     motion = _motion_or_404(request, session_id, motion_id)
     if not rules.can_manage_motion(user=request.user, motion=motion):
         return HttpResponseForbidden(_("Only a moderator of this community can do that."))
@@ -223,7 +224,7 @@ def _without_receipt(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 @_without_receipt
 @login_required
-def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def motion_results(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The projector view (large type). The receipt check is :func:`receipt_check` (a POST)."""
     motion = _motion_or_404(request, session_id, motion_id)
     closing.motion_close_due(session_id=motion.session_id)
@@ -234,7 +235,7 @@ def motion_results(request: HttpRequest, session_id: int, motion_id: int) -> Htt
 
 @login_required
 @require_POST
-def receipt_check(request: HttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+def receipt_check(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """Is this receipt in the counted list? Without JavaScript; a POST, so the receipt never
     appears in a URL (logs, history, Referer)."""
     motion = _motion_or_404(request, session_id, motion_id)

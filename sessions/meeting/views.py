@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agora.infra.errors import NotAllowed, Refused
+from agora.infra.http import AuthenticatedHttpRequest
 from agora.roster.accounts import client_ip
 from agora.roster.roles import is_member
 from sessions import rules
@@ -43,7 +44,7 @@ def _next_url(request: HttpRequest, fallback: str) -> str:
 
 @login_required
 @require_POST
-def meeting_action(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
+def meeting_action(request: AuthenticatedHttpRequest, session_id: int, action: str) -> HttpResponse:
     """The no-JavaScript way to every meeting action (the same commands as the WebSocket)."""
     session = _session_or_404(request, session_id)
     command = COMMANDS.get(action)
@@ -68,7 +69,7 @@ def meeting_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
 
 
 @login_required
-def moderation_log(request: HttpRequest, session_id: int) -> HttpResponse:
+def moderation_log(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _session_or_404(request, session_id)
     if not rules.can_moderate(user=request.user, session=session):
         return HttpResponseForbidden(_("Only a moderator of this session can do that."))
@@ -77,7 +78,7 @@ def moderation_log(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
-def checkin_desk(request: HttpRequest, session_id: int) -> HttpResponse:
+def checkin_desk(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The door: search residents by name or room number and check them (or their household) in."""
     session = _session_or_404(request, session_id)
     if not rules.can_moderate(user=request.user, session=session):
@@ -96,7 +97,7 @@ def checkin_desk(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
-def join(request: HttpRequest) -> HttpResponse:
+def join(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Type the code shown in the room (入会码)."""
     raw = request.GET.get("code")
     error = ""
@@ -138,7 +139,7 @@ def _room_for_guess(request: HttpRequest, code: str) -> MeetingRoom | HttpRespon
 
 
 @login_required
-def join_code(request: HttpRequest, code: str) -> HttpResponse:
+def join_code(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Scanned or typed: straight into the session (after login)."""
     room = _room_for_guess(request, code)
     if isinstance(room, HttpResponse):
@@ -152,7 +153,7 @@ def join_code(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def checkin_self(request: HttpRequest, code: str, token: str) -> HttpResponse:
+def checkin_self(request: AuthenticatedHttpRequest, code: str, token: str) -> HttpResponse:
     """The room's check-in QR code: one tap to say "I am here"."""
     room = _room_for_guess(request, code)
     if isinstance(room, HttpResponse):
@@ -229,7 +230,7 @@ def projector_checkin_qr(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def checkin_qr(request: HttpRequest, session_id: int) -> HttpResponse:
+def checkin_qr(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The check-in QR code for moderators to print or show at the door."""
     session = _session_or_404(request, session_id)
     if not rules.can_moderate(user=request.user, session=session):
