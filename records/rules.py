@@ -1,9 +1,15 @@
-"""Named permission predicates for minutes, follow-up and the needs list (tests/records/test_rules.py)."""
+"""Named permission predicates for minutes, follow-up and the needs list (tests/records/test_rules.py).
+
+Who may read a minutes record: ``reads_minutes``; the same as a queryset filter beside it
+(``readable_records``, tests/records/test_rules_agree.py).
+"""
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
 from agora.roster.models import Resident
-from agora.roster.roles import AnyUser, is_member, is_moderator
+from agora.roster.roles import AnyUser, is_member, is_moderator, member_community_ids
 from records.models import (
     ActionItem,
     ActionStatus,
@@ -20,8 +26,25 @@ def can_draft_minutes(*, user: AnyUser, session: TopicSession) -> bool:
     return session.state == SessionState.ADJOURNED and is_moderator(user=user, community=session.community_id)
 
 
+def reads_minutes(*, visibility: str, member: bool) -> bool:
+    """Who may read a minutes record: anyone if it is public, the community's members if not."""
+    return visibility == Visibility.PUBLIC or member
+
+
 def can_read_minutes(*, user: AnyUser, record: MinutesRecord) -> bool:
-    return record.visibility == Visibility.PUBLIC or is_member(user=user, community=record.community_id)
+    if record.visibility == Visibility.PUBLIC:  # no need to ask who the reader is
+        return True
+    return reads_minutes(visibility=record.visibility, member=is_member(user=user, community=record.community_id))
+
+
+def readable_records(*, user: AnyUser) -> QuerySet[MinutesRecord]:
+    """``reads_minutes`` as a filter: public records, and members-only ones of the reader's
+    communities (``agora.roster.roles.member_community_ids``, the filter of ``is_member``)."""
+    qs = MinutesRecord.objects.all()
+    communities = member_community_ids(user=user)
+    if communities is None:
+        return qs
+    return qs.filter(Q(visibility=Visibility.PUBLIC) | Q(community_id__in=communities))
 
 
 def can_see_voter_names(*, user: AnyUser, record: MinutesRecord) -> bool:

@@ -24,8 +24,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from agora.roster.models import Community, Membership, Resident, Role
-from agora.roster.roles import AnyUser
+from agora.roster.models import Community, Membership, Role
+from agora.roster.roles import AnyUser, member_community_ids
 from records import search
 from records.models import (
     ActionItem,
@@ -35,26 +35,10 @@ from records.models import (
     NeedStatus,
     RecordKind,
     SatisfactionRating,
-    Visibility,
 )
+from records.rules import readable_records
 
 SATISFIED_FROM = 4  # a rating of 4 or 5 counts as satisfied (the "satisfaction rate")
-
-
-def member_community_ids(*, user: AnyUser) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    ids = set(Membership.objects.filter(user=user).values_list("community_id", flat=True))
-    ids |= set(Resident.objects.filter(user=user).values_list("community_id", flat=True))
-    return ids
-
-
-def readable_records(*, user: AnyUser) -> QuerySet[MinutesRecord]:
-    """Records the user may read: public ones, and members-only ones of their communities."""
-    qs = MinutesRecord.objects.all()
-    if user.is_authenticated and user.is_superuser:
-        return qs
-    return qs.filter(Q(visibility=Visibility.PUBLIC) | Q(community_id__in=member_community_ids(user=user)))
 
 
 def superseded_ids() -> list[int]:
@@ -272,4 +256,6 @@ def needs_for(*, community: Community, status: str = "") -> QuerySet[Need]:
 
 
 def needs_communities(*, user: AnyUser) -> list[Community]:
-    return list(Community.objects.filter(pk__in=member_community_ids(user=user)).order_by("name"))
+    """The communities whose needs list the user may read (``rules.can_view_needs``), by name."""
+    ids = member_community_ids(user=user)
+    return list((Community.objects.all() if ids is None else Community.objects.filter(pk__in=ids)).order_by("name"))

@@ -1,12 +1,13 @@
 """What the voting rules need to know about one person and one motion, read in one query.
 
-``voting.rules`` decides who may see a motion and who may vote on it as which unit. Asked one
-fact at a time (the person's role, residence, household, audience tags, invitation, removal)
-that cost ~17 statements and ~8 ms of ORM CPU per ballot; a 2,000-voter burst paid it 2,000
-times (docs/performance.md, "Vote burst"). Here the motion row and every fact about the person
-come back in one query, compiled once per process (``agora.infra.precompiled``). The session facts
-are the live admission's (``sessions.admission.Standing``), so the session rules are applied
-by the same functions for a connect and for a ballot.
+``voting.rules`` decides who may see a motion and who may vote on it as which unit, over the
+``VoterFacts`` read here. Asked one fact at a time (the person's role, residence, household,
+audience tags, invitation, removal) that cost ~17 statements and ~8 ms of ORM CPU per ballot;
+a 2,000-voter burst paid it 2,000 times (docs/performance.md, "Vote burst"). Here the motion row
+and every fact about the person come back in one query, compiled once per process
+(``agora.infra.precompiled``). The session facts are the session rules' own
+(``sessions.rules.SessionFacts``, from ``sessions.rules.facts_annotations``), so the session
+rules are applied by the same functions for a page, a connect and a ballot.
 """
 
 from __future__ import annotations
@@ -15,46 +16,42 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from agora.infra.precompiled import Precompiled
-from agora.roster.models import Household, Membership, Resident
+from agora.roster.models import Household, Resident
 from agora.roster.roles import AnyUser
-from sessions.admission import Standing
-from sessions.models import Participant, TopicSession
-from voting.models import Motion
+from sessions import rules as session_rules
+from sessions.rules import FACT_COLUMNS, SessionFacts
+from voting.models import Motion, MotionKind
 
 
 @dataclass(frozen=True)
 class VoterFacts:
-    """The session standing of the person, and their residence in its community (if any)."""
+    """The session facts of the person, and their residence in its community (if any)."""
 
-    session: Standing
+    user_id: int | None
+    session: SessionFacts
     verified: bool
     tenure: str
     household: Household | None  # id, floor area and owner reference only
+    owner_area: Decimal | None = None  # Art. 278 motions: the owner's total area in the community
 
 
 def _facts_query(*, user_id: int, motion_id: int, session_id: int) -> QuerySet[Motion]:
-    session = OuterRef("session_id")
     community = OuterRef("session__community_id")
     resident = Resident.objects.filter(user_id=user_id, community_id=community)
-    audience = TopicSession.audience_tags.through.objects.filter(topicsession_id=session)
     return Motion.objects.filter(pk=motion_id, session_id=session_id).annotate(
         f_session_state=F("session__state"),
         f_community_id=F("session__community_id"),
-        f_membership_role=Subquery(Membership.objects.filter(user_id=user_id, community_id=community).values("role")[:1]),
         f_resident_verified=Subquery(resident.values("verified")[:1]),
         f_tenure=Subquery(resident.values("tenure")[:1]),
         f_household_id=Subquery(resident.values("household_id")[:1]),
         f_area=Subquery(resident.values("household__exclusive_area")[:1]),
         f_owner_key=Subquery(resident.values("household__owner_key")[:1]),
-        f_has_audience=Exists(audience),
-        f_tag_match=Exists(audience.filter(tag__residents__user_id=user_id, tag__residents__community_id=community)),
-        f_invited=Exists(TopicSession.observers.through.objects.filter(topicsession_id=session, user_id=user_id)),
-        f_removed=Exists(Participant.objects.filter(session_id=session, user_id=user_id, removed=True)),
+        **session_rules.facts_annotations(user_id=user_id, session=OuterRef("session_id"), community=community),
     )
 
 
@@ -66,26 +63,41 @@ def _area(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _facts_of(row: Motion) -> VoterFacts:
+def owner_key_of(household: Household) -> str:
+    """Units held by the same owner share a key; a unit without one is its own owner."""
+    return household.owner_key or f"household-{household.pk}"
+
+
+def owner_area(*, community_id: int, owner_key: str) -> Decimal:
+    """The sum of the owner's exclusive floor areas in the community (Art. 278)."""
+    if owner_key.startswith("household-"):
+        qs = Household.objects.filter(pk=int(owner_key.removeprefix("household-")))
+    else:
+        qs = Household.objects.filter(building__community_id=community_id, owner_key=owner_key)
+    return qs.aggregate(total=Sum("exclusive_area"))["total"] or Decimal("0")
+
+
+def _facts_of(user: AnyUser, row: Motion) -> VoterFacts:
     household = None
     if row.f_household_id is not None:
         household = Household(pk=row.f_household_id, exclusive_area=_area(row.f_area), owner_key=row.f_owner_key or "")
+    if user.is_authenticated:
+        session = session_rules.facts_from(
+            user=user, session_id=row.session_id, community_id=row.f_community_id, state=row.f_session_state,
+            values=[getattr(row, column) for column in FACT_COLUMNS],
+        )
+    else:
+        session = session_rules.anonymous_facts(session_id=row.session_id, community_id=row.f_community_id, state=row.f_session_state)
+    area = None
+    if household is not None and row.kind == MotionKind.ART278:
+        area = owner_area(community_id=row.f_community_id, owner_key=owner_key_of(household))
     return VoterFacts(
-        session=Standing(
-            session_id=row.session_id,
-            community_id=row.f_community_id,
-            state=row.f_session_state,
-            membership_role=row.f_membership_role,
-            is_resident=row.f_household_id is not None,
-            building="",
-            audience_open=not row.f_has_audience,
-            tag_match=bool(row.f_tag_match),
-            invited=bool(row.f_invited),
-            removed=bool(row.f_removed),
-        ),
+        user_id=user.pk if user.is_authenticated else None,
+        session=session,
         verified=bool(row.f_resident_verified),
         tenure=row.f_tenure or "",
         household=household,
+        owner_area=area,
     )
 
 
@@ -95,7 +107,7 @@ def motion_with_facts(*, user: AnyUser, session_id: int, motion_id: int) -> tupl
     rows = list(Motion.objects.raw(sql, params))
     if not rows:
         return None
-    return rows[0], _facts_of(rows[0])
+    return rows[0], _facts_of(user, rows[0])
 
 
 def facts_read(*, user: AnyUser, motion: Motion) -> VoterFacts:

@@ -10,11 +10,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, Sum
 
-from agora.roster.models import Household, Membership, Resident, Role, Tenure
-from sessions.models import Participant, TopicSession
+from agora.roster.models import Household
+from sessions.models import TopicSession
 from voting.models import (
     BallotUnit,
-    Eligibility,
     InPersonCount,
     Motion,
     MotionKind,
@@ -23,7 +22,7 @@ from voting.models import (
     Resolution,
     WeightMode,
 )
-from voting.rules import voter_standing
+from voting.rules import eligible_households, eligible_residents, owner_key_of, voter_standing
 from voting.secrecy import sealed_counts
 
 
@@ -122,34 +121,6 @@ class EligibleBase:
     owner_areas: dict[str, Decimal]  # Art. 278: owner key -> total exclusive area
 
 
-def eligible_residents(motion: Motion) -> Any:
-    """The residents who may vote on ``motion`` now: one definition for every channel (online
-    ballots, the room's counts and households, the base). Verified, active accounts of the
-    community, minus observers and people removed from the session; owners only, or the
-    session's audience tags. (``voting.rules.voter_standing`` asks the same of one person.)"""
-    session: TopicSession = motion.session
-    residents = Resident.objects.filter(community_id=session.community_id, verified=True, user__is_active=True)
-    observers = Membership.objects.filter(community_id=session.community_id, role=Role.OBSERVER).values("user_id")
-    residents = residents.exclude(user_id__in=observers)
-    removed = Participant.objects.filter(session=session, removed=True).values("user_id")
-    residents = residents.exclude(user_id__in=removed)
-    if motion.eligibility == Eligibility.OWNERS or motion.kind == MotionKind.ART278:
-        residents = residents.filter(tenure=Tenure.OWNER)
-    else:
-        tag_ids = list(session.audience_tags.values_list("pk", flat=True))
-        if tag_ids:
-            residents = residents.filter(tags__in=tag_ids).distinct()
-    return residents
-
-
-def eligible_households(motion: Motion) -> set[int]:
-    """Households with someone eligible (household votes); weighted by area: with an area."""
-    ids = set(eligible_residents(motion).values_list("household_id", flat=True))
-    if motion.weight_mode == WeightMode.AREA:
-        ids = set(Household.objects.filter(pk__in=ids, exclusive_area__gt=0).values_list("pk", flat=True))
-    return ids
-
-
 def eligible_base(motion: Motion) -> EligibleBase:
     """Who may vote, counted in the motion's voting units.
 
@@ -158,8 +129,6 @@ def eligible_base(motion: Motion) -> EligibleBase:
     base never loses a voter who took part, and it never grows because of a count (the room's
     anonymous counts are refused when they would exceed it, see
     ``voting.services.in_person_count_enter``)."""
-    from voting.rules import owner_key_of
-
     taken = set(motion.participations.values_list("unit_key", flat=True))
     if motion.kind == MotionKind.ART278:
         areas: dict[str, Decimal] = defaultdict(Decimal)

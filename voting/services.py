@@ -365,7 +365,7 @@ def _household_rows(locked: Motion, by: User, choice: list[int], households: Seq
             taken.append(str(household))
             continue
         Participation.objects.create(motion=locked, unit_key=unit_key, channel=Channel.IN_PERSON, household=household)
-        rows.append(InPersonCount(motion=locked, choice=choice, count=1, weight=weight, area=area, household=household, entered_by=by))
+        rows.append(InPersonCount(motion=locked, choice=choice, count=1, weight=weight, area=unit.area, household=household, entered_by=by))
     if taken:
         raise Refused(
             _("These households have already voted (online or in the room): %(list)s. Nothing was recorded.")
