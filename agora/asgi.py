@@ -17,13 +17,12 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from agora.infra.live_auth import LiveAuthMiddlewareStack  # noqa: E402
 from agora.infra.websocket_origin import SameOriginValidator  # noqa: E402
-from agora.infra.websocket_server import (  # noqa: E402
-    autobahn_lazy_connection_log,
-    gc_for_a_long_lived_server,
-)
+from agora.infra import server_internals  # noqa: E402
+from agora.infra.websocket_server import gc_for_a_long_lived_server  # noqa: E402
 from agora.routing import websocket_urlpatterns  # noqa: E402
 
-autobahn_lazy_connection_log()
+# The fast path's self-check (once) and autobahn's debug line made lazy (the fence: docs/decisions.md, "Live path").
+server_internals.install()
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.AGORA_SERVE_STATIC else django_asgi_app
 

@@ -23,28 +23,19 @@ DAPHNE_FLAGS = [
 def _start_jobs() -> None:
     """On the server's loop, once it runs (Django is set up by then: daphne loaded the app).
     At shutdown the loop runs on until the job in hand is done (its announcements need it)."""
-    import asyncio
-
-    from twisted.internet import defer, reactor
-
+    from agora.infra import server_internals
     from agora.infra.jobs.runner import start_in_server
 
     worker = start_in_server()
     if worker is not None:
-        reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(worker.shutdown())))
+        server_internals.before_shutdown(worker.shutdown)
 
 
 def main(argv: list[str]) -> None:
-    from daphne.cli import CommandLineInterface
+    from agora.infra import server_internals
 
-    from agora.infra.access_log import Server  # imports daphne.server, which installs the asyncio reactor
-
-    from twisted.internet import reactor
-
-    reactor.callWhenRunning(_start_jobs)
-    cli = CommandLineInterface()
-    cli.server_class = Server  # secrets in query strings never reach the access log
-    cli.run([*DAPHNE_FLAGS, *argv, "agora.asgi:application"])
+    # daphne's server class keeps secrets in query strings out of the access log.
+    server_internals.run_daphne([*DAPHNE_FLAGS, *argv, "agora.asgi:application"], when_running=_start_jobs)
 
 
 if __name__ == "__main__":

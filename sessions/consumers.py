@@ -257,7 +257,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 self.last_sent_seq = seq
                 if wire is None or not wire.write(prepared):
                     await self.send(text_data=prepared.text)
-                elif wire.tcp is not None:
+                elif wire.watched:
                     await wire.pace()  # as fast as the reader takes it (docs/protocol.md, hello)
         self.synced = True
         pending, self.pending = self.pending, []

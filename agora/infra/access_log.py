@@ -1,4 +1,5 @@
-"""daphne's access log without secrets in URLs: ``python -m agora.server`` runs :class:`Server`.
+"""daphne's access log without secrets in URLs: ``python -m agora.server`` runs daphne with a
+server class whose log lines pass through :func:`redact` (agora/infra/server_internals.py).
 
 daphne writes every request's full URI, query string included, to its access log. Agora never
 puts a secret in a URL (the receipt check is a POST), but an old bookmark, a hand-typed link or
@@ -8,9 +9,6 @@ a probing client may: such values are replaced before the line is written.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from daphne.server import Server as DaphneServer
 
 # Query parameters whose values never reach a log line.
 SECRET_PARAMETERS = ("receipt", "idempotency_key", "password", "token")
@@ -24,11 +22,3 @@ _SECRET = re.compile(r"((?:^|[?&;]|%3F|%26|%253F|%2526)(?:" + _NAMES + r")(?:=|%
 def redact(path: str) -> str:
     """The path with the values of secret query parameters replaced by ``[redacted]``."""
     return _SECRET.sub(r"\1[redacted]", path)
-
-
-class Server(DaphneServer):
-    def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
-        path = details.get("path")
-        if isinstance(path, str):
-            details = {**details, "path": redact(path)}
-        super().log_action(protocol, action, details)

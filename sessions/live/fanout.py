@@ -18,11 +18,9 @@ Under another ASGI server the frame goes through the consumer's ASGI ``send``.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import os
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 
+from agora.infra import server_internals
 from sessions.events import EVENT_TYPE, live_event, session_group
 from sessions.live import sources
 
@@ -80,67 +79,36 @@ class Wire:
 
     Under daphne the socket's write buffer is watched: Twisted keeps whatever the kernel does
     not take, without limit, so a reader that stopped would grow the process by every frame
-    of the room. Past ``SLOW_READER_MAX_BYTES`` the connection is aborted instead.
+    of the room. Past ``SLOW_READER_MAX_BYTES`` the connection is aborted instead. What is
+    read of daphne, autobahn and Twisted for it lives in agora/infra/server_internals.py.
     """
 
     def __init__(self, consumer: SessionConsumer) -> None:
         self.consumer = consumer
-        self.protocol = _daphne_protocol(consumer.base_send)
-        self.tcp = _tcp_transport(self.protocol) if self.protocol is not None else None
-        # Frames may go straight to the socket on plain TCP (not TLS) without octet logging
-        # (prepared frames are never compressed: ``PreparedFrame.prepared``).
-        self.direct = (
-            self.tcp is not None
-            and not getattr(self.tcp, "TLS", False)
-            and hasattr(self.tcp, "socket")
-            and not getattr(self.protocol, "logOctets", True)
-        )
-        if self.tcp is not None and SOCKET_SEND_BUFFER > 0:
-            try:
-                self.tcp.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
-            except (AttributeError, OSError):  # the client is already gone; disconnect follows
-                pass
+        self.connection = server_internals.connection(consumer.base_send)
+        if self.connection is not None:
+            self.connection.set_send_buffer(SOCKET_SEND_BUFFER)
+
+    @property
+    def watched(self) -> bool:
+        """Whether what this connection owes can be read (``owed``, ``pace``)."""
+        return self.connection is not None and self.connection.watched
 
     def write(self, frame: PreparedFrame) -> bool:
         """Write synchronously if possible; False means "use the ASGI send instead"."""
-        protocol = self.protocol
-        if protocol is None:
+        connection = self.connection
+        if connection is None:
             return False
-        if protocol.state != protocol.STATE_OPEN:
-            return True  # closing: nothing more to send, the disconnect handler cleans up
-        tcp = self.tcp
-        if tcp is None:
-            protocol.sendPreparedMessage(frame.prepared(protocol))
-            return True
-        owed = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
-        if owed > SLOW_READER_MAX_BYTES:
+        owed = connection.write(frame, SLOW_READER_MAX_BYTES)
+        if owed:
             log.warning("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, owed)
-            tcp.abortConnection()
-            return True
-        if owed or not self.direct or getattr(protocol, "send_queue", None):
-            protocol.sendPreparedMessage(frame.prepared(protocol))
-            return True
-        # Nothing is queued: hand the frame to the kernel now. Through transport.write it would
-        # wait for the next loop turn and cost two epoll changes (register, unregister) per
-        # frame per connection; whatever the kernel does not take goes the usual way.
-        data = frame.prepared(protocol).payloadHybi
-        try:
-            sent = tcp.socket.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:  # the peer is gone: let Twisted find out and close it
-            sent = 0
-        if sent < len(data):
-            tcp.write(data[sent:])
-        protocol.trafficStats.outgoingOctetsWireLevel += len(data)
+            connection.abort()
         return True
 
     def owed(self) -> int | None:
         """Bytes written to this connection that the peer has not taken yet (None: unknown)."""
-        tcp = self.tcp
-        if tcp is None or self.protocol is None:
-            return None
-        return len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
+        connection = self.connection
+        return None if connection is None else connection.owed()
 
     async def pace(self) -> None:
         """Wait while the connection owes more than ``REPLAY_PACE_BYTES``: between the frames of
@@ -152,52 +120,18 @@ class Wire:
             return
         deadline = time.monotonic() + REPLAY_STALL_SECONDS
         while owed is not None and owed > REPLAY_PACE_BYTES:
-            protocol = self.protocol
-            if protocol is None or protocol.state != protocol.STATE_OPEN:
+            connection = self.connection
+            if connection is None or not connection.is_open():
                 return
             if time.monotonic() > deadline:
                 log.warning("dropping a stalled replay in session %s (owes %d bytes)", self.consumer.session_id, owed)
-                if self.tcp is not None:
-                    self.tcp.abortConnection()
+                connection.abort()
                 return
             await asyncio.sleep(0.01)
             owed = self.owed()
 
     def release(self) -> None:
-        self.protocol = None
-        self.tcp = None
-
-
-def _tcp_transport(protocol: Any) -> Any | None:
-    """The Twisted TCP transport under daphne's WebSocket protocol (under its HTTP channel)."""
-    transport = getattr(protocol, "transport", None)
-    for _depth in range(4):
-        if transport is None:
-            return None
-        if hasattr(transport, "dataBuffer") and hasattr(transport, "_tempDataLen") and hasattr(transport, "abortConnection"):
-            return transport
-        transport = getattr(transport, "transport", None)
-    return None
-
-
-def _daphne_protocol(send: Any) -> Any | None:
-    """The autobahn protocol behind an ASGI ``send`` from daphne, or None elsewhere.
-
-    daphne passes ``functools.partial(server.handle_reply, protocol)``; Channels' session
-    middleware may wrap it in an object holding it as ``real_send``.
-    """
-    for _depth in range(5):
-        if isinstance(send, functools.partial):
-            func = send.func
-            if getattr(func, "__name__", "") == "handle_reply" and send.args and hasattr(send.args[0], "sendPreparedMessage"):
-                return send.args[0]
-            return None
-        owner = getattr(send, "__self__", None)
-        inner = getattr(owner, "real_send", None)
-        if inner is None:
-            return None
-        send = inner
-    return None
+        self.connection = None
 
 
 class PreparedFrame:
@@ -211,9 +145,9 @@ class PreparedFrame:
         self.payload = self.text.encode()
         self._prepared: Any = None
 
-    def prepared(self, protocol: Any) -> Any:
+    def prepared(self, connection: server_internals.DaphneConnection) -> Any:
         if self._prepared is None:
-            self._prepared = protocol.factory.prepareMessage(self.payload, False, True)
+            self._prepared = connection.prepare(self.payload)
         return self._prepared
 
 

@@ -11,7 +11,10 @@ import pytest
 from daphne.access import AccessLogGenerator
 
 from agora import server
-from agora.infra.access_log import Server, redact
+from agora.infra.access_log import redact
+from agora.infra.server_internals import access_log_server
+
+Server = access_log_server()  # imports daphne.server, as agora.server does
 
 
 def test_secret_query_values_are_redacted_from_access_log_lines() -> None:
