@@ -21,9 +21,9 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +47,9 @@ from voting.models import (
     Participation,
 )
 from voting.secrecy import sealed_ballot_change, sealed_ballot_insert
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 
@@ -103,7 +106,7 @@ def _refuse_closed(motion: Motion) -> Refused:
 def ballot_cast(
     *,
     motion: Motion,
-    voter: AbstractBaseUser,
+    voter: User,
     choice: Any,
     idempotency_key: str,
     receipt: str | None = None,
@@ -137,7 +140,7 @@ def ballot_cast(
             motion_close_due(session_id=motion.session_id)
 
 
-def ballot_preview(*, motion: Motion, voter: AbstractBaseUser, choice: Any) -> list[MotionOption]:
+def ballot_preview(*, motion: Motion, voter: User, choice: Any) -> list[MotionOption]:
     """The options a ballot would choose, in its order, for the voter to confirm before it is
     cast (elder mode without JavaScript: voting.views.ballot_cast). Refuses as ``ballot_cast``
     would for the voter, the choice and the motion's state; casts nothing."""
@@ -150,7 +153,7 @@ def ballot_preview(*, motion: Motion, voter: AbstractBaseUser, choice: Any) -> l
     return [by_id[pk] for pk in clean_choice]
 
 
-def _voter_and_choice(motion: Motion, voter: AbstractBaseUser, choice: Any, facts: VoterFacts | None) -> tuple[rules.VotingUnit, list[int]]:
+def _voter_and_choice(motion: Motion, voter: User, choice: Any, facts: VoterFacts | None) -> tuple[rules.VotingUnit, list[int]]:
     """The unit this voter's ballot stands for and the choice as option ids, or a refusal."""
     standing = rules.voter_standing(user=voter, motion=motion, facts=facts)
     if standing.unit is None:
@@ -172,7 +175,12 @@ class _DueForClosing(Exception):
         self.refusal = refusal
 
 
-def _lock_motion_for_ballot(motion_id: int, unit_key: str) -> Motion:
+class _LockedColumns(TypedDict):
+    session_state: str
+    existing_id: int | None
+
+
+def _lock_motion_for_ballot(motion_id: int, unit_key: str) -> WithAnnotations[Motion, _LockedColumns]:
     """The motion row, locked so that it cannot close while this ballot is being stored, with
     its session's state as ``session_state`` and this unit's participation id (or None) as
     ``existing_id``.
@@ -193,7 +201,8 @@ def _lock_motion_for_ballot(motion_id: int, unit_key: str) -> Motion:
         f"LEFT JOIN {participation} p ON p.motion_id = {motion}.id AND p.unit_key = %s "
         f"WHERE {motion}.id = %s{lock}"
     )
-    return Motion.objects.raw(sql, [unit_key, motion_id])[0]
+    # raw() adds the two selected columns as attributes, which the ORM's types cannot see.
+    return cast("WithAnnotations[Motion, _LockedColumns]", Motion.objects.raw(sql, [unit_key, motion_id])[0])
 
 
 # Per motion id: its options. A motion's options are written once, with the motion
@@ -216,7 +225,7 @@ def _options_of(motion_id: int) -> list[MotionOption]:
 
 
 def _cast_locked(
-    motion: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, clean_choice: list[int], idempotency_key: str, digest: str, receipt: str | None
+    motion: Motion, voter: User, unit: rules.VotingUnit, clean_choice: list[int], idempotency_key: str, digest: str, receipt: str | None
 ) -> CastResult:
     with transaction.atomic():
         locked = _lock_motion_for_ballot(motion.pk, unit.unit_key)
@@ -235,7 +244,7 @@ def _cast_locked(
         return result
 
 
-def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, choice: list[int], key: str, digest: str) -> CastResult:
+def _cast_new(locked: Motion, voter: User, unit: rules.VotingUnit, choice: list[int], key: str, digest: str) -> CastResult:
     receipt = secrets.token_urlsafe(18)
     hashed = receipt_hash(receipt)
     ballot = None
@@ -262,7 +271,7 @@ def _cast_new(locked: Motion, voter: AbstractBaseUser, unit: rules.VotingUnit, c
 
 def _cast_again(
     locked: Motion,
-    voter: AbstractBaseUser,
+    voter: User,
     unit: rules.VotingUnit,
     existing: Participation,
     choice: list[int],
