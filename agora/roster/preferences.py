@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpResponse
 
 from agora.roster.models import DisplayPreference
@@ -12,7 +12,7 @@ ELDER_COOKIE = "agora_elder"
 ELDER_COOKIE_AGE = 60 * 60 * 24 * 365 * 5
 
 
-def elder_mode_for(*, user: AbstractBaseUser | AnonymousUser, cookie: str | None) -> bool:
+def elder_mode_for(*, user: User | AnonymousUser, cookie: str | None) -> bool:
     if user.is_authenticated:
         pref = DisplayPreference.objects.filter(user=user).values_list("elder_mode", flat=True).first()
         if pref is not None:
@@ -20,7 +20,7 @@ def elder_mode_for(*, user: AbstractBaseUser | AnonymousUser, cookie: str | None
     return cookie == "1"
 
 
-def elder_mode_set(*, user: AbstractBaseUser | AnonymousUser, on: bool) -> None:
+def elder_mode_set(*, user: User | AnonymousUser, on: bool) -> None:
     if user.is_authenticated:
         DisplayPreference.objects.update_or_create(user=user, defaults={"elder_mode": on})
 
