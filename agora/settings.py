@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "agora.roster.middleware.DisplayPreferencesMiddleware",
+    # A view's NotAllowed → the 403 page with its sentence (agora/infra/refusals.py).
+    "agora.infra.refusals.NotAllowedMiddleware",
     # Last, as django-axes asks: it turns a lockout into the "locked" page.
     "axes.middleware.AxesMiddleware",
 ]

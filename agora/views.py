@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from agora.infra.refusals import refusal_sentence
 from agora.roster.audit import KIND_LABELS, audit_events_for
 from agora.roster.models import Community
 from agora.roster.preferences import ELDER_COOKIE, elder_cookie_set, elder_mode_set
@@ -95,7 +96,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, template="403.html", status=403, context={"login_url": _login_url(request), "back_url": _back_url(request)})
+    context = {"login_url": _login_url(request), "back_url": _back_url(request), "reason": refusal_sentence(exception)}
+    return _error_page(request, template="403.html", status=403, context=context)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
