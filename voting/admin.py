@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from agora.roster.admin_scoping import ReadOnlyForModerators
 from voting.models import InPersonCount, Motion, MotionOption, Resolution
@@ -16,13 +18,13 @@ class MotionOptionInline(admin.TabularInline):
     extra = 0
     readonly_fields = ["position", "code", "label"]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -41,7 +43,7 @@ class InPersonCountAdmin(ReadOnlyForModerators):
     community_path = "motion__session__community"
     list_display = ["motion", "count", "household", "entered_by", "entered_at"]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -51,5 +53,5 @@ class ResolutionAdmin(ReadOnlyForModerators):
     list_display = ["motion", "outcome", "created_at"]
     readonly_fields = ["motion", "outcome", "data", "receipt_hashes", "created_at"]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -174,7 +174,7 @@ def _affected(instance: Any, reverse: bool, pk_set: set[int] | None) -> list[int
 @receiver(m2m_changed, sender=Resident.tags.through)
 def _tags_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any) -> None:
     if action.startswith("pre_"):
-        instance._agora_tag_before = {rid: _slugs(rid) for rid in _affected(instance, reverse, pk_set)}  # type: ignore[attr-defined]
+        instance._agora_tag_before = {rid: _slugs(rid) for rid in _affected(instance, reverse, pk_set)}
         return
     before_all: dict[int, list[str]] = getattr(instance, "_agora_tag_before", {})
     for resident_id, before in before_all.items():

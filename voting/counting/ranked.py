@@ -151,7 +151,7 @@ def ranked_tally(
                 how, loser = TieBreak.DRAW, pick(undecided)
             else:
                 rounds.append(this_round)
-                possible = {o for kind, value in endings for o in ([value] if kind == "win" else value)}  # type: ignore[union-attr]
+                possible = {o for kind, value in endings for o in ([value] if kind == "win" else value)}
                 return RankedResult(
                     outcome=Outcome.TIE,
                     reason=Reason.ELIMINATION_TIE_UNRESOLVED,

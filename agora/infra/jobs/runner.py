@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from asgiref.sync import SyncToAsync
 from django.conf import settings
@@ -35,6 +36,11 @@ from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_tasks_db.management.commands.db_worker import Worker as LibraryWorker
+    from django_tasks_db.models import DBTaskResult
 
 log = logging.getLogger("agora.jobs")
 
@@ -97,7 +103,7 @@ def run_job(kind: str, key: str, attempt: int = 0) -> None:
         raise
 
 
-def _rows():  # type: ignore[no-untyped-def]
+def _rows() -> QuerySet[DBTaskResult]:
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.filter(backend_name=run_job.backend, task_path=run_job.module_path)
@@ -164,7 +170,7 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{get_random_string(8)}"
 
 
-def _library_worker(worker_id: str):  # type: ignore[no-untyped-def]
+def _library_worker(worker_id: str) -> LibraryWorker:
     from django_tasks_db.management.commands.db_worker import Worker
 
     return Worker(
