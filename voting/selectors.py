@@ -22,7 +22,7 @@ from voting.models import (
     Resolution,
     WeightMode,
 )
-from voting.rules import eligible_households, eligible_residents, owner_key_of, voter_standing
+from voting.rules import VoterStanding, eligible_households, eligible_residents, owner_key_of, voter_standing
 from voting.secrecy import sealed_counts
 
 
@@ -176,7 +176,7 @@ def session_motions(*, session: TopicSession, user: AbstractBaseUser, can_manage
 def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
     """This user's own position on a motion (never broadcast: per-user data)."""
     standing = voter_standing(user=user, motion=motion)
-    participation = has_voted(motion=motion, user=user) if user.is_authenticated else None
+    participation = has_voted(motion=motion, user=user, standing=standing) if user.is_authenticated else None
     return {
         "can_vote": standing.eligible and motion.state == MotionState.OPEN,
         "eligible": standing.eligible,
@@ -187,9 +187,10 @@ def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
-def has_voted(*, motion: Motion, user: AbstractBaseUser) -> Participation | None:
-    """The participation that counts for this user's unit (theirs or their household's)."""
-    standing = voter_standing(user=user, motion=motion)
+def has_voted(*, motion: Motion, user: AbstractBaseUser, standing: VoterStanding | None = None) -> Participation | None:
+    """The participation that counts for this user's unit (theirs or their household's).
+    ``standing`` (``voter_standing``'s answer, if the caller has it) saves reading it again."""
+    standing = standing or voter_standing(user=user, motion=motion)
     if standing.unit is None:
         return Participation.objects.filter(motion=motion, voter=user).first()
     return Participation.objects.filter(motion=motion, unit_key=standing.unit.unit_key).first()
