@@ -74,9 +74,9 @@ def demo_seed() -> Community:
                         )
                     )
     # Some owners hold two units: Art. 278 counts them once by headcount.
-    for a, b in ((households[5], households[6]), (households[40], households[41])):
-        b.owner_key = a.owner_key
-        b.save(update_fields=["owner_key"])
+    for first, second in ((households[5], households[6]), (households[40], households[41])):
+        second.owner_key = first.owner_key
+        second.save(update_fields=["owner_key"])
 
     moderator = User.objects.create(username="moderator", first_name="王书记", password=password, is_staff=True)
     Membership.objects.create(user=moderator, community=community, role=Role.MODERATOR, title="社区党委书记")

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from agora.infra.forms import choice_field, model_choice_field
 from agora.roster.models import Building, Community
 from records.models import ActionStatus, Outcome, Visibility
 from sessions.models import Category, TopicSession
@@ -24,12 +25,12 @@ class ArchiveFilterForm(forms.Form):
 
     def __init__(self, *args: Any, facets: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        anything = [("", _("All"))]
-        self.fields["community"].choices = anything + [(c["slug"], c["name"]) for c in facets["communities"]]
-        self.fields["year"].choices = anything + [(str(y), str(y)) for y in facets["years"]]
-        self.fields["month"].choices = anything + MONTHS
-        self.fields["category"].choices = anything + list(Category.choices)
-        self.fields["outcome"].choices = anything + list(Outcome.choices)
+        anything: list[tuple[Any, Any]] = [("", _("All"))]
+        choice_field(self, "community").choices = anything + [(c["slug"], c["name"]) for c in facets["communities"]]
+        choice_field(self, "year").choices = anything + [(str(y), str(y)) for y in facets["years"]]
+        choice_field(self, "month").choices = anything + MONTHS
+        choice_field(self, "category").choices = anything + list(Category.choices)
+        choice_field(self, "outcome").choices = anything + list(Outcome.choices)
 
 
 class DraftForm(forms.Form):
@@ -82,7 +83,7 @@ class ActionItemForm(forms.Form):
     def __init__(self, *args: Any, resolutions: list[dict[str, Any]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
         if resolutions:
-            self.fields["resolution"].choices = [("", _("None"))] + [(str(r["id"]), r["text"][:80]) for r in resolutions]
+            choice_field(self, "resolution").choices = [("", _("None"))] + [(str(r["id"]), r["text"][:80]) for r in resolutions]
         else:
             self.fields.pop("resolution")
 
@@ -109,7 +110,7 @@ class NeedForm(forms.Form):
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["building"].queryset = Building.objects.filter(community=community).order_by("name")
+        model_choice_field(self, "building").queryset = Building.objects.filter(community=community).order_by("name")
 
 
 class NeedToSessionForm(forms.Form):

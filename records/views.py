@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agora.infra.errors import NotAllowed, Refused
-from agora.infra.http import AuthenticatedHttpRequest
+from agora.infra.forms import choice_pairs
+from agora.infra.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from records import exports, rules, selectors, services, verification
 from records.forms import ActionItemForm, ArchiveFilterForm, CorrectionForm, DraftForm
 from records.models import ActionItem, MinutesRecord
@@ -44,7 +45,7 @@ def refusal_response(request: HttpRequest, refusal: Refused) -> HttpResponse | N
 
 
 @require_GET
-def archive_list(request: HttpRequest) -> HttpResponse:
+def archive_list(request: HtmxHttpRequest) -> HttpResponse:
     facets = selectors.archive_facets(user=request.user)
     form = ArchiveFilterForm(request.GET or None, facets=facets)
     form.is_valid()  # a bad field is dropped; the others still filter
@@ -79,7 +80,7 @@ def archive_list(request: HttpRequest) -> HttpResponse:
                 "options_html": format_html_join(
                     "",
                     "<option value=\"{}\"{}>{}</option>",
-                    ((v, " selected" if str(v) == current else "", label) for v, label in form.fields[name].choices),
+                    ((v, " selected" if str(v) == current else "", label) for v, label in choice_pairs(form, name)),
                 ),
             }
         )

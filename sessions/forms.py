@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from agora.infra.forms import model_choice_field
 from agora.roster.models import Community, Tag
 from sessions.models import Category, TopicSession
 
@@ -33,9 +36,9 @@ class TopicSessionForm(forms.Form):
         label=_("Agenda (one item per line)"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000
     )
 
-    def __init__(self, *args: object, community: Community, language: str = "zh-hans", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["observers"].queryset = get_user_model().objects.filter(
+    def __init__(self, *args: Any, community: Community, language: str = "zh-hans", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "observers").queryset = get_user_model().objects.filter(
             memberships__community=community, memberships__role="observer"
         )
         self.fields["audience_tags"].label_from_instance = lambda tag: tag.label(language)  # type: ignore[attr-defined]

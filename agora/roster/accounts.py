@@ -34,6 +34,12 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+def _or_none(community_ids: list[int]) -> list[int | None]:
+    """The communities a login event is audited in: none (one event without a community) for a
+    name that belongs to no community."""
+    return [*community_ids] or [None]
+
+
 def address_failed_usernames(ip_address: str) -> int:
     """How many different usernames failed to log in from this address in the cool-off window
     and have not logged in from it since (django-axes' attempts, reset on success)."""
@@ -63,7 +69,7 @@ class AddressLimitBackend:
         ip = client_ip(request) if request is not None else ""
         if request is None or not address_paused(ip):
             return None
-        for community_id in communities_of_username(str(username or "")[:150]) or [None]:
+        for community_id in _or_none(communities_of_username(str(username or "")[:150])):
             audit_record(kind="login.locked", community=community_id, ip_address=ip, username=str(username or "")[:150], locked="address")
         request.axes_locked_out = True  # type: ignore[attr-defined]
         request.agora_address_paused = True  # type: ignore[attr-defined]
@@ -94,13 +100,13 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
 def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
     username = str(credentials.get("username", ""))[:150]
     ip = client_ip(request) if request else None
-    communities = communities_of_username(username) or [None]
+    communities = _or_none(communities_of_username(username))
     for community_id in communities:
         audit_record(kind="login.failed", community=community_id, ip_address=ip, username=username)
 
 
 def _on_lockout(sender: Any, request: HttpRequest, username: str, ip_address: str, **kwargs: Any) -> None:
-    for community_id in communities_of_username(username) or [None]:
+    for community_id in _or_none(communities_of_username(username)):
         audit_record(kind="login.locked", community=community_id, ip_address=ip_address, username=username)
 
 
