@@ -143,12 +143,16 @@ if os.environ.get("DATABASE_URL"):
     # new worker thread kept its own, and 40 page loads left 52 open. Ceiling and sizing:
     # docs/deployment.md, "Database connections"; why a pool: docs/decisions.md.
     DATABASE_POOL = _env_bool("AGORA_DB_POOL", True)
+    # "query": with the pool, psycopg's check (an empty query) at every lend, for comparison.
+    _query_checks = os.environ.get("AGORA_DB_HEALTH_CHECKS", "").strip().lower() == "query"
+    _health_checks = _query_checks or _env_bool("AGORA_DB_HEALTH_CHECKS", True)
     DATABASES = {
         "default": dj_database_url.parse(
             os.environ["DATABASE_URL"],
             conn_max_age=0 if DATABASE_POOL else int(os.environ.get("AGORA_DB_CONN_MAX_AGE", "0")),
-            # With the pool: a connection is checked (one empty query) each time it is lent.
-            conn_health_checks=_env_bool("AGORA_DB_HEALTH_CHECKS", True),
+            # With the pool the backend below checks each lend; psycopg's own check costs a round
+            # trip every time.
+            conn_health_checks=_health_checks and (_query_checks or not DATABASE_POOL),
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -167,6 +171,10 @@ if os.environ.get("DATABASE_URL"):
                 # How long a thread waits for a free connection before its request fails.
                 "timeout": float(os.environ.get("AGORA_DB_POOL_TIMEOUT", "10")),
             }
+            if _health_checks and not _query_checks:
+                # Django's backend; a connection lent again within a second is checked by a poll of
+                # its socket, not by a query (docs/decisions.md, "A connection pool").
+                DATABASES["default"]["ENGINE"] = "agora.infra.postgresql"
 else:
     DATABASES = {
         "default": {

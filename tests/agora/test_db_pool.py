@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from django.db import connection
-from django.db.backends.postgresql.base import DatabaseWrapper
+
+from agora.infra.postgresql import base as pool_backend
+from agora.infra.postgresql.base import DatabaseWrapper
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +20,7 @@ def test_settings_give_each_process_a_bounded_checked_pool() -> None:
     pool = connection.settings_dict["OPTIONS"]["pool"]
     assert connection.settings_dict["CONN_MAX_AGE"] == 0  # nothing kept per thread
     assert 1 <= pool["min_size"] <= pool["max_size"] <= 20
-    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True  # each lend is checked
+    assert connection.settings_dict["ENGINE"] == "agora.infra.postgresql"  # it checks each lend
     assert connection.settings_dict["OPTIONS"]["application_name"] == "agora"
 
 
@@ -61,8 +63,24 @@ def test_the_connection_goes_back_to_the_pool_and_is_reused(one_connection_pool:
     assert one_connection_pool.connection is None  # given back between requests
 
 
-def test_a_connection_dropped_in_the_pool_is_replaced_before_use(one_connection_pool: DatabaseWrapper) -> None:
+def test_a_connection_dropped_in_the_pool_is_replaced_before_use(
+    one_connection_pool: DatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lent again at once (no query check): the poll of its socket sees what the database sent."""
+    monkeypatch.setattr(pool_backend, "RECHECK_SECONDS", 3600.0)
     first = request(one_connection_pool)
     terminate(first)
     second = request(one_connection_pool)  # no error reaches the request
+    assert second != first
+
+
+def test_a_connection_gone_silently_is_caught_by_the_query_check_after_a_quiet_second(
+    one_connection_pool: DatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A peer that vanished without closing leaves the socket quiet: the empty query finds it."""
+    first = request(one_connection_pool)
+    terminate(first)
+    monkeypatch.setattr(pool_backend, "_nothing_waiting", lambda conn: True)  # the poll sees nothing
+    monkeypatch.setattr(pool_backend, "RECHECK_SECONDS", 0.0)  # as if idle for longer than that
+    second = request(one_connection_pool)
     assert second != first
