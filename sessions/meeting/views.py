@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agora.infra.errors import NotAllowed, Refused
 from agora.infra.http import AuthenticatedHttpRequest
+from agora.infra.redirects import next_url
+from agora.infra.refusals import refusals_answered
 from agora.roster.accounts import client_ip
 from agora.roster.roles import is_member
 from sessions import rules
+from sessions.access import access_session
 from sessions.meeting import attendance, selectors, services
 from sessions.meeting.commands import COMMANDS, command_run
 from sessions.meeting.guesses import join_guess_failed, join_guess_paused
@@ -24,55 +25,38 @@ from sessions.meeting.rules import is_valid_join_code, normalize_join_code
 from sessions.models import MeetingRoom, SessionState, TopicSession
 
 
-def _session_or_404(request: HttpRequest, session_id: int) -> TopicSession:
-    session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
-    if not rules.can_view(user=request.user, session=session):
-        raise Http404
-    return session
+def _detail_url(session: TopicSession | int) -> str:
+    return reverse("topic_sessions:detail", kwargs={"session_id": getattr(session, "pk", session)})
 
 
-def _detail_url(session: TopicSession) -> str:
-    return reverse("topic_sessions:detail", kwargs={"session_id": session.pk})
-
-
-def _next_url(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
+def _meeting_back(request: HttpRequest, session_id: int, **_kwargs: object) -> str:
+    return next_url(request, _detail_url(session_id) + "#meeting")
 
 
 @login_required
 @require_POST
+@refusals_answered(back=_meeting_back)
 def meeting_action(request: AuthenticatedHttpRequest, session_id: int, action: str) -> HttpResponse:
     """The no-JavaScript way to every meeting action (the same commands as the WebSocket)."""
-    session = _session_or_404(request, session_id)
+    session = access_session(request.user, session_id)
     command = COMMANDS.get(action)
     if command is None:
         raise Http404
     data = {key: (request.POST.getlist(key) if key == "user_ids" else request.POST.get(key)) for key in request.POST}
-    try:
-        command_run(
-            name=action,
-            session_id=session.pk,
-            user=request.user,
-            data=data,
-            can_moderate=rules.can_moderate(user=request.user, session=session),
-        )
-    except NotAllowed as refusal:
-        return HttpResponseForbidden(str(refusal))
-    except Refused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, str(command.done))
-    return redirect(_next_url(request, _detail_url(session) + "#meeting"))
+    command_run(
+        name=action,
+        session_id=session.pk,
+        user=request.user,
+        data=data,
+        can_moderate=rules.can_moderate(user=request.user, session=session),
+    )
+    messages.success(request, str(command.done))
+    return redirect(_meeting_back(request, session.pk))
 
 
 @login_required
 def moderation_log(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
-    session = _session_or_404(request, session_id)
-    if not rules.can_moderate(user=request.user, session=session):
-        return HttpResponseForbidden(_("Only a moderator of this session can do that."))
+    session = access_session(request.user, session_id, moderate=True)
     entries = list(selectors.moderation_log(session=session, user=request.user)[:1000])
     return render(request, "sessions/meeting/log.html", {"session": session, "entries": entries})
 
@@ -80,9 +64,7 @@ def moderation_log(request: AuthenticatedHttpRequest, session_id: int) -> HttpRe
 @login_required
 def checkin_desk(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The door: search residents by name or room number and check them (or their household) in."""
-    session = _session_or_404(request, session_id)
-    if not rules.can_moderate(user=request.user, session=session):
-        return HttpResponseForbidden(_("Only a moderator of this session can do that."))
+    session = access_session(request.user, session_id, moderate=True)
     query = (request.GET.get("q") or "").strip()[:60]
     context = {
         "session": session,
@@ -152,7 +134,12 @@ def join_code(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     return redirect(_detail_url(session))
 
 
+def _checkin_back(request: HttpRequest, code: str, token: str) -> str:
+    return _detail_url(_room_or_404(code).session_id)
+
+
 @login_required
+@refusals_answered(back=_checkin_back, not_allowed_on_page=True)
 def checkin_self(request: AuthenticatedHttpRequest, code: str, token: str) -> HttpResponse:
     """The room's check-in QR code: one tap to say "I am here"."""
     room = _room_for_guess(request, code)
@@ -162,11 +149,7 @@ def checkin_self(request: AuthenticatedHttpRequest, code: str, token: str) -> Ht
     if not rules.can_view(user=request.user, session=session):
         return _join_page(request, code, _("This session is for other residents; you are not in its audience."), 403)
     if request.method == "POST":
-        try:
-            newly = attendance.checkin_self(session=session, user=request.user, token=token)
-        except Refused as refusal:
-            messages.error(request, str(refusal))
-            return redirect(_detail_url(session))
+        newly = attendance.checkin_self(session=session, user=request.user, token=token)
         messages.success(request, _("You are checked in. Welcome!") if newly else _("You were already checked in."))
         return redirect(_detail_url(session))
     return render(request, "sessions/meeting/checkin_self.html", {"session": session, "room": room, "token": token})
@@ -232,8 +215,6 @@ def projector_checkin_qr(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def checkin_qr(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The check-in QR code for moderators to print or show at the door."""
-    session = _session_or_404(request, session_id)
-    if not rules.can_moderate(user=request.user, session=session):
-        return HttpResponseForbidden(_("Only a moderator of this session can do that."))
+    session = access_session(request.user, session_id, moderate=True)
     room = services.meeting_room_ensure(session=session)
     return _png(selectors.qr_png(request.build_absolute_uri(selectors.checkin_path(room))))
