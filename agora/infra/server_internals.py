@@ -317,6 +317,8 @@ def _daphne_protocol(send: Any) -> Any | None:
             func = send.func
             if getattr(func, "__name__", "") == "handle_reply" and send.args and hasattr(send.args[0], "sendPreparedMessage"):
                 return send.args[0]
+            if "daphne.server" in sys.modules:
+                _warn_once("daphne's ASGI send is no longer partial(Server.handle_reply, protocol)")
             return None
         owner = getattr(send, "__self__", None)
         inner = getattr(owner, "real_send", None)
