@@ -5,51 +5,40 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agora.infra.errors import NotAllowed, Refused
 from agora.infra.http import AuthenticatedHttpRequest
-from sessions import rules as session_rules
-from sessions.models import TopicSession
-from voting import ballots, closing, rules, selectors, services
+from agora.infra.refusals import refusal_on, refusals_answered
+from voting import ballots, closing, selectors, services
+from voting.access import access_motion, access_session_motions
 from voting.forms import InPersonForm, MotionForm
 from voting.models import Channel, Motion, MotionState
 
 
-def _session_or_404(request: HttpRequest, session_id: int) -> TopicSession:
-    session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
-    if not session_rules.can_view(user=request.user, session=session):
-        raise Http404
-    return session
-
-
-def _motion_or_404(request: HttpRequest, session_id: int, motion_id: int) -> Motion:
-    session = _session_or_404(request, session_id)
-    motion = get_object_or_404(Motion.objects.select_related("session", "session__community"), pk=motion_id, session=session)
-    if not rules.can_see_motion(user=request.user, motion=motion):
-        raise Http404
-    return motion
+def _motions_url(session_id: int) -> str:
+    return reverse("topic_sessions:detail", kwargs={"session_id": session_id}) + "#motions"
 
 
 def _back(session_id: int) -> HttpResponse:
-    return redirect(reverse("topic_sessions:detail", kwargs={"session_id": session_id}) + "#motions")
+    return redirect(_motions_url(session_id))
+
+
+def _back_to_motions(request: HttpRequest, session_id: int, *_args: object, **_kwargs: object) -> str:
+    return _motions_url(session_id)
 
 
 @login_required
 def motion_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
-    session = _session_or_404(request, session_id)
-    if not rules.can_manage_motions(user=request.user, session=session):
-        return HttpResponseForbidden(_("Only a moderator of this community can do that."))
+    session = access_session_motions(request.user, session_id)
     form = MotionForm(request.POST or None, session=session)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             services.motion_create(
                 session=session,
                 by=request.user,
@@ -58,50 +47,37 @@ def motion_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpRes
                 agenda_item=form.agenda_item_obj(),
                 settings=form.motion_settings(),
             )
-        except Refused as refusal:
-            form.add_error(None, str(refusal))
-        else:
             messages.success(request, _("The motion was saved as a draft. Open voting when the time comes."))
             return _back(session.pk)
     return render(request, "voting/motion_form.html", {"form": form, "session": session})
 
 
+@refusals_answered(back=_back_to_motions)
 def _transition(request: HttpRequest, session_id: int, motion_id: int, action: str) -> HttpResponse:
-    motion = _motion_or_404(request, session_id, motion_id)
+    motion = access_motion(request.user, session_id, motion_id)
     done = {
         "open": _("Voting is open."),
         "close": _("Voting is closed and the result is published."),
         "discard": _("The draft was deleted."),
     }
-    try:
-        if action == "open":
-            services.motion_open(motion=motion, by=request.user)
-        elif action == "close":
-            services.motion_close(motion=motion, by=request.user)
-        else:
-            services.motion_discard(motion=motion, by=request.user)
-    except NotAllowed as refusal:
-        return HttpResponseForbidden(str(refusal))
-    except Refused as refusal:
-        messages.error(request, str(refusal))
+    if action == "open":
+        services.motion_open(motion=motion, by=request.user)
+    elif action == "close":
+        services.motion_close(motion=motion, by=request.user)
     else:
-        messages.success(request, done[action])
+        services.motion_discard(motion=motion, by=request.user)
+    messages.success(request, done[action])
     return _back(session_id)
 
 
 @login_required
 @require_POST
+@refusals_answered(back=_back_to_motions)
 def motion_tie_draw(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The moderator resolves a tie by a recorded public draw (voting.services.motion_tie_draw)."""
-    motion = _motion_or_404(request, session_id, motion_id)
-    try:
-        services.motion_tie_draw(motion=motion, by=request.user, public_value=request.POST.get("public_value", ""))
-    except NotAllowed as refusal:
-        return HttpResponseForbidden(str(refusal))
-    except Refused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, _("The tie was decided by the public draw; the draw is recorded in the result."))
+    motion = access_motion(request.user, session_id, motion_id)
+    services.motion_tie_draw(motion=motion, by=request.user, public_value=request.POST.get("public_value", ""))
+    messages.success(request, _("The tie was decided by the public draw; the draw is recorded in the result."))
     return _back(session_id)
 
 
@@ -125,6 +101,7 @@ def motion_discard(request: AuthenticatedHttpRequest, session_id: int, motion_id
 
 @login_required
 @require_POST
+@refusals_answered(back=_back_to_motions, not_allowed_on_page=True)
 def ballot_cast(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The no-JavaScript ballot: the confirmation page shows the receipt.
 
@@ -132,55 +109,43 @@ def ballot_cast(request: AuthenticatedHttpRequest, session_id: int, motion_id: i
     confirmed it: first a page asks, then its form posts the same ballot with ``confirmed=1``
     (with JavaScript, live.js asks in the page and sets ``confirmed`` itself).
     """
-    motion = _motion_or_404(request, session_id, motion_id)
+    motion = access_motion(request.user, session_id, motion_id)
     choice_values = request.POST.getlist("rank") if motion.kind == "ranked" else request.POST.getlist("choice")
     try:
         choice = [int(v) for v in choice_values if v]
     except ValueError:
         choice = []
-    try:
-        if getattr(request, "elder_mode", False) and request.POST.get("confirmed") != "1":
-            chosen = ballots.ballot_preview(motion=motion, voter=request.user, choice=choice)
-            return render(
-                request,
-                "voting/ballot_confirm.html",
-                {
-                    "motion": motion,
-                    "session": motion.session,
-                    "chosen": [{"id": o.pk, "code": o.code, "label": o.label} for o in chosen],
-                    "field": "rank" if motion.kind == "ranked" else "choice",
-                    "idempotency_key": request.POST.get("idempotency_key", ""),
-                    "receipt": request.POST.get("receipt", ""),
-                },
-            )
-        result = ballots.ballot_cast(
-            motion=motion,
-            voter=request.user,
-            choice=choice,
-            idempotency_key=request.POST.get("idempotency_key", ""),
-            receipt=request.POST.get("receipt") or None,
+    if getattr(request, "elder_mode", False) and request.POST.get("confirmed") != "1":
+        chosen = ballots.ballot_preview(motion=motion, voter=request.user, choice=choice)
+        return render(
+            request,
+            "voting/ballot_confirm.html",
+            {
+                "motion": motion,
+                "session": motion.session,
+                "chosen": [{"id": o.pk, "code": o.code, "label": o.label} for o in chosen],
+                "field": "rank" if motion.kind == "ranked" else "choice",
+                "idempotency_key": request.POST.get("idempotency_key", ""),
+                "receipt": request.POST.get("receipt", ""),
+            },
         )
-    except Refused as refusal:
-        messages.error(request, str(refusal))
-        return _back(session_id)
+    result = ballots.ballot_cast(
+        motion=motion,
+        voter=request.user,
+        choice=choice,
+        idempotency_key=request.POST.get("idempotency_key", ""),
+        receipt=request.POST.get("receipt") or None,
+    )
     return render(request, "voting/ballot_receipt.html", {"motion": motion, "result": result, "session": motion.session})
 
 
 @login_required
 def in_person_enter(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
-    motion = _motion_or_404(request, session_id, motion_id)
-    if not rules.can_manage_motion(user=request.user, motion=motion):
-        return HttpResponseForbidden(_("Only a moderator of this community can do that."))
+    motion = access_motion(request.user, session_id, motion_id, manage=True)
     form = InPersonForm(request.POST or None, motion=motion)
     if request.method == "POST" and form.is_valid():
-        try:
-            entries = form.entries()
-            services.in_person_count_enter(motion=motion, by=request.user, entries=entries)
-        except forms.ValidationError as error:
-            form.add_error(None, error)
-        except Refused as refusal:
-            form.add_error(None, str(refusal))
-        else:
+        with refusal_on(form):
+            services.in_person_count_enter(motion=motion, by=request.user, entries=form.entries())
             messages.success(request, _("The in-person counts were recorded."))
             return _back(session_id)
     counts = motion.in_person_counts.select_related("entered_by", "household__building")
@@ -226,7 +191,7 @@ def _without_receipt(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 @login_required
 def motion_results(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """The projector view (large type). The receipt check is :func:`receipt_check` (a POST)."""
-    motion = _motion_or_404(request, session_id, motion_id)
+    motion = access_motion(request.user, session_id, motion_id)
     closing.motion_close_due(session_id=motion.session_id)
     motion.refresh_from_db()
     template = "voting/partials/_results_body.html" if request.GET.get("fragment") else "voting/results.html"
@@ -238,7 +203,7 @@ def motion_results(request: AuthenticatedHttpRequest, session_id: int, motion_id
 def receipt_check(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
     """Is this receipt in the counted list? Without JavaScript; a POST, so the receipt never
     appears in a URL (logs, history, Referer)."""
-    motion = _motion_or_404(request, session_id, motion_id)
+    motion = access_motion(request.user, session_id, motion_id)
     closing.motion_close_due(session_id=motion.session_id)
     motion.refresh_from_db()
     context = _results_context(motion)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -100,12 +100,14 @@ class Attempt:
 
 @contextmanager
 def refusal_on(form: _Form) -> Iterator[Attempt]:
-    """A ``Refused`` inside the block becomes the form's error (said once, above the form that
-    still holds what was typed) and the view goes on to show the form again. ``NotAllowed``
+    """A ``Refused`` (or a ``ValidationError``) inside the block becomes the form's error (said
+    once, above the form that still holds what was typed) and the view goes on to show the form again. ``NotAllowed``
     passes on to the 403 page."""
     attempt = Attempt()
     try:
         yield attempt
+    except ValidationError as error:  # what the form could tell only once it was read further
+        form.add_error(None, error)
     except NotAllowed:
         raise
     except Refused as refusal:
