@@ -14,7 +14,10 @@ one timestamp; that is the resolution of the latency figures.
 
 The sender embeds ``bench:<phase>:<k>:<unix send time>`` in the text of message k, so
 each receiver measures latency on the same clock (loopback, one machine) and checks that
-it got every k of every phase exactly once. Per received frame a client does one regex
+it got every k of every phase exactly once. The messages are posted by several accounts in
+turn (``poster_cookies``, as many for every target), so no poster reaches Agora's per-user
+rate for ``message.post``; a refused post is counted per phase (``refused``), so a phase that
+loses posts to the rate says so instead of reading as a delivery failure. Per received frame a client does one regex
 search and one list append: cheap enough for 40,000 frames/s on one core.
 """
 
@@ -56,6 +59,8 @@ class LeanSocket(asyncio.Protocol):
     @classmethod
     async def connect(cls, url: str, headers: dict[str, str], on_message: Any, on_close: Any, timeout: float = 30) -> LeanSocket:
         parts = urlsplit(url)
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"{url}: the load generator needs a host and a port")
         loop = asyncio.get_running_loop()
         _transport, protocol = await asyncio.wait_for(
             loop.create_connection(lambda: cls(on_message, on_close), parts.hostname, parts.port), timeout
@@ -211,12 +216,19 @@ class Room:
         self.url: str = spec["ws_url"]
         self.origin: str = spec["origin"]
         self.cookies: list[str] = spec["cookies"]
-        self.sender_cookie: str = spec["sender_cookie"]
+        self.poster_cookies: list[str] = spec["poster_cookies"]
         self.pids: dict[str, int] = spec["pids"]
         self.clients: list[Client] = []
-        self.sender = Client(index=-1)
+        # Posters take turns (``post``); the first also watches the vote burst's tally.
+        self.posters = [Client(index=-1 - i) for i in range(len(self.poster_cookies))]
+        self.next_poster = 0
         self.connect_errors: list[str] = []
         self.sender_errors: list[str] = []
+        self.refused: list[str] = []  # client ids of posts the server answered with an error
+
+    @property
+    def sender(self) -> Client:
+        return self.posters[0]
 
     # --- connections -----------------------------------------------------------------
     async def _open(self, client: Client, cookie: str) -> None:
@@ -247,6 +259,8 @@ class Room:
                 client.votes["final_at"] = now
         elif kind == "ballot.receipt":
             client.votes.setdefault("receipts", []).append((frame.get("client_id"), now, bool(frame.get("replayed"))))
+        elif kind == "error" and frame.get("request_type") == "message.post":
+            self.refused.append(f"{frame.get('client_id')}: {frame.get('code')}")
         elif kind == "error" and frame.get("request_type") == "ballot.cast":
             client.votes.setdefault("errors", []).append(f"{frame.get('code')}: {frame.get('message')}"[:200])
         waiter = client.waiters.pop(kind, None)
@@ -256,7 +270,8 @@ class Room:
     async def connect_all(self) -> dict[str, Any]:
         cpu0 = self.cpu()
         rss0 = self.rss()
-        await self._open(self.sender, self.sender_cookie)
+        for poster, cookie in zip(self.posters, self.poster_cookies, strict=True):
+            await self._open(poster, cookie)
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
         self.clients = [Client(index=i) for i in range(len(self.cookies))]
 
@@ -287,7 +302,7 @@ class Room:
         }
 
     async def close_all(self) -> None:
-        for client in [self.sender, *self.clients]:
+        for client in [*self.posters, *self.clients]:
             if client.ws is not None:
                 await client.ws.close()
         await asyncio.sleep(0.5)
@@ -304,20 +319,24 @@ class Room:
         return {name: now[name] - before.get(name, 0.0) for name in now}
 
     async def post(self, phase: str, k: int) -> None:
-        """Post message k; a sender the server closed is counted and reopened (k may be lost)."""
+        """Post message k from the next poster; a poster the server closed is counted and reopened
+        (k may be lost)."""
+        n = self.next_poster % len(self.posters)
+        self.next_poster += 1
         text = f"bench:{phase}:{k}:{time.time():.6f}"
         frame = json.dumps({"type": "message.post", "text": text, "client_id": f"{phase}-{k}"})
         for _attempt in range(2):
+            poster = self.posters[n]
             try:
-                if self.sender.ws is None or self.sender.closed:
-                    self.sender = Client(index=-1)
-                    await self._open(self.sender, self.sender_cookie)
-                assert self.sender.ws is not None
-                await self.sender.ws.send(frame)
+                if poster.ws is None or poster.closed:
+                    poster = self.posters[n] = Client(index=-1 - n, votes=poster.votes)
+                    await self._open(poster, self.poster_cookies[n])
+                assert poster.ws is not None
+                await poster.ws.send(frame)
                 return
             except Exception as exc:
                 self.sender_errors.append(f"{phase}-{k}: {type(exc).__name__}: {exc}"[:200])
-                self.sender.closed = True
+                poster.closed = True
 
     async def broadcast_phase(self, phase: str, *, rate: float, count: int, drain_timeout: float) -> dict[str, Any]:
         """Post ``count`` messages at ``rate`` per second; wait until all arrive or time runs out."""
@@ -374,6 +393,8 @@ class Room:
             "frames_received": frames,
             "connections_lost": lost_connections,
             "sender_errors": list(self.sender_errors),
+            "posters": len(self.posters),
+            "refused": [r for r in self.refused if r.startswith(f"{phase}-")],
             "server_cpu_s": cpu,
             "cpu_us_per_frame": {name: 1e6 * v / delivered if delivered else None for name, v in cpu.items()},
         }

@@ -132,6 +132,7 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         outcome, reason, participation, option_totals = _art278(motion, rows, base, data)
     else:
         ids = [str(o.pk) for o in options]
+        cr: ct.ChoiceResult | ct.RankedResult
         if motion.kind == MotionKind.SINGLE:
             cr = plurality_tally(options=ids, ballots=[ct.PluralityBallot(str(c[0]), _weight(motion, w)) for c, w, _a, _ch in rows], eligible=eligible, quorum=quorum)
         elif motion.kind == MotionKind.APPROVAL:
@@ -144,7 +145,7 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         data["winner"] = int(cr.winner) if cr.winner else None
         if cr.outcome == ct.Outcome.TIE:
             data["tied"] = [int(o) for o in (cr.tied if isinstance(cr, ct.RankedResult) else cr.leaders)]
-        if ranked:
+        if isinstance(cr, ct.RankedResult):
             option_totals = {o.pk: (cr.rounds[0].votes_for(str(o.pk)) if cr.rounds else Fraction(0)) for o in options}
         else:
             option_totals = {o.pk: cr.votes_for(str(o.pk)) for o in options}
@@ -186,8 +187,9 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
     data["closed_by"] = selectors._name(motion.closed_by)
     if not motion.secret:
         data["voters"] = [
-            {"name": selectors._name(p.voter), "choice": p.ballot.choice}
+            {"name": selectors._name(p.voter), "choice": ballot.choice}
             for p in motion.participations.filter(ballot__isnull=False).select_related("voter", "ballot").order_by("voter__username")
+            if (ballot := p.ballot) is not None
         ]
     hashes = sorted(motion.ballots.values_list("receipt_hash", flat=True))
     data["receipts"] = len(hashes)

@@ -82,7 +82,7 @@ def seal(motion_id: int, payload: dict[str, Any]) -> bytes:
     return nonce + _keys(settings.SECRET_KEY, motion_id)[0].encrypt(nonce, raw, _aad(motion_id))
 
 
-def unseal(motion_id: int, blob: bytes) -> dict[str, Any]:
+def unseal(motion_id: int, blob: bytes | memoryview) -> dict[str, Any]:
     """The payload, opened with the current key or a fallback (a key rotated during a vote)."""
     blob = bytes(blob)
     for secret in _secrets():

@@ -73,7 +73,7 @@ def insert(obj: Model, alias: str = DEFAULT_DB_ALIAS) -> None:
     if built is None:
         fields = [f for f in obj._meta.local_concrete_fields if not isinstance(f, AutoFieldMixin)]
         qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in fields)
+        columns = ", ".join(qn(f.column) for f in fields if f.column is not None)  # concrete: every field has one
         marks = ", ".join(["%s"] * len(fields))
         built = _INSERTS[key] = (f"INSERT INTO {qn(obj._meta.db_table)} ({columns}) VALUES ({marks})", fields)  # noqa: S608
     sql, fields = built

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import MutableMapping
 
 import bleach
 from bleach import html5lib_shim
@@ -20,7 +21,11 @@ ALLOWED_ATTRIBUTES: dict[str, list[str]] = {"a": ["href", "title", "rel", "targe
 ALLOWED_PROTOCOLS: frozenset[str] = frozenset({"http", "https", "mailto"})
 
 
-def _safe_link(attrs: dict, new: bool = False) -> dict:
+# bleach's link attributes: {(namespace, name): value}.
+LinkAttrs = MutableMapping[tuple[str | None, str], str]
+
+
+def _safe_link(attrs: LinkAttrs, new: bool = False) -> LinkAttrs:
     href_key = (None, "href")
     href = attrs.get(href_key, "")
     if not href.lower().startswith(("http://", "https://", "mailto:")):
@@ -57,7 +62,9 @@ def clean_plain_text(text: str) -> str:
     return _CONTROL.sub("", html.unescape(stripped)).strip()
 
 
-_walker = html5lib_shim.getTreeWalker("etree")
+# types-bleach declares html5lib_shim after the separate html5lib package and misses these two
+# re-exports of bleach's vendored copy.
+_walker = html5lib_shim.getTreeWalker("etree")  # type: ignore[attr-defined]
 
 
 def rich_text_as_plain(cleaned_html: str) -> str:
@@ -69,7 +76,7 @@ def rich_text_as_plain(cleaned_html: str) -> str:
     """
     parts: list[str] = []
     # A parser per call: an html5lib parser holds its state while it parses (threads share this module).
-    parser = html5lib_shim.HTMLParser(namespaceHTMLElements=False)
+    parser = html5lib_shim.HTMLParser(namespaceHTMLElements=False)  # type: ignore[attr-defined]
     for token in _walker(parser.parseFragment(cleaned_html)):
         if token["type"] in {"Characters", "SpaceCharacters"}:
             parts.append(token["data"])
