@@ -64,12 +64,14 @@ def moderates(f: SessionFacts) -> bool:
 
 
 def audience(f: SessionFacts) -> bool:
-    """A resident of the community whose tags match the session's audience (none = everyone)."""
-    return f.authenticated and f.is_resident and (f.audience_open or f.tag_match)
+    """A resident of the community whose tags match the session's audience (none = everyone).
+    An inactive account is in no audience, as it has no community role (``role_of``)."""
+    return f.authenticated and f.active and f.is_resident and (f.audience_open or f.tag_match)
 
 
 def invited(f: SessionFacts) -> bool:
-    return f.authenticated and f.invited
+    """An invited observer (an inactive account is none)."""
+    return f.authenticated and f.active and f.invited
 
 
 def removed(f: SessionFacts) -> bool:
