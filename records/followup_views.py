@@ -4,63 +4,57 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agora.infra.errors import Refused
+from agora.infra.errors import NotAllowed
 from agora.infra.http import AuthenticatedHttpRequest
+from agora.infra.redirects import next_url
+from agora.infra.refusals import refusals_answered
 from records import rules, selectors, services, voting_bridge
+from records.access import access_action_item
 from records.forms import ActionItemForm, ActionUpdateForm, RatingForm
-from records.models import ActionItem, MinutesRecord, SatisfactionRating
-from records.views import next_url, refusal_response
+from records.models import SatisfactionRating
 from sessions.models import TopicSession
 
 # --- Follow-up -----------------------------------------------------------------------------
 
 
+def _draft_page(request: HttpRequest, session_id: int) -> str:
+    return next_url(request, reverse("minutes:draft", kwargs={"session_id": session_id}))
+
+
+def _item_page(request: HttpRequest, item_id: int) -> str:
+    return reverse("minutes:action_item", kwargs={"item_id": item_id})
+
+
 @login_required
 @require_POST
+@refusals_answered(back=_draft_page)
 def action_item_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(TopicSession, pk=session_id)
     form = ActionItemForm(request.POST, resolutions=voting_bridge.session_votes(session=session)["resolutions"])
     if form.is_valid():
-        try:
-            services.action_item_create(
-                session=session,
-                by=request.user,
-                what=form.cleaned_data["what"],
-                responsible=form.cleaned_data["responsible"],
-                due_on=form.cleaned_data["due_on"],
-                resolution_id=form.cleaned_data.get("resolution"),
-            )
-        except Refused as refusal:
-            if (response := refusal_response(request, refusal)) is not None:
-                return response
-        else:
-            messages.success(request, _("The action item was added."))
+        services.action_item_create(
+            session=session,
+            by=request.user,
+            what=form.cleaned_data["what"],
+            responsible=form.cleaned_data["responsible"],
+            due_on=form.cleaned_data["due_on"],
+            resolution_id=form.cleaned_data.get("resolution"),
+        )
+        messages.success(request, _("The action item was added."))
     else:
         messages.error(request, _("Say what is to be done and who is responsible."))
-    return redirect(next_url(request, reverse("minutes:draft", kwargs={"session_id": session.pk})))
-
-
-def _item_or_404(request: HttpRequest, item_id: int) -> ActionItem:
-    item = get_object_or_404(ActionItem.objects.select_related("session__community", "owner"), pk=item_id)
-    record = selectors.current_only(MinutesRecord.objects.filter(session_id=item.session_id)).first()
-    readable = (record is not None and rules.can_read_minutes(user=request.user, record=record)) or rules.can_add_action_item(
-        user=request.user, session=item.session
-    )
-    if not readable:
-        raise Http404
-    item.minutes_record = record  # type: ignore[attr-defined]
-    return item
+    return redirect(_draft_page(request, session.pk))
 
 
 @require_GET
 def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = _item_or_404(request, item_id)
+    item = access_action_item(request.user, item_id)
     my_rating = (
         SatisfactionRating.objects.filter(item=item, user=request.user).values_list("score", flat=True).first()
         if request.user.is_authenticated
@@ -85,44 +79,36 @@ def action_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_answered(back=_item_page)
 def action_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
-    item = _item_or_404(request, item_id)
+    item = access_action_item(request.user, item_id)
     form = ActionUpdateForm(request.POST)
     if form.is_valid():
-        try:
-            services.action_item_update(
-                item=item,
-                by=request.user,
-                status=form.cleaned_data["status"],
-                note=form.cleaned_data["note"],
-                drop_reason=form.cleaned_data["drop_reason"],
-            )
-        except Refused as refusal:
-            if (response := refusal_response(request, refusal)) is not None:
-                return response
-        else:
-            messages.success(request, _("The action item was updated."))
+        services.action_item_update(
+            item=item,
+            by=request.user,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+            drop_reason=form.cleaned_data["drop_reason"],
+        )
+        messages.success(request, _("The action item was updated."))
     else:
         messages.error(request, _("Choose a status."))
-    return redirect("minutes:action_item", item_id=item.pk)
+    return redirect(_item_page(request, item.pk))
 
 
 @login_required
 @require_POST
+@refusals_answered(back=_item_page)
 def action_item_rate(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
-    item = _item_or_404(request, item_id)
+    item = access_action_item(request.user, item_id)
     form = RatingForm(request.POST)
     if form.is_valid():
-        try:
-            services.satisfaction_rate(item=item, user=request.user, score=form.cleaned_data["score"])
-        except Refused as refusal:
-            if (response := refusal_response(request, refusal)) is not None:
-                return response
-        else:
-            messages.success(request, _("Thank you, your rating is saved."))
+        services.satisfaction_rate(item=item, user=request.user, score=form.cleaned_data["score"])
+        messages.success(request, _("Thank you, your rating is saved."))
     else:
         messages.error(request, _("Choose a rating from 1 to 5."))
-    return redirect("minutes:action_item", item_id=item.pk)
+    return redirect(_item_page(request, item.pk))
 
 
 @login_required
@@ -131,7 +117,7 @@ def follow_up(request: AuthenticatedHttpRequest) -> HttpResponse:
     from agora.roster.roles import moderated_communities
 
     if not moderated_communities(user=request.user):
-        return HttpResponseForbidden(_("Only moderators follow up action items."))
+        raise NotAllowed(_("Only moderators follow up action items."))
     return render(
         request,
         "minutes/follow_up.html",

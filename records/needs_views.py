@@ -5,19 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agora.infra.errors import NotAllowed, Refused
 from agora.infra.http import AuthenticatedHttpRequest
-from agora.roster.models import Community
+from agora.infra.redirects import next_url
+from agora.infra.refusals import refusal_on, refusals_answered
 from records import rules, selectors, services
+from records.access import access_need, access_needs
 from records.forms import NeedForm, NeedToSessionForm
 from records.models import Need, NeedStatus, NeedSupport
-from records.views import PAGE_SIZE, next_url, refusal_response
+from records.views import PAGE_SIZE
 
 
 @login_required
@@ -31,14 +32,12 @@ def needs_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def needs_list(request: AuthenticatedHttpRequest, community_slug: str) -> HttpResponse:
-    community = get_object_or_404(Community, slug=community_slug)
-    if not rules.can_view_needs(user=request.user, community_id=community.pk):
-        raise Http404
+    community = access_needs(request.user, community_slug)
     form = NeedForm(request.POST or None, community=community)
     status_code = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form) as attempt:
             need = services.need_submit(
                 community=community,
                 by=request.user,
@@ -46,15 +45,9 @@ def needs_list(request: AuthenticatedHttpRequest, community_slug: str) -> HttpRe
                 category=data["category"],
                 building_id=data["building"].pk if data["building"] else None,
             )
-        except NotAllowed as refusal:
-            return refusal_response(request, refusal)  # type: ignore[return-value]
-        except Refused as refusal:
-            # Said once, above the form that still holds what was typed.
-            form.add_error(None, str(refusal))
-            status_code = 429 if refusal.code == "rate_limited" else 200
-        else:
             messages.success(request, _("Thank you. Your need is on the list; neighbours can support it."))
             return redirect("needs:detail", need_id=need.pk)
+        status_code = attempt.status
     status = request.GET.get("status", NeedStatus.OPEN)
     if status not in NeedStatus.values and status != "all":
         status = NeedStatus.OPEN
@@ -80,17 +73,18 @@ def needs_list(request: AuthenticatedHttpRequest, community_slug: str) -> HttpRe
     )
 
 
-def _need_or_404(request: HttpRequest, need_id: int) -> Need:
-    need = get_object_or_404(Need.objects.select_related("community", "building", "session", "merged_into__session"), pk=need_id)
-    if not rules.can_view_needs(user=request.user, community_id=need.community_id):
-        raise Http404
-    return need
+def _need_page(request: HttpRequest, need_id: int) -> str:
+    return reverse("needs:detail", kwargs={"need_id": need_id})
+
+
+def _back_to_need(request: HttpRequest, need_id: int) -> str:
+    return next_url(request, _need_page(request, need_id))
 
 
 @login_required
 @require_GET
 def need_detail(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
-    need = _need_or_404(request, need_id)
+    need = access_need(request.user, need_id)
     can_manage = rules.can_manage_needs(user=request.user, community_id=need.community_id)
     others = (
         Need.objects.filter(community=need.community, status=NeedStatus.OPEN).exclude(pk=need.pk).order_by("-created_at")[:200]
@@ -115,52 +109,40 @@ def need_detail(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse
 
 @login_required
 @require_POST
+@refusals_answered(back=_back_to_need)
 def need_support(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
-    need = _need_or_404(request, need_id)
+    need = access_need(request.user, need_id)
     supporting = request.POST.get("support") != "0"
-    try:
-        services.need_support(need=need, user=request.user, supporting=supporting)
-    except Refused as refusal:
-        if (response := refusal_response(request, refusal)) is not None:
-            return response
-    else:
-        messages.success(request, _("You support this need.") if supporting else _("You no longer support this need."))
-    return redirect(next_url(request, reverse("needs:detail", kwargs={"need_id": need.pk})))
+    services.need_support(need=need, user=request.user, supporting=supporting)
+    messages.success(request, _("You support this need.") if supporting else _("You no longer support this need."))
+    return redirect(_back_to_need(request, need.pk))
 
 
 @login_required
 @require_POST
+@refusals_answered(back=_need_page)
 def need_merge(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
-    need = _need_or_404(request, need_id)
+    need = access_need(request.user, need_id)
     into = Need.objects.filter(pk=request.POST.get("into") or 0, community=need.community).first()
     if into is None:
         messages.error(request, _("Choose another need of the same community to merge into."))
         return redirect("needs:detail", need_id=need.pk)
-    try:
-        services.need_merge(need=need, into=into, by=request.user)
-    except Refused as refusal:
-        if (response := refusal_response(request, refusal)) is not None:
-            return response
-        return redirect("needs:detail", need_id=need.pk)
+    services.need_merge(need=need, into=into, by=request.user)
     messages.success(request, _("Merged. Its supporters now support this need."))
     return redirect("needs:detail", need_id=into.pk)
 
 
 @login_required
 @require_POST
+@refusals_answered(back=_need_page)
 def need_to_session(request: AuthenticatedHttpRequest, need_id: int) -> HttpResponse:
-    need = _need_or_404(request, need_id)
+    need = access_need(request.user, need_id)
     form = NeedToSessionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the session a title and a start time."))
         return redirect("needs:detail", need_id=need.pk)
-    try:
-        session = services.need_to_session(
-            need=need, by=request.user, title=form.cleaned_data["title"], starts_at=form.cleaned_data["starts_at"]
-        )
-    except Refused as refusal:
-        if (response := refusal_response(request, refusal)) is not None:
-            return response
-        return redirect("needs:detail", need_id=need.pk)
+    session = services.need_to_session(
+        need=need, by=request.user, title=form.cleaned_data["title"], starts_at=form.cleaned_data["starts_at"]
+    )
     messages.success(request, _("A draft topic session was created from this need."))
     return redirect("topic_sessions:edit", session_id=session.pk)

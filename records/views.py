@@ -7,38 +7,23 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from agora.infra.errors import NotAllowed, Refused
 from agora.infra.forms import choice_pairs
 from agora.infra.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from agora.infra.refusals import refusal_on, refusals_answered
 from records import exports, rules, selectors, services, verification
+from records.access import access_record
 from records.forms import ActionItemForm, ArchiveFilterForm, CorrectionForm, DraftForm
 from records.models import ActionItem, MinutesRecord
 from sessions.models import TopicSession
 
 PAGE_SIZE = 20
-
-
-def next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
-
-
-def refusal_response(request: HttpRequest, refusal: Refused) -> HttpResponse | None:
-    """NotAllowed → 403 page with the sentence; other refusals → a flash message (caller re-renders)."""
-    if isinstance(refusal, NotAllowed):
-        return HttpResponseForbidden(str(refusal))
-    messages.error(request, str(refusal))
-    return None
 
 
 # --- Archive -------------------------------------------------------------------------------
@@ -116,13 +101,6 @@ def _title(record: MinutesRecord, query: Any) -> list[tuple[str, bool]]:
     return highlight(record.title, query) if not query.empty else [(record.title, False)]
 
 
-def _readable_record(request: HttpRequest, record_id: int) -> MinutesRecord:
-    record = get_object_or_404(MinutesRecord.objects.select_related("community", "corrects"), pk=record_id)
-    if not rules.can_read_minutes(user=request.user, record=record):
-        raise Http404  # members-only minutes do not reveal they exist
-    return record
-
-
 def _permalink(request: HttpRequest, record: MinutesRecord) -> str:
     return request.build_absolute_uri(reverse("minutes:detail", kwargs={"record_id": record.pk}))
 
@@ -159,13 +137,13 @@ def _detail_context(request: HttpRequest, record: MinutesRecord) -> dict[str, An
 
 @require_GET
 def minutes_detail(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = _readable_record(request, record_id)
+    record = access_record(request.user, record_id)
     return render(request, "minutes/detail.html", _detail_context(request, record))
 
 
 @require_GET
 def minutes_print(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = _readable_record(request, record_id)
+    record = access_record(request.user, record_id)
     return render(request, "minutes/print.html", _detail_context(request, record))
 
 
@@ -183,12 +161,12 @@ def minutes_for_session(request: HttpRequest, session_id: int) -> HttpResponse:
     record = selectors.current_only(MinutesRecord.objects.filter(session_id=session_id)).only("pk").first()
     if record is None:
         raise Http404
-    return redirect("minutes:detail", record_id=_readable_record(request, record.pk).pk)
+    return redirect("minutes:detail", record_id=access_record(request.user, record.pk).pk)
 
 
 @require_GET
 def minutes_json(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = _readable_record(request, record_id)
+    record = access_record(request.user, record_id)
     data = exports.minutes_json(
         record=record,
         permalink=_permalink(request, record),
@@ -201,7 +179,7 @@ def minutes_json(request: HttpRequest, record_id: int) -> HttpResponse:
 
 @require_GET
 def minutes_markdown(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = _readable_record(request, record_id)
+    record = access_record(request.user, record_id)
     response = HttpResponse(
         exports.minutes_markdown(record=record, permalink=_permalink(request, record)), content_type="text/markdown; charset=utf-8"
     )
@@ -211,7 +189,7 @@ def minutes_markdown(request: HttpRequest, record_id: int) -> HttpResponse:
 
 @require_GET
 def minutes_votes_csv(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = _readable_record(request, record_id)
+    record = access_record(request.user, record_id)
     # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
     response = HttpResponse("\ufeff" + exports.votes_csv(record=record), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="minutes-{record.pk}-votes.csv"'
@@ -221,21 +199,20 @@ def minutes_votes_csv(request: HttpRequest, record_id: int) -> HttpResponse:
 # --- Drafting, publishing, correcting ------------------------------------------------------
 
 
+def _session_page(request: HttpRequest, session_id: int) -> str:
+    return reverse("topic_sessions:detail", kwargs={"session_id": session_id})
+
+
 @login_required
+@refusals_answered(back=_session_page)
 def minutes_draft(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(TopicSession.objects.select_related("community"), pk=session_id)
-    try:
-        draft, content = services.minutes_draft_generate(session=session, by=request.user)
-    except NotAllowed as refusal:
-        return HttpResponseForbidden(str(refusal))
-    except Refused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("topic_sessions:detail", session_id=session.pk)
+    draft, content = services.minutes_draft_generate(session=session, by=request.user)
     form = DraftForm(
         request.POST or None, session=session, initial=DraftForm.initial_for(summaries=draft.summaries, visibility=draft.visibility)
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             services.minutes_draft_save(
                 session=session, by=request.user, summaries=form.summaries(), visibility=form.cleaned_data["visibility"]
             )
@@ -243,9 +220,6 @@ def minutes_draft(request: AuthenticatedHttpRequest, session_id: int) -> HttpRes
                 record = services.minutes_publish(session=session, by=request.user)
                 messages.success(request, _("The minutes are published."))
                 return redirect("minutes:detail", record_id=record.pk)
-        except Refused as refusal:
-            form.add_error(None, str(refusal))
-        else:
             messages.success(request, _("The draft is saved."))
             return redirect("minutes:draft", session_id=session.pk)
     resolutions = content["resolutions"]
@@ -273,20 +247,15 @@ def _preview_sections(content: dict[str, Any]) -> list[dict[str, Any]]:
 
 @login_required
 def minutes_correct(request: AuthenticatedHttpRequest, record_id: int) -> HttpResponse:
-    record = _readable_record(request, record_id)
-    if not rules.can_correct_minutes(user=request.user, record=record):
-        return HttpResponseForbidden(_("Only a moderator of this community can correct the minutes."))
+    record = access_record(request.user, record_id, correct=True)
     content = record.content
     summaries = {"general": content["general"]["summary"], **{str(i["id"]): i["summary"] for i in content["agenda"]}}
     form = CorrectionForm(request.POST or None, session=record.session, initial=DraftForm.initial_for(summaries=summaries, visibility=""))
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             correction = services.minutes_correct(
                 record=record, by=request.user, summaries=form.summaries(), reason=form.cleaned_data["reason"]
             )
-        except Refused as refusal:
-            form.add_error(None, str(refusal))
-        else:
             messages.success(request, _("The correction is published; the original stays as it was."))
             return redirect("minutes:detail", record_id=correction.pk)
     return render(request, "minutes/correct.html", {"record": record, "form": form})
