@@ -20,8 +20,9 @@ The API:
 
 - :func:`check` — the self-check (cached); :func:`install` — the check and the ``pformat`` patch.
 - :func:`connection` — the :class:`DaphneConnection` behind an ASGI ``send``, or None (another
-  server, or the check failed): ``is_open``, ``owed``, ``write``, ``prepare``, ``abort``,
-  ``set_send_buffer``, and ``watched`` (whether the write buffer can be read).
+  server, or the check failed): ``write`` (a frame now, or the connection dropped past
+  ``max_owed``), ``is_open``, ``owed``, ``prepare``, ``abort``, ``set_send_buffer``, and
+  ``watched`` (whether the write buffer can be read).
 - :func:`fast_path_used` — whether a frame has been handed to a socket directly in this process
   (logged once, at INFO, the first time).
 - :class:`AccessLogServer` / :func:`run_daphne` / :func:`before_shutdown` — daphne's command line
@@ -184,11 +185,13 @@ class DaphneConnection:
     """One WebSocket connection under daphne: autobahn's protocol and, when it can be watched,
     Twisted's TCP transport under it."""
 
-    __slots__ = ("protocol", "tcp", "direct")
+    __slots__ = ("protocol", "tcp", "direct", "max_owed", "on_too_slow")
 
-    def __init__(self, protocol: Any, tcp: Any | None) -> None:
+    def __init__(self, protocol: Any, tcp: Any | None, max_owed: int, on_too_slow: Callable[[int], None]) -> None:
         self.protocol = protocol
         self.tcp = tcp
+        self.max_owed = max_owed
+        self.on_too_slow = on_too_slow
         # Frames may go straight to the socket on plain TCP (not TLS) without octet logging
         # (prepared frames are never compressed: ``prepare``).
         self.direct = tcp is not None and not getattr(tcp, "TLS", False) and hasattr(tcp, "socket") and not getattr(protocol, "logOctets", True)
@@ -213,25 +216,28 @@ class DaphneConnection:
             return None
         return len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
 
-    def write(self, frame: Prepared, limit: int) -> int:
-        """Write ``frame`` unless the connection owes more than ``limit`` bytes.
+    def write(self, frame: Prepared) -> bool:
+        """Write ``frame`` now; always True (written, or nothing more to send).
 
-        Returns 0 when written (or the connection is closing: nothing more to send, the
-        disconnect handler cleans up), else the bytes owed, and nothing was written.
+        A connection that owes more than ``max_owed`` bytes is dropped instead, after
+        ``on_too_slow(owed)``. A closing one gets nothing more (the disconnect handler cleans up).
+        Runs for every frame to every connection: kept to one call.
         """
         protocol = self.protocol
         if protocol.state != protocol.STATE_OPEN:
-            return 0
+            return True
         tcp = self.tcp
         if tcp is None:
             protocol.sendPreparedMessage(frame.prepared(self))
-            return 0
+            return True
         owed = len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
-        if owed > limit:
-            return owed
+        if owed > self.max_owed:
+            self.on_too_slow(owed)
+            tcp.abortConnection()
+            return True
         if owed or not self.direct or protocol.send_queue:
             protocol.sendPreparedMessage(frame.prepared(self))
-            return 0
+            return True
         # Nothing is queued: hand the frame to the kernel now. Through transport.write it would
         # wait for the next loop turn and cost two epoll changes (register, unregister) per
         # frame per connection; whatever the kernel does not take goes the usual way.
@@ -247,7 +253,7 @@ class DaphneConnection:
         protocol.trafficStats.outgoingOctetsWireLevel += len(data)
         if not _fast_path_used:
             _note_fast_path()
-        return 0
+        return True
 
     def abort(self) -> None:
         """Drop the connection now, whatever it still owes (the client reconnects); only a
@@ -277,16 +283,19 @@ def fast_path_used() -> bool:
     return _fast_path_used
 
 
-def connection(send: Any) -> DaphneConnection | None:
+def connection(send: Any, *, max_owed: int, on_too_slow: Callable[[int], None]) -> DaphneConnection | None:
     """The daphne connection behind an ASGI ``send``; None under another server, or when
-    :func:`check` found the libraries changed (the caller then uses ``send``)."""
+    :func:`check` found the libraries changed (the caller then uses ``send``).
+
+    Once it owes more than ``max_owed`` bytes the connection is dropped at the next write,
+    after ``on_too_slow(owed)``."""
     protocol = _daphne_protocol(send)
     if protocol is None or not check():
         return None
     if not all(hasattr(protocol, name) for name in _PROTOCOL_PER_CONNECTION):
         _warn_once(f"autobahn's protocol lacks one of {', '.join(_PROTOCOL_PER_CONNECTION)}")
         return None
-    return DaphneConnection(protocol, _tcp_transport(protocol))
+    return DaphneConnection(protocol, _tcp_transport(protocol), max_owed, on_too_slow)
 
 
 @functools.cache

@@ -83,27 +83,27 @@ class Wire:
     read of daphne, autobahn and Twisted for it lives in agora/infra/server_internals.py.
     """
 
+    # write(frame) -> bool: write synchronously if possible; False means "use the ASGI send
+    # instead". Under daphne it is the connection's own ``write``, with no call in between: it
+    # runs for every frame to every connection of the room.
+    write: Callable[[PreparedFrame], bool]
+
     def __init__(self, consumer: SessionConsumer) -> None:
         self.consumer = consumer
-        self.connection = server_internals.connection(consumer.base_send)
-        if self.connection is not None:
+        self.connection = server_internals.connection(consumer.base_send, max_owed=SLOW_READER_MAX_BYTES, on_too_slow=self._too_slow)
+        if self.connection is None:
+            self.write = _use_asgi_send
+        else:
             self.connection.set_send_buffer(SOCKET_SEND_BUFFER)
+            self.write = self.connection.write
+
+    def _too_slow(self, owed: int) -> None:
+        log.warning("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, owed)
 
     @property
     def watched(self) -> bool:
         """Whether what this connection owes can be read (``owed``, ``pace``)."""
         return self.connection is not None and self.connection.watched
-
-    def write(self, frame: PreparedFrame) -> bool:
-        """Write synchronously if possible; False means "use the ASGI send instead"."""
-        connection = self.connection
-        if connection is None:
-            return False
-        owed = connection.write(frame, SLOW_READER_MAX_BYTES)
-        if owed:
-            log.warning("dropping a slow reader in session %s (owes %d bytes)", self.consumer.session_id, owed)
-            connection.abort()
-        return True
 
     def owed(self) -> int | None:
         """Bytes written to this connection that the peer has not taken yet (None: unknown)."""
@@ -132,6 +132,11 @@ class Wire:
 
     def release(self) -> None:
         self.connection = None
+        self.write = _use_asgi_send
+
+
+def _use_asgi_send(frame: PreparedFrame) -> bool:
+    return False
 
 
 class PreparedFrame:

@@ -75,13 +75,13 @@ def test_a_missing_library_attribute_turns_the_fast_path_off_with_a_warning(monk
 
     monkeypatch.setattr(server_internals, "_checked", None)
     assert server_internals.check() is True
-    assert server_internals.connection(_daphne_like_send()) is not None  # the pinned libraries: on
+    assert server_internals.connection(_daphne_like_send(), max_owed=1024, on_too_slow=print) is not None  # the pinned libraries: on
 
     monkeypatch.setattr(server_internals, "_checked", None)
     monkeypatch.delattr(protocol.WebSocketFactory, "prepareMessage")  # an autobahn that renamed it
     with caplog.at_level(logging.WARNING, logger=server_internals.__name__):
         assert server_internals.check() is False
-        assert server_internals.connection(_daphne_like_send()) is None  # Wire uses the ASGI send
+        assert server_internals.connection(_daphne_like_send(), max_owed=1024, on_too_slow=print) is None  # Wire uses the ASGI send
     assert any("live fast path off" in r.getMessage() and "prepareMessage" in r.getMessage() for r in caplog.records)
 
 
