@@ -1,7 +1,7 @@
-"""Close every motion whose set closing time has passed (run from cron or a timer unit).
+"""Close every motion whose set closing time has passed, at once (by hand, or from cron).
 
-The server also closes them lazily (a late ballot, a status request, the results page) and
-with an in-process timer; this command covers a deployment where nobody is looking.
+Normally not needed: each motion's close is a stored job (agora/infra/jobs) that a worker runs
+at its time, and the server also closes lazily (a late ballot, a status request, the results page).
 """
 
 from __future__ import annotations
