@@ -200,10 +200,20 @@ def session_facts(*, user: AnyUser, session_id: int) -> SessionFacts | None:
     return facts_from(user=user, session_id=row[0], community_id=row[1], state=row[2], values=row[3:])
 
 
-def _facts(user: AnyUser, session: TopicSession) -> SessionFacts:
-    """The facts for a session the caller holds: its state as the caller sees it."""
+def _facts(user: AnyUser, session: TopicSession, *, moderator_decides: bool = False) -> SessionFacts:
+    """The facts for a session the caller holds: its state as the caller sees it.
+
+    ``moderator_decides``: the rule asked answers a moderator from the role and the state alone
+    (``views``, ``follows``, ``joins_live``, ``posts``), so for a moderator (``community_role``,
+    cached per user object) the person's other facts are not read.
+    """
     if not user.is_authenticated:
         return anonymous_facts(session_id=session.pk, community_id=session.community_id, state=session.state)
+    if moderator_decides and can_moderate(user=user, session=session):
+        return replace(
+            anonymous_facts(session_id=session.pk, community_id=session.community_id, state=session.state),
+            authenticated=True, active=True, superuser=bool(user.is_superuser), membership_role=Role.MODERATOR,
+        )
     facts = session_facts(user=user, session_id=session.pk)
     if facts is None:  # deleted under the caller: the person has no part in it
         return anonymous_facts(session_id=session.pk, community_id=session.community_id, state=session.state)
@@ -237,19 +247,19 @@ def is_muted(*, user: AnyUser, session: TopicSession) -> bool:
 
 
 def can_view(*, user: AnyUser, session: TopicSession) -> bool:
-    return views(_facts(user, session))
+    return views(_facts(user, session, moderator_decides=True))
 
 
 def can_follow(*, user: AnyUser, session: TopicSession) -> bool:
-    return follows(_facts(user, session))
+    return follows(_facts(user, session, moderator_decides=True))
 
 
 def can_join_live(*, user: AnyUser, session: TopicSession) -> bool:
-    return joins_live(_facts(user, session))
+    return joins_live(_facts(user, session, moderator_decides=True))
 
 
 def can_post(*, user: AnyUser, session: TopicSession) -> bool:
-    return posts(_facts(user, session))
+    return posts(_facts(user, session, moderator_decides=True))
 
 
 def can_attend(*, user: AnyUser, session: TopicSession) -> bool:
