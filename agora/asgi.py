@@ -15,9 +15,9 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from agora.infra import server_internals  # noqa: E402
 from agora.infra.live_auth import LiveAuthMiddlewareStack  # noqa: E402
 from agora.infra.websocket_origin import SameOriginValidator  # noqa: E402
-from agora.infra import server_internals  # noqa: E402
 from agora.infra.websocket_server import gc_for_a_long_lived_server  # noqa: E402
 from agora.routing import websocket_urlpatterns  # noqa: E402
 

@@ -31,6 +31,7 @@ The API:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import pprint
@@ -80,7 +81,12 @@ def check() -> bool:
             for name, expected in WRITTEN_FOR.items():
                 installed = _version(name)
                 if installed != expected:
-                    log.warning("live fast path: %s %s is installed, written and measured for %s: re-run the benchmark and update agora/infra/server_internals.py", name, installed, expected)
+                    log.warning(
+                        "live fast path: %s %s is installed, written and measured for %s: re-run the benchmark and update agora/infra/server_internals.py",
+                        name,
+                        installed,
+                        expected,
+                    )
     return _checked
 
 
@@ -161,7 +167,7 @@ def autobahn_lazy_connection_log() -> None:
     if getattr(protocol, "pformat", None) is not pprint.pformat or not hasattr(protocol, "Timings"):
         log.warning("autobahn's module pformat is not the one measured (written for autobahn %s): left alone", WRITTEN_FOR["autobahn"])
         return
-    protocol.pformat = _FormattedWhenLogged  # type: ignore[attr-defined]
+    protocol.pformat = _FormattedWhenLogged  # type: ignore[assignment]
     # The module's one other pformat call must still return a str.
     protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)  # type: ignore[method-assign]
 
@@ -185,7 +191,7 @@ class DaphneConnection:
     """One WebSocket connection under daphne: autobahn's protocol and, when it can be watched,
     Twisted's TCP transport under it."""
 
-    __slots__ = ("protocol", "tcp", "direct", "max_owed", "on_too_slow")
+    __slots__ = ("direct", "max_owed", "on_too_slow", "protocol", "tcp")
 
     def __init__(self, protocol: Any, tcp: Any | None, max_owed: int, on_too_slow: Callable[[int], None]) -> None:
         self.protocol = protocol
@@ -194,7 +200,9 @@ class DaphneConnection:
         self.on_too_slow = on_too_slow
         # Frames may go straight to the socket on plain TCP (not TLS) without octet logging
         # (prepared frames are never compressed: ``prepare``).
-        self.direct = tcp is not None and not getattr(tcp, "TLS", False) and hasattr(tcp, "socket") and not getattr(protocol, "logOctets", True)
+        self.direct = (
+            tcp is not None and not getattr(tcp, "TLS", False) and hasattr(tcp, "socket") and not getattr(protocol, "logOctets", True)
+        )
 
     @property
     def watched(self) -> bool:
@@ -266,10 +274,8 @@ class DaphneConnection:
         hold up to 4 MiB of kernel memory)."""
         if self.tcp is None or size <= 0:
             return
-        try:
+        with contextlib.suppress(AttributeError, OSError):  # the client is already gone; disconnect follows
             self.tcp.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
-        except (AttributeError, OSError):  # the client is already gone; disconnect follows
-            pass
 
 
 def _note_fast_path() -> None:
@@ -349,7 +355,7 @@ def run_daphne(argv: list[str], when_running: Callable[[], None]) -> None:
 
     from twisted.internet import reactor
 
-    reactor.callWhenRunning(when_running)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(when_running)
     cli = CommandLineInterface()
     cli.server_class = server_class  # secrets in query strings never reach the access log
     cli.run(argv)
@@ -361,7 +367,7 @@ def before_shutdown(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
     from twisted.internet import defer, reactor
 
-    reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(work())))  # type: ignore[attr-defined]
+    reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(work())))  # type: ignore[arg-type]  # the interface is declared without self
 
 
 @functools.cache
@@ -372,7 +378,7 @@ def access_log_server() -> type:
 
     from agora.infra.access_log import redact
 
-    class AccessLogServer(Server):  # type: ignore[misc]
+    class AccessLogServer(Server):
         def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
             path = details.get("path")
             if isinstance(path, str):

@@ -70,7 +70,9 @@ def _daphne_like_send() -> Any:
     return functools.partial(handle_reply, Protocol())
 
 
-def test_a_missing_library_attribute_turns_the_fast_path_off_with_a_warning(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_missing_library_attribute_turns_the_fast_path_off_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from autobahn.websocket import protocol
 
     monkeypatch.setattr(server_internals, "_checked", None)
