@@ -7,16 +7,19 @@ import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agora.infra.errors import Refused
+from agora.infra.live_auth import scope_user
 from sessions.live.fanout import PreparedFrame, Wire, fanout_for, local_connections
 from sessions.live.presence import (
     LiveContext,
@@ -57,7 +60,7 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def language_from_scope(scope: dict[str, Any]) -> str:
+def language_from_scope(scope: Mapping[str, Any]) -> str:
     cookie = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
     codes = {code for code, _name in settings.LANGUAGES}
     return cookie if cookie in codes else settings.LANGUAGE_CODE
@@ -65,6 +68,10 @@ def language_from_scope(scope: dict[str, Any]) -> str:
 
 class SessionConsumer(AsyncJsonWebsocketConsumer):
     ctx: LiveContext | None = None
+    # Set once admitted (``_admit``): handlers run only for an admitted account.
+    user: User
+    # The password hash this connection was admitted with (sessions/live/fanout.py).
+    live_password: str
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its hop to the sync thread before every message.
@@ -82,13 +89,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        self.user = self.scope.get("user")
+        user = scope_user(self.scope)
         self.language = language_from_scope(self.scope)
         self.synced = False
         self.pending: list[dict[str, Any]] = []
         self.last_sent_seq = 0
         self.counted_user_id: int | None = None
-        user_id = getattr(self.user, "pk", None)
+        user_id = user.pk
         if user_id is not None:
             if _sockets_per_user[user_id] >= MAX_SOCKETS_PER_USER:
                 # Refused before any database work; said in words (the client retries later).
@@ -99,22 +106,25 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             _sockets_per_user[user_id] += 1
             self.counted_user_id = user_id
         try:
-            await self._admit()
+            await self._admit(user)
         except BaseException:
             self._uncount()
             raise
 
-    async def _admit(self) -> None:
+    async def _admit(self, user: User | AnonymousUser) -> None:
         try:
             # Not thread-sensitive: a connect storm's admissions overlap their database round
             # trips in a small pool instead of queueing behind one thread (docs/performance.md).
             self.ctx = await database_sync_to_async(live_connect, thread_sensitive=False)(
-                session_id=self.session_id, user=self.user, channel_name=self.channel_name
+                session_id=self.session_id, user=user, channel_name=self.channel_name
             )
         except Refused:
             self._uncount()
             await self.close(code=CLOSE_REFUSED)
             return
+        # live_connect admits accounts only (sessions/admission.py): never an AnonymousUser here.
+        assert isinstance(user, User)
+        self.user = user
         await self.channel_layer.group_add(user_group(self.ctx.user_id), self.channel_name)
         await self.accept()
         # Session events reach this connection through the process's one fan-out member of
@@ -153,7 +163,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             _presence_pending[self.session_id] = asyncio.ensure_future(_announce_presence_later(self.session_id, delay))
 
     # --- incoming -----------------------------------------------------------------------
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
             await self.send_error("bad_frame", _("That message could not be read (too large or not text)."))
             return

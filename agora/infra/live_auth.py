@@ -25,20 +25,22 @@ storm's connections overlap instead of queueing behind posts and ballots.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from channels.auth import AuthMiddleware, _get_user_session_key
+from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth import (
     BACKEND_SESSION_KEY,
     HASH_SESSION_KEY,
+    SESSION_KEY,
     get_user_model,
     load_backend,
 )
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils.crypto import constant_time_compare
 
 from agora.infra.precompiled import Precompiled
@@ -68,12 +70,18 @@ def _session_hash_verifies(user: Any, session_hash: Any) -> bool:
     return any(constant_time_compare(session_hash, fallback) for fallback in user.get_session_auth_fallback_hash())
 
 
-def live_user(scope: dict[str, Any]) -> Any:
+def _session_user_id(session: Any) -> Any:
+    """The user id the session names (KeyError if none), read as django.contrib.auth reads it
+    (Channels' ``_get_user_session_key`` is private)."""
+    return get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+
+
+def live_user(scope: Mapping[str, Any]) -> Any:
     """``django.contrib.auth.get_user`` for a live connect: the scope's user, or ``AnonymousUser``."""
     session = scope["session"]
     user = None
     try:
-        user_id = _get_user_session_key(session)
+        user_id = _session_user_id(session)
         backend_path = session[BACKEND_SESSION_KEY]
     except KeyError:
         pass
@@ -87,8 +95,15 @@ def live_user(scope: dict[str, Any]) -> Any:
     return user or AnonymousUser()
 
 
+def scope_user(scope: Mapping[str, Any]) -> User | AnonymousUser:
+    """The connection's user, as resolved by ``LiveAuthMiddleware``: Channels' lazy wrapper
+    (typed by the stubs as the wrapper) stands for a ``User`` or an ``AnonymousUser``."""
+    user = scope.get("user")
+    return user if isinstance(user, User) else AnonymousUser()
+
+
 class LiveAuthMiddleware(AuthMiddleware):
-    async def resolve_scope(self, scope: dict[str, Any]) -> None:
+    async def resolve_scope(self, scope: Mapping[str, Any]) -> None:
         scope["user"]._wrapped = await database_sync_to_async(live_user, thread_sensitive=False)(scope)
 
 

@@ -15,12 +15,16 @@ with no configuration, and nothing else does (docs/security.md).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
@@ -39,14 +43,14 @@ def parse_origin(value: str) -> Origin | None:
     return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
             return bytes(value).decode("latin1")
     return None
 
 
-def _served_scheme(scope: dict[str, Any]) -> str:
+def _served_scheme(scope: Mapping[str, Any]) -> str:
     if scope.get("scheme") in ("wss", "https"):
         return "https"
     proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
@@ -66,7 +70,7 @@ def _allowed_hosts() -> list[str]:
     return hosts
 
 
-def served_origin(scope: dict[str, Any]) -> Origin | None:
+def served_origin(scope: Mapping[str, Any]) -> Origin | None:
     """The origin this connection was made to, if its Host is one of ALLOWED_HOSTS."""
     host = _header(scope, b"host")
     if not host:
@@ -94,7 +98,7 @@ def _trusted(origin: Origin) -> bool:
     return False
 
 
-def origin_allowed(scope: dict[str, Any]) -> bool:
+def origin_allowed(scope: Mapping[str, Any]) -> bool:
     raw = _header(scope, b"origin")
     origin = parse_origin(raw) if raw else None
     if origin is None:
@@ -112,7 +116,7 @@ class SameOriginValidator:
     def __init__(self, application: Any) -> None:
         self.application = application
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: _ChannelScope, receive: Any, send: Any) -> Any:
         if scope["type"] == "websocket" and not origin_allowed(scope):
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)
