@@ -33,7 +33,6 @@ from sessions.reactions import reaction_announce_on_commit
 from sessions.selectors import message_data
 from sessions.slow_mode import slow_mode_check
 
-
 # The session lifecycle: only these moves exist (PRODUCT.md "A topic session's life").
 # ADJOURNED → ARCHIVED happens when the minutes are published.
 TRANSITIONS: dict[str, set[str]] = {

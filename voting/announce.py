@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from agora.infra import jobs
 from agora.infra.broadcast import broadcast_now
 from agora.infra.coalesce import Coalescer
-from agora.infra import jobs
 from sessions.events import live_event, session_group
 
 
@@ -113,8 +113,8 @@ def motion_auto_close(key: str) -> None:
     Run twice, or late, it is the same close: motion_close_due locks the row and re-checks.
     Run early (a worker whose clock is ahead, or a closing time moved later), it schedules
     itself again for the motion's closing time."""
-    from voting.models import Motion, MotionState
     from voting.closing import motion_close_due
+    from voting.models import Motion, MotionState
 
     motion = Motion.objects.filter(pk=int(key)).values("session_id", "state", "closes_at").first()
     if motion is None or motion["state"] != MotionState.OPEN or motion["closes_at"] is None:

@@ -142,7 +142,7 @@ def _use_asgi_send(frame: PreparedFrame) -> bool:
 class PreparedFrame:
     """One frame for one audience variant: the dict, its JSON text, and its framed bytes."""
 
-    __slots__ = ("frame", "text", "payload", "_prepared")
+    __slots__ = ("_prepared", "frame", "payload", "text")
 
     def __init__(self, frame: dict[str, Any]) -> None:
         self.frame = frame

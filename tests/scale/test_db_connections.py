@@ -121,14 +121,13 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
             await person.close()
 
     with daphne_servers(PROCESSES, log_dir=tmp_path, env=env) as servers:
-        with counter:
-            with ThreadPoolExecutor(max_workers=PROCESSES * PAGE_LOOPS_PER_PROCESS) as pool:
-                loads = [
-                    pool.submit(page_loads, server, people[i].cookie, tx_world.session.pk)
-                    for server in servers for i in range(PAGE_LOOPS_PER_PROCESS)
-                ]
-                asyncio.run(asyncio.wait_for(ballots(), 60))
-                statuses = [status for load in loads for status in load.result(timeout=60)]
+        with counter, ThreadPoolExecutor(max_workers=PROCESSES * PAGE_LOOPS_PER_PROCESS) as pool:
+            loads = [
+                pool.submit(page_loads, server, people[i].cookie, tx_world.session.pk)
+                for server in servers for i in range(PAGE_LOOPS_PER_PROCESS)
+            ]
+            asyncio.run(asyncio.wait_for(ballots(), 60))
+            statuses = [status for load in loads for status in load.result(timeout=60)]
         assert statuses == [200] * (PROCESSES * PAGE_LOOPS_PER_PROCESS * PAGES_PER_LOOP)
         assert [r["type"] for r in receipts] == ["ballot.receipt"] * VOTERS, receipts
         busiest = max(counter.samples)

@@ -205,9 +205,8 @@ def test_floor_changes_are_announced_only_after_commit(world: World, django_capt
         assert event["payload"]["queue_user_ids"] == [world.resident.pk]
         assert event["template"] == "sessions/partials/_floor.html"
         sent.reset_mock()
-        with django_capture_on_commit_callbacks(execute=True):
-            with pytest.raises(Refused):
-                services.hand_raise(session=world.session, user=world.resident)
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(Refused):
+            services.hand_raise(session=world.session, user=world.resident)
         sent.assert_not_called()
 
 
@@ -303,9 +302,8 @@ def test_hiding_announces_each_viewer_their_own_rendering(world: World, django_c
     from sessions.live.rendering import render_variant
 
     m = post(world, "要隐藏的话")
-    with mock.patch("agora.infra.broadcast.broadcast_now") as sent:
-        with django_capture_on_commit_callbacks(execute=True):
-            moderation.message_hide(session=world.session, by=world.moderator, message_id=m.pk, reason="广告")
+    with mock.patch("agora.infra.broadcast.broadcast_now") as sent, django_capture_on_commit_callbacks(execute=True):
+        moderation.message_hide(session=world.session, by=world.moderator, message_id=m.pk, reason="广告")
     _group, event = sent.call_args.args
     assert event["kind"] == "message.updated" and event["payload"]["seq"] == m.seq
     resident_html = render_variant(event_id=event["id"], template=event["template"], context=event["context"], language="zh-hans", role="participant")
@@ -345,9 +343,8 @@ def test_removal_ends_the_turn_kicks_the_sockets_and_is_logged(world: World, dja
 
     services.hand_raise(session=world.session, user=world.resident)
     services.floor_give(session=world.session, by=world.moderator)
-    with mock.patch("agora.infra.broadcast.broadcast_now") as sent:
-        with django_capture_on_commit_callbacks(execute=True):
-            moderation.participant_remove(session=world.session, by=world.moderator, user_id=world.resident.pk, reason="扰乱会场")
+    with mock.patch("agora.infra.broadcast.broadcast_now") as sent, django_capture_on_commit_callbacks(execute=True):
+        moderation.participant_remove(session=world.session, by=world.moderator, user_id=world.resident.pk, reason="扰乱会场")
     groups = {call.args[0]: call.args[1] for call in sent.call_args_list}
     assert groups[f"user.{world.resident.pk}"] == {"type": "user.disconnect", "session_id": world.session.pk, "reason": "removed"}
     assert speaker(world) is None

@@ -87,9 +87,8 @@ def test_messages_get_increasing_sequence_numbers(world: World) -> None:
 
 
 def test_rolled_back_message_is_never_announced(world: World) -> None:
-    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
-        with pytest.raises(Refused):
-            services.message_post(session=world.session, author=world.resident, text="x", reply_to_id=999999)
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks, pytest.raises(Refused):
+        services.message_post(session=world.session, author=world.resident, text="x", reply_to_id=999999)
     assert callbacks == []
     assert Message.objects.count() == 0
 

@@ -41,7 +41,7 @@ SMALL = [f"s{i}" for i in range(1, 9)]
 
 
 def votes(yes: list[str] = [], no: list[str] = [], abstain: list[str] = []) -> dict[str, Choice]:  # noqa: B006
-    return {**{k: Y for k in yes}, **{k: N for k in no}, **{k: A for k in abstain}}
+    return {**dict.fromkeys(yes, Y), **dict.fromkeys(no, N), **dict.fromkeys(abstain, A)}
 
 
 ONE_CONDITION_FAILS = [

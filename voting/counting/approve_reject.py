@@ -56,7 +56,7 @@ def approve_reject_tally(
     Raises ValueError on inconsistent input (more cast than eligible, missing eligible total).
     """
     totals = {choice: Fraction(0) for choice in Choice}
-    numbers = {choice: 0 for choice in Choice}
+    numbers = dict.fromkeys(Choice, 0)
     for ballot in ballots:
         choice = Choice(ballot.choice)
         totals[choice] += positive_weight(ballot.weight)

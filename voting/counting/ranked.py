@@ -262,7 +262,7 @@ class _Search:
 
 def _count_round(groups: _Groups, continuing: list[str]) -> tuple[dict[str, int], int, int]:
     still_in = set(continuing)
-    counts = {o: 0 for o in continuing}
+    counts = dict.fromkeys(continuing, 0)
     exhausted = 0
     exhausted_ballots = 0
     for ranking, weight, n in groups:
