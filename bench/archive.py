@@ -231,7 +231,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
     per_minutes = max(1, options.messages // max(1, options.minutes))
     counts = {"communities": 0, "minutes": 0, "messages": 0, "search_tokens": 0, "stopped_early": False}
     next_record_id = 1
-    today = date.today()
+    today = datetime.now(UTC).date()
     for c_index in range(options.communities):
         if time.monotonic() > deadline:
             counts["stopped_early"] = True
@@ -254,7 +254,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
                 ]
             )
             sessions = []
-            for m_index in range(max(1, base + (1 if c_index < extra else 0))):
+            for _m_index in range(max(1, base + (1 if c_index < extra else 0))):
                 category, titles = rng.choice(TOPICS)
                 held = today - timedelta(days=rng.randint(0, 5 * 365))
                 title = f"{rng.randint(1, 5)}号楼{rng.choice(titles)}" if rng.random() < 0.5 else rng.choice(titles)
@@ -456,7 +456,7 @@ def _measure(options: argparse.Namespace) -> list[dict[str, Any]]:
         return {
             "n": n,
             "p50_ms": statistics.median(samples),
-            "p95_ms": samples[max(0, int(round(0.95 * n)) - 1)],
+            "p95_ms": samples[max(0, round(0.95 * n) - 1)],
             "max_ms": samples[-1],
         }
 

@@ -106,9 +106,8 @@ def _check_settings(settings: MotionSettings) -> None:
         raise Refused(_("Weighting by floor area needs one ballot per household."), code="invalid")
     if settings.closes_at is not None and settings.closes_at <= timezone.now():
         raise Refused(_("The closing time must be in the future."), code="invalid")
-    if settings.kind == MotionKind.APPROVAL and settings.max_choices is not None:
-        if not 1 <= settings.max_choices <= len(settings.options):
-            raise Refused(_("The most choices allowed must be between 1 and the number of options."), code="invalid")
+    if settings.kind == MotionKind.APPROVAL and settings.max_choices is not None and not 1 <= settings.max_choices <= len(settings.options):
+        raise Refused(_("The most choices allowed must be between 1 and the number of options."), code="invalid")
 
 
 def _quorum_of(settings: MotionSettings) -> Fraction | None:

@@ -42,10 +42,10 @@ def server_loop() -> asyncio.AbstractEventLoop | None:
 def run_later(delay: float, func: Callable[..., Any], *args: Any, on_error: Callable[[], None] | None = None) -> None:
     """Run ``func(*args)`` (sync, may use the ORM) after ``delay`` seconds, off the request."""
 
-    def failed() -> None:
+    def failed(error: Exception) -> None:
         if on_error is not None:
             on_error()
-        log.exception("a delayed announcement failed")
+        log.error("a delayed announcement failed", exc_info=error)
 
     loop = server_loop()
     if loop is not None:
@@ -54,8 +54,8 @@ def run_later(delay: float, func: Callable[..., Any], *args: Any, on_error: Call
             await asyncio.sleep(delay)
             try:
                 await database_sync_to_async(func)(*args)
-            except Exception:
-                failed()
+            except Exception as error:
+                failed(error)
 
         # A fresh context: the caller's (a sync_to_async worker) would make asgiref see a
         # nested call into its own single-thread executor and refuse.
@@ -66,8 +66,8 @@ def run_later(delay: float, func: Callable[..., Any], *args: Any, on_error: Call
         try:
             close_old_connections()
             func(*args)
-        except Exception:
-            failed()
+        except Exception as error:
+            failed(error)
         finally:
             connection.close()
 

@@ -88,10 +88,9 @@ def live_user(scope: Mapping[str, Any]) -> Any:
     else:
         if backend_path in settings.AUTHENTICATION_BACKENDS:
             user = _backend_user(load_backend(backend_path), user_id)
-            if hasattr(user, "get_session_auth_hash"):
-                if not _session_hash_verifies(user, session.get(HASH_SESSION_KEY)):
-                    session.flush()
-                    user = None
+            if hasattr(user, "get_session_auth_hash") and not _session_hash_verifies(user, session.get(HASH_SESSION_KEY)):
+                session.flush()
+                user = None
     return user or AnonymousUser()
 
 

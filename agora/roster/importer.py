@@ -13,6 +13,7 @@ line-numbered error, never renamed or given a second residency.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -88,6 +89,11 @@ def _accounts_outside(community: Community, usernames: set[str]) -> set[str]:
     return outside
 
 
+def _cell(raw: dict[str, Any], name: str) -> str:
+    """One cell of a CSV row, stripped; an absent column reads as empty."""
+    return (raw.get(name) or "").strip()
+
+
 def _parse(text: str, report: ImportReport, community: Community) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -104,7 +110,7 @@ def _parse(text: str, report: ImportReport, community: Community) -> list[_Row]:
     seen_addresses: dict[tuple[str, str, str], int] = {}
     seen_users: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
-        get = lambda name: (raw.get(name) or "").strip()  # noqa: E731
+        get = functools.partial(_cell, raw)
         problems: list[str] = []
         building, unit, room = get("building"), get("unit"), get("room")
         if not building:

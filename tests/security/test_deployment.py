@@ -75,7 +75,7 @@ def test_the_server_refuses_oversized_websocket_messages(tx_world: World, daphne
     cookie = session_cookie(tx_world.resident)
 
     async def scenario() -> bool:
-        ws = await websockets.connect(  # noqa: the server must cut this connection
+        ws = await websockets.connect(  # the server must cut this connection
             f"{daphne_server.ws_url}/ws/sessions/{tx_world.session.pk}/",
             additional_headers={"Cookie": cookie, "Origin": daphne_server.url},
             max_size=None,

@@ -25,7 +25,8 @@ async def _drain_announcements(seconds: float = 2.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     # Done once the queue is empty and the sender went back to waiting (its last send finished).
-    while (announcer.pending or (announcer.task is not None and announcer.wakeup.is_set())) and loop.time() < deadline:
+    # Polled: no event says "sent", and the wait is bounded.
+    while (announcer.pending or (announcer.task is not None and announcer.wakeup.is_set())) and loop.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
 
 
