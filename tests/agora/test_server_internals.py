@@ -4,6 +4,7 @@ takes the plain path and the log says why; the pins are the versions the fence n
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import functools
 import logging
@@ -100,3 +101,23 @@ def test_requirements_pin_the_versions_the_fence_was_written_for() -> None:
     for name, version in server_internals.WRITTEN_FOR.items():
         assert pins.get(name) == version, f"requirements.txt pins {name}=={pins.get(name)}, the fence was written for {version}"
         assert metadata.version(name) == version, f"{name} {metadata.version(name)} is installed, the fence was written for {version}"
+
+
+def test_nothing_but_the_fence_imports_the_server_libraries() -> None:
+    """A new reach into daphne, autobahn, Twisted or txaio goes into the fence, not beside it."""
+    fenced = {"daphne", "autobahn", "twisted", "txaio"}
+    outside: list[str] = []
+    for package in ("agora", "sessions", "voting", "records", "bench"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path == ROOT / "agora" / "infra" / "server_internals.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom) and node.level == 0
+                    else []
+                )
+                outside += [f"{path.relative_to(ROOT)}:{node.lineno} imports {name}" for name in names if name.split(".")[0] in fenced]
+    assert outside == []
