@@ -9,3 +9,9 @@ class MinutesConfig(AppConfig):
     label = "minutes"
     verbose_name = _("Minutes and follow-up")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from records.panels import minutes_panel
+        from sessions.panels import Panel, panel_register
+
+        panel_register(Panel(name="minutes", order=50, template="minutes/partials/_session_minutes.html", build=minutes_panel))

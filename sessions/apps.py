@@ -11,11 +11,17 @@ class TopicSessionsConfig(AppConfig):
     verbose_name = _("Topic sessions")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from sessions.live import (
             handlers,  # noqa: F401  (registers WebSocket handlers)
             sources,
         )
         from sessions.meeting import handlers as meeting_handlers  # noqa: F401  (hand.raise, floor.give …)
         from sessions.meeting.attendance import attendance_online_mark
+        from sessions.meeting.rooms import room_for_published_session
+        from sessions.models import TopicSession
 
         sources.provide(on_connect=attendance_online_mark)
+        # The meeting room (join code, projector link) is made when a session leaves draft.
+        post_save.connect(room_for_published_session, sender=TopicSession, dispatch_uid="meeting-room-on-publish")

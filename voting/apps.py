@@ -12,9 +12,12 @@ class VotingConfig(AppConfig):
     def ready(self) -> None:
         from agora.roster.audit import KIND_LABELS
         from sessions.live import sources
+        from sessions.panels import Panel, panel_register
         from voting import live  # noqa: F401  (registers WebSocket handlers)
         from voting.announce import open_tally_events, open_vote_events
+        from voting.panels import votes_panel
 
         sources.provide(open_tallies=open_tally_events, open_votes=open_vote_events)
+        panel_register(Panel(name="votes", order=40, template="voting/partials/_session_motions.html", build=votes_panel))
 
         KIND_LABELS.setdefault("motion.tie_drawn", _("Tie decided by a public draw"))

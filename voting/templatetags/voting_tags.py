@@ -1,8 +1,8 @@
-"""Template helpers for votes: labels in the reader's language, the chart, the session's motions."""
+"""Template helpers for votes: labels in the reader's language, the chart (none reads the database;
+the session page's votes are built by voting/panels.py)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import template
@@ -67,15 +67,3 @@ def chart_for(rows: list[dict[str, Any]], value_key: str = "total", share_key: s
     labelled = [{**row, "label": str(option_label(row))} for row in rows]
     marks = highlight if isinstance(highlight, list) else ([highlight] if highlight else None)
     return charts.bar_chart(labelled, value_key=value_key, share_key=share_key or None, highlight=marks)
-
-
-@register.simple_tag(takes_context=True)
-def session_motions(context: template.Context, session: Any) -> list[dict[str, Any]]:
-    from voting import rules, selectors
-
-    user = context["request"].user
-    items = selectors.session_motions(session=session, user=user, can_manage=rules.can_manage_motions(user=user, session=session))
-    for item in items:
-        # A fresh idempotency key for the no-JavaScript form (the script makes its own).
-        item["key"] = secrets.token_urlsafe(16)
-    return items
