@@ -1,6 +1,6 @@
 """The projector (大屏) connection: admitted by the secret in its link, receive-only.
 
-It sees what the room's screen shows (agenda, floor, votes, presence), never the chat,
+It sees what the room's screen shows (``SCREEN_KINDS``: agenda, floor, votes), never the chat,
 and can send nothing but a keep-alive ping.
 """
 
@@ -28,8 +28,28 @@ from sessions.models import MeetingRoom
 
 log = logging.getLogger(__name__)
 
-# Frames a room screen never shows: the discussion is for the people in it.
-PRIVATE_KINDS = {"message", "message.updated", "reaction", "attendance"}
+# What the room's screen shows: the one list. The connection is sent the room's events of these
+# kinds and no other (never the discussion, reactions, attendance, nor anything meant for the
+# moderators); the projector page hands the same table to its script (``data-screen-kinds``,
+# static/js/meeting.js), which acts on nothing else. Each kind names what the screen does with it.
+SCREEN_KINDS: dict[str, str] = {
+    "floor": "floor",  # the speaker and the queue
+    "agenda": "agenda",  # the item under discussion
+    "motion.opened": "vote",  # the question, its options and the count
+    "tally": "vote",
+    "motion.closed": "vote",  # the result, until the next vote opens
+    "session.state": "reload",  # opened, adjourned: the page again
+}
+
+
+def screen_shows(event: dict[str, Any]) -> bool:
+    """Whether the room's screen shows this room event."""
+    return event.get("kind") in SCREEN_KINDS and event.get("audience") != "moderators"
+
+
+def screen_kinds_json() -> str:
+    """The table for the projector page's script."""
+    return json.dumps(SCREEN_KINDS, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -97,22 +117,18 @@ class ProjectorConsumer(SessionConsumer):
         await self.send_error("read_only", _("The projector screen only shows the meeting; it cannot act in it."))
 
     async def live_event(self, event: dict[str, Any]) -> None:
-        if _private(event):
+        if not screen_shows(event):
             return
         await self.send_json(self.frame_for(event))
 
     def fanout_frame(self, event: dict[str, Any], variants: dict[tuple[str, str], PreparedFrame]) -> PreparedFrame | None:
-        if _private(event):
+        if not screen_shows(event):
             return None
         key = (self.language, "projector")
         prepared = variants.get(key)
         if prepared is None:
             prepared = variants[key] = PreparedFrame(self.frame_for(event))
         return prepared
-
-
-def _private(event: dict[str, Any]) -> bool:
-    return event.get("kind") in PRIVATE_KINDS or event.get("audience") == "moderators"
 
 
 def projector_first_frames(*, session_id: int, language: str) -> list[dict[str, Any]]:
@@ -129,7 +145,11 @@ def projector_votes_html(*, session_id: int, language: str) -> list[str]:
 def _vote_frames(session_id: int, language: str) -> list[dict[str, Any]]:
     frames = []
     for event in sources.open_vote_events(session_id=session_id):
+        if not screen_shows(event):
+            continue
         frame = {"type": event["kind"], **event["payload"]}
-        frame["html"] = render_variant(event_id=event["id"], template=event["template"], context=event["context"], language=language, role="projector")
+        frame["html"] = render_variant(
+            event_id=event["id"], template=event["template"], context=event["context"], language=language, role="projector"
+        )
         frames.append(frame)
     return frames

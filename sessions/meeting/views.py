@@ -157,7 +157,7 @@ def checkin_self(request: AuthenticatedHttpRequest, code: str, token: str) -> Ht
 
 def projector(request: HttpRequest, token: str) -> HttpResponse:
     """The room's big screen (大屏). No login: the secret link is the key, and it only shows."""
-    from sessions.meeting.projector import projector_votes_html
+    from sessions.meeting.projector import projector_votes_html, screen_kinds_json
 
     room = MeetingRoom.objects.select_related("session", "session__community").filter(projector_token=token).first()
     if room is None:
@@ -175,6 +175,7 @@ def projector(request: HttpRequest, token: str) -> HttpResponse:
         "floor": selectors.floor_data(session=session),
         "agenda_data": selectors.agenda_data(session=session),
         "open_votes": projector_votes_html(session_id=session.pk, language=get_language()),
+        "screen_kinds": screen_kinds_json(),
         "viewer_role": "projector",
         "is_moderator_view": False,
     }

@@ -193,12 +193,15 @@
       sessionId: root.dataset.sessionId
     };
     function status(text) { if (statusEl) statusEl.textContent = text; }
-    var voteKinds = { "tally": 1, "motion.opened": 1, "motion.closed": 1 };
-    var handlers = {
+    // What the screen shows comes from the server (sessions/meeting/projector.py, SCREEN_KINDS):
+    // frame type → what the screen does with it. Nothing else is acted on.
+    var screenKinds = {};
+    try { screenKinds = JSON.parse(root.dataset.screenKinds || "{}"); } catch (e) { screenKinds = {}; }
+    var actions = {
       floor: function (f) { if (isNewest("floor", f)) replaceInner(document.getElementById("projector-floor"), f.html); },
       agenda: function (f) { if (isNewest("agenda", f)) replaceInner(document.getElementById("projector-agenda"), f.html); },
-      "session.state": function () { window.location.reload(); },
-      closed: function () { closedForGood = true; status(root.dataset.msgEnded); }
+      vote: function (f) { if (f.html) showVote(f); },
+      reload: function () { window.location.reload(); }
     };
     // The vote region holds every open motion (question, options, count); a tally replaces only
     // its motion's count, a closed motion's result stays until the next vote opens.
@@ -231,8 +234,11 @@
       socket.onmessage = function (ev) {
         var frame;
         try { frame = JSON.parse(ev.data); } catch (e) { return; }
-        if (handlers[frame.type]) handlers[frame.type](frame);
-        if (voteKinds[frame.type] && frame.html) showVote(frame);
+        // "closed" is the connection's own frame (the link was replaced), not a room event.
+        if (frame.type === "closed") { closedForGood = true; status(root.dataset.msgEnded); return; }
+        var action = Object.prototype.hasOwnProperty.call(screenKinds, frame.type) ? actions[screenKinds[frame.type]] : null;
+        if (!action) return;
+        action(frame);
         (listeners[frame.type] || []).forEach(function (fn) { try { fn(frame); } catch (e) { console.error(e); } });
       };
       socket.onclose = function (ev) {
