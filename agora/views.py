@@ -49,9 +49,8 @@ def audit_log(request: HttpRequest, community_slug: str) -> HttpResponse:
     if not is_moderator(user=request.user, community=community):
         raise Http404
     page_obj = Paginator(audit_events_for(user=request.user, community=community), 50).get_page(request.GET.get("page"))
-    for event in page_obj:
-        event.label = KIND_LABELS.get(event.kind, event.kind)
-    return render(request, "agora/audit_log.html", {"community": community, "page_obj": page_obj})
+    rows = [(event, KIND_LABELS.get(event.kind, event.kind)) for event in page_obj]
+    return render(request, "agora/audit_log.html", {"community": community, "page_obj": page_obj, "rows": rows})
 
 
 # --- Error pages (agora/urls.py handler403/404/500, settings.CSRF_FAILURE_VIEW) ---------------

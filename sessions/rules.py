@@ -192,8 +192,8 @@ def session_facts(*, user: AnyUser, session_id: int) -> SessionFacts | None:
     """The session's and the person's facts in one query (None: no such session). An anonymous
     person's need the session's row only."""
     if not user.is_authenticated:
-        row = TopicSession.objects.filter(pk=session_id).values_list("community_id", "state").first()
-        return None if row is None else anonymous_facts(session_id=session_id, community_id=row[0], state=row[1])
+        session_row = TopicSession.objects.filter(pk=session_id).values_list("community_id", "state").first()
+        return None if session_row is None else anonymous_facts(session_id=session_id, community_id=session_row[0], state=session_row[1])
     row = _FACTS.fetchone(user_id=user.pk, session_id=session_id)
     if row is None:
         return None
