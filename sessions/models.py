@@ -160,6 +160,8 @@ class Message(models.Model):
     # The client's idempotency key (one per composed message): a post resent after a dropped
     # connection is recognised and answered with this message, not stored twice. "" = none given.
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
+    # Not stored: set by sessions.services.message_post, True when the post was a resend of this one.
+    replayed: bool = False
 
     class Meta:
         ordering = ["session", "seq"]

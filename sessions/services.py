@@ -197,7 +197,7 @@ def message_post(
             raise Refused(_("A field of the request is missing or wrong: %(name)s.") % {"name": "idempotency_key"}, code="bad_key")
         existing = _message_by_key(session=session, author=author, idempotency_key=idempotency_key)
         if existing is not None:
-            existing.replayed = True  # type: ignore[attr-defined]
+            existing.replayed = True
             return existing
     try:
         message = _message_store(session=session, author=author, text=text, reply_to_id=reply_to_id, idempotency_key=idempotency_key or "")
@@ -206,9 +206,9 @@ def message_post(
         existing = _message_by_key(session=session, author=author, idempotency_key=idempotency_key) if idempotency_key else None
         if existing is None:
             raise
-        existing.replayed = True  # type: ignore[attr-defined]
+        existing.replayed = True
         return existing
-    message.replayed = False  # type: ignore[attr-defined]
+    message.replayed = False
     return message
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,10 @@ REPLAY_CHUNK = 500
 MESSAGE_TEMPLATE = "sessions/partials/_message.html"
 
 
+@overload
+def _int_field(content: dict[str, Any], name: str, *, required: Literal[True] = ...) -> int: ...
+@overload
+def _int_field(content: dict[str, Any], name: str, *, required: bool) -> int | None: ...
 def _int_field(content: dict[str, Any], name: str, *, required: bool = True) -> int | None:
     value = content.get(name)
     if value is None and not required:

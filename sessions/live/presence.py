@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,7 @@ def live_connect(*, session_id: int, user: AnyUser, channel_name: str) -> LiveCo
     row, and what the meeting adds (its attendance mark, sessions/live/sources.py).
     """
     admission = live_admission(user=user, session_id=session_id)
-    if admission is None:
+    if admission is None or not isinstance(user, User):  # admission needs an account (sessions/admission.py)
         raise NotAllowed(_("You cannot join this session."))
     # A channel name is new for every connection: one INSERT, not a SELECT and a savepoint first.
     Presence.objects.create(

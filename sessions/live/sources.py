@@ -12,7 +12,7 @@ imports them (docs/architecture.md, "Import directions").
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 Events = Callable[..., list[dict[str, Any]]]
 
@@ -21,10 +21,18 @@ _votes: list[Events] = []
 _connect: list[Callable[..., None]] = []
 
 
+Hook = TypeVar("Hook")
+
+
+def _add(hooks: list[Hook], hook: Hook | None) -> None:
+    if hook is not None and hook not in hooks:
+        hooks.append(hook)
+
+
 def provide(*, open_tallies: Events | None = None, open_votes: Events | None = None, on_connect: Callable[..., None] | None = None) -> None:
-    for hooks, hook in ((_tallies, open_tallies), (_votes, open_votes), (_connect, on_connect)):
-        if hook is not None and hook not in hooks:
-            hooks.append(hook)
+    _add(_tallies, open_tallies)
+    _add(_votes, open_votes)
+    _add(_connect, on_connect)
 
 
 def open_tally_events(*, session_id: int) -> list[dict[str, Any]]:
