@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -60,3 +61,10 @@ class TopicSessionForm(forms.Form):
 
 class MessageForm(forms.Form):
     text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))
+    # One per page built (the view makes it): a form sent twice (a double tap, a refresh after a
+    # lost answer) is stored once, as message.post's key does on the WebSocket (docs/protocol.md).
+    idempotency_key = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(24)  # 32 of A-Za-z0-9_-

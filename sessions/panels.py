@@ -149,7 +149,7 @@ def discussion_panel(viewer: Viewer) -> dict[str, Any]:
         "last_seq": history[-1]["seq"] if history else 0,
         "can_post": viewer.can_post,
         "presence": selectors.presence_snapshot(session_id=session.pk) if session.state != SessionState.DRAFT else None,
-        "form": MessageForm(initial={"text": viewer.request.session.pop("draft_text", "")}),
+        "form": MessageForm(initial={"text": viewer.request.session.pop("draft_text", ""), "idempotency_key": MessageForm.new_key()}),
     }
 
 

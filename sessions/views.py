@@ -166,7 +166,12 @@ def message_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpRe
         return redirect(_discussion(request, session.pk))
     # Kept until it is posted: a refused post shows the page again with the text in the box.
     request.session["draft_text"] = form.cleaned_data["text"]
-    services.message_post(session=session, author=request.user, text=form.cleaned_data["text"])
+    message = services.message_post(
+        session=session, author=request.user, text=form.cleaned_data["text"], idempotency_key=form.cleaned_data["idempotency_key"] or None
+    )
     del request.session["draft_text"]
+    if message.replayed:  # the same form sent again: answered with the message it stored
+        messages.info(request, _("Your message was already posted."))
+        return redirect(f"{_detail(request, session.pk)}#msg-{message.seq}")
     messages.success(request, _("Your message was posted."))
     return redirect(_discussion(request, session.pk))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -74,6 +75,29 @@ def test_posting_without_javascript_works(world: World) -> None:
     response = client.post(reverse("topic_sessions:message_create", args=[world.session.pk]), {"text": "不用脚本也能发言"})
     assert response.status_code == 302
     assert Message.objects.get().text_html == "不用脚本也能发言"
+
+
+def _composer_key(page: str) -> str:
+    match = re.search(r'<input type="hidden" name="idempotency_key" value="([A-Za-z0-9_-]+)"', page)
+    assert match, "the composer carries no idempotency key"
+    return match.group(1)
+
+
+def test_a_form_post_sent_twice_stores_one_message_and_answers_with_it(world: World) -> None:
+    client = as_user(world.resident)
+    page_url = reverse("topic_sessions:detail", args=[world.session.pk])
+    form = {"text": "刷新以后又提交了一次", "idempotency_key": _composer_key(client.get(page_url).content.decode())}
+    url = reverse("topic_sessions:message_create", args=[world.session.pk])
+    first = client.post(url, form)
+    again = client.post(url, form)  # a double tap, or a refresh after the answer was lost
+    assert Message.objects.count() == 1
+    stored = Message.objects.get()
+    assert first.status_code == again.status_code == 302
+    assert again["Location"].endswith(f"#msg-{stored.seq}")
+    assert "已经发出过了" in client.get(page_url).content.decode()
+    # The next page is a new form: another message is stored, however alike.
+    client.post(url, {**form, "idempotency_key": _composer_key(client.get(page_url).content.decode())})
+    assert Message.objects.count() == 2
 
 
 def test_a_refused_post_keeps_what_the_user_typed(world: World) -> None:
