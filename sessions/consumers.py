@@ -18,9 +18,11 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from agora.infra.broadcast import user_group
 from agora.infra.errors import Refused
 from agora.infra.live_auth import scope_user
 from sessions.live.fanout import PreparedFrame, Wire, fanout_for, local_connections
+from sessions.live.layer_joins import bounded, pending_joins
 from sessions.live.presence import (
     LiveContext,
     live_connect,
@@ -54,10 +56,6 @@ _presence_pending: dict[int, asyncio.Task[None]] = {}
 def sockets_reset() -> None:
     """Forget the open-socket counts (tests: a test that leaves sockets open)."""
     _sockets_per_user.clear()
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 def language_from_scope(scope: Mapping[str, Any]) -> str:
@@ -125,7 +123,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         # live_connect admits accounts only (sessions/admission.py): never an AnonymousUser here.
         assert isinstance(user, User)
         self.user = user
-        await self.channel_layer.group_add(user_group(self.ctx.user_id), self.channel_name)
+        # Bounded: a hung channel layer must not hold the handshake (sessions/live/layer_joins.py).
+        await pending_joins().join(self.channel_layer, user_group(self.ctx.user_id), self.channel_name)
         await self.accept()
         # Session events reach this connection through the process's one fan-out member of
         # the session group (sessions/live/fanout.py), not through a channel of its own.
@@ -149,10 +148,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if wire is not None:
             wire.release()
         await database_sync_to_async(live_disconnect, thread_sensitive=False)(channel_name=self.channel_name)
-        try:
-            await self.channel_layer.group_discard(user_group(self.ctx.user_id), self.channel_name)
-        except Exception:  # Redis is down: the membership goes with the channel
-            log.warning("could not leave %s", user_group(self.ctx.user_id), exc_info=True)
+        group = user_group(self.ctx.user_id)
+        if not pending_joins().forget(group, self.channel_name) and not await bounded(self.channel_layer.group_discard(group, self.channel_name)):
+            log.warning("could not leave %s", group)  # Redis is down: the membership goes with the channel
         self._schedule_presence()
 
     def _schedule_presence(self) -> None:

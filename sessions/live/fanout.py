@@ -31,6 +31,7 @@ from channels.layers import BaseChannelLayer
 from agora.infra import server_internals
 from sessions.events import EVENT_TYPE, live_event, session_group
 from sessions.live import sources
+from sessions.live.layer_joins import JOIN_TIMEOUT, bounded
 
 if TYPE_CHECKING:
     from sessions.consumers import SessionConsumer
@@ -164,6 +165,7 @@ class SessionFanout:
         self.layer = layer
         self.members: set[SessionConsumer] = set()
         self.channel_name = ""
+        self.subscribed = False  # in the session group (the layer answered the join)
         self._started: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -180,10 +182,11 @@ class SessionFanout:
         self._replays: dict[Any, tuple[float, asyncio.Task[list[PreparedFrame]]]] = {}
 
     async def _start(self) -> None:
-        self.channel_name = await self.layer.new_channel(prefix="fanout.")
-        await self.layer.group_add(session_group(self.session_id), self.channel_name)
         # Subscribed first, then read the tail: a message committed in between arrives twice
-        # at worst (skipped by seq), never not at all.
+        # at worst (skipped by seq), never not at all. A layer that does not answer the join
+        # within JOIN_TIMEOUT holds neither the room nor the handshake: the room is followed from
+        # the database (tail, votes, admissions) until the reader's retry joins.
+        self.subscribed = await self._subscribe()
         self.last_seq = await database_sync_to_async(_stored_last_seq)(self.session_id)
         self._reader = asyncio.ensure_future(self._read())
         self._refresher = asyncio.ensure_future(self._refresh())
@@ -218,18 +221,17 @@ class SessionFanout:
         if self._started is not None:
             try:
                 await self._started
-                await self.layer.group_discard(session_group(self.session_id), self.channel_name)
-            except Exception:  # the layer is down; the membership expires on its own
-                log.warning("fan-out for session %s could not leave its group", self.session_id, exc_info=True)
+            except Exception:
+                return
+            if self.subscribed and not await bounded(self.layer.group_discard(session_group(self.session_id), self.channel_name)):
+                log.warning("fan-out for session %s could not leave its group", self.session_id)  # it expires on its own
 
     async def _refresh(self) -> None:
         group = session_group(self.session_id)
         while True:
             await asyncio.sleep(GROUP_REFRESH_SECONDS)
-            try:
-                await self.layer.group_add(group, self.channel_name)
-            except Exception:
-                log.warning("fan-out for session %s could not refresh its group", self.session_id, exc_info=True)
+            if self.subscribed and not await bounded(self.layer.group_add(group, self.channel_name)):
+                log.warning("fan-out for session %s could not refresh its group", self.session_id)
 
     async def _watch_admission(self) -> None:
         """Close the local connections of people no longer admitted (``recheck``), on a timer that
@@ -274,6 +276,13 @@ class SessionFanout:
     async def _read(self) -> None:
         backoff = 0.1
         while True:
+            if not self.subscribed:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self.subscribed = await self._subscribe()
+                if self.subscribed:
+                    log.warning("fan-out for session %s joined its group", self.session_id)
+                continue
             try:
                 event = await self.layer.receive(self.channel_name)
                 backoff = 0.1
@@ -283,7 +292,7 @@ class SessionFanout:
                 log.warning("fan-out for session %s lost the channel layer", self.session_id, exc_info=True)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                await self._rejoin()
+                self.subscribed = await self._subscribe()
                 continue
             try:
                 await self.deliver(event)
@@ -355,11 +364,20 @@ class SessionFanout:
             self.last_seq = data["seq"]
             await self._write(event)
 
-    async def _rejoin(self) -> None:
-        try:
-            await self.layer.group_add(session_group(self.session_id), self.channel_name)
-        except Exception:
-            pass
+    async def _subscribe(self) -> bool:
+        """Join the session group, waiting at most JOIN_TIMEOUT: True once joined."""
+        if not self.channel_name:
+            try:
+                self.channel_name = await asyncio.wait_for(self.layer.new_channel(prefix="fanout."), JOIN_TIMEOUT)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("fan-out for session %s could not open its channel", self.session_id)
+                return False
+        if await bounded(self.layer.group_add(session_group(self.session_id), self.channel_name)):
+            return True
+        log.warning("fan-out for session %s could not join its group; following the room from the database", self.session_id)
+        return False
 
     async def deliver(self, event: dict[str, Any]) -> None:
         if event.get("type") != EVENT_TYPE:
