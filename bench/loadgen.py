@@ -80,7 +80,8 @@ class LeanSocket(asyncio.Protocol):
         return protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # create_connection: a stream transport
+        self.transport = transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False

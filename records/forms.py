@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -80,7 +81,7 @@ class ActionItemForm(forms.Form):
     due_on = forms.DateField(label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     resolution = forms.TypedChoiceField(label=_("Resolution"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: Any, resolutions: list[dict[str, Any]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, resolutions: Sequence[dict[str, Any]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if resolutions:
             choice_field(self, "resolution").choices = [("", _("None"))] + [(str(r["id"]), r["text"][:80]) for r in resolutions]

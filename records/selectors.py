@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import (
     Avg,
     Case,
@@ -224,7 +225,7 @@ def versions(*, record: MinutesRecord) -> list[MinutesRecord]:
     )
 
 
-def overdue_items(*, user: AnyUser, today: date | None = None) -> QuerySet[ActionItem]:
+def overdue_items(*, user: User, today: date | None = None) -> QuerySet[ActionItem]:
     """Open items past their due date in the communities the user moderates."""
     today = today or timezone.localdate()
     qs = ActionItem.objects.filter(
@@ -236,7 +237,7 @@ def overdue_items(*, user: AnyUser, today: date | None = None) -> QuerySet[Actio
     return qs.order_by("due_on", "pk")
 
 
-def open_items(*, user: AnyUser) -> QuerySet[ActionItem]:
+def open_items(*, user: User) -> QuerySet[ActionItem]:
     qs = ActionItem.objects.filter(status__in=[ActionStatus.PENDING, ActionStatus.IN_PROGRESS]).select_related(
         "session__community", "owner"
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 
 from agora.roster.models import (
@@ -27,7 +28,7 @@ PASSWORD = "agora-test-pw"
 _n = itertools.count(1)
 
 
-def user_make(username: str | None = None, name: str = "") -> AbstractBaseUser:
+def user_make(username: str | None = None, name: str = "") -> User:
     User = get_user_model()
     username = username or f"user{next(_n)}"
     user = User(username=username, first_name=name or username)
@@ -47,7 +48,7 @@ def household_make(community: Community, building: str = "1号楼", room: str | 
     return Household.objects.create(building=b, unit="1", room=room, exclusive_area=Decimal(area), owner_key=owner_key or f"O{room}{next(_n)}")
 
 
-def resident_make(community: Community, username: str | None = None, tags: list[Tag] = (), tenure: str = Tenure.OWNER, building: str = "1号楼", household: Household | None = None) -> AbstractBaseUser:  # type: ignore[assignment]
+def resident_make(community: Community, username: str | None = None, tags: Sequence[Tag] = (), tenure: str = Tenure.OWNER, building: str = "1号楼", household: Household | None = None) -> User:
     user = user_make(username)
     household = household or household_make(community, building=building)
     r = Resident.objects.create(user=user, community=community, household=household, tenure=tenure, verified=True)
@@ -55,13 +56,13 @@ def resident_make(community: Community, username: str | None = None, tags: list[
     return user
 
 
-def staff_make(community: Community, role: str, username: str | None = None) -> AbstractBaseUser:
+def staff_make(community: Community, role: str, username: str | None = None) -> User:
     user = user_make(username)
     Membership.objects.create(user=user, community=community, role=role)
     return user
 
 
-def session_make(community: Community, by: AbstractBaseUser, state: str = SessionState.LIVE, audience: list[Tag] = (), title: str = "新增停车位如何分配", observers: list[AbstractBaseUser] = ()) -> TopicSession:  # type: ignore[assignment]
+def session_make(community: Community, by: User, state: str = SessionState.LIVE, audience: Sequence[Tag] = (), title: str = "新增停车位如何分配", observers: Sequence[User] = ()) -> TopicSession:
     s = TopicSession.objects.create(
         community=community, created_by=by, title=title, category="parking",
         starts_at=timezone.now() + timedelta(hours=1), state=state,
@@ -76,13 +77,13 @@ class World:
     community: Community
     other_community: Community
     car_owner: Tag
-    moderator: AbstractBaseUser
-    observer: AbstractBaseUser
-    resident: AbstractBaseUser  # car owner, in the audience
-    resident2: AbstractBaseUser  # car owner, in the audience, another building
-    outsider: AbstractBaseUser  # resident of the community without the tag
-    other_resident: AbstractBaseUser  # resident of another community
-    other_moderator: AbstractBaseUser
+    moderator: User
+    observer: User
+    resident: User  # car owner, in the audience
+    resident2: User  # car owner, in the audience, another building
+    outsider: User  # resident of the community without the tag
+    other_resident: User  # resident of another community
+    other_moderator: User
     session: TopicSession  # live, audience: car owners, observer invited
 
 
@@ -101,7 +102,7 @@ def make_world() -> World:
     return World(c, other, car, moderator, observer, resident, resident2, outsider, other_resident, other_moderator, session)
 
 
-def every_kind_of_person(world: World) -> dict[str, AbstractBaseUser | AnonymousUser]:
+def every_kind_of_person(world: World) -> dict[str, User | AnonymousUser]:
     """One of each kind of person the visibility and admission rules tell apart, by name: for
     tests that check two implementations of a rule agree for everyone."""
     admin = user_make("district")

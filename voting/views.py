@@ -53,7 +53,7 @@ def motion_create(request: AuthenticatedHttpRequest, session_id: int) -> HttpRes
 
 
 @refusals_answered(back=_back_to_motions)
-def _transition(request: HttpRequest, session_id: int, motion_id: int, action: str) -> HttpResponse:
+def _transition(request: AuthenticatedHttpRequest, session_id: int, motion_id: int, action: str) -> HttpResponse:
     motion = access_motion(request.user, session_id, motion_id)
     done = {
         "open": _("Voting is open."),

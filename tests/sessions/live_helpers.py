@@ -6,13 +6,13 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.test import Client
 
 from agora.asgi import application
 
 
-def session_cookie(user: AbstractBaseUser | None, language: str | None = None) -> str:
+def session_cookie(user: User | None, language: str | None = None) -> str:
     parts = []
     if user is not None:
         client = Client()
@@ -24,7 +24,7 @@ def session_cookie(user: AbstractBaseUser | None, language: str | None = None) -
 
 
 async def connect(
-    user: AbstractBaseUser | None, session_id: int, *, origin: str = "http://127.0.0.1", language: str | None = None, hello: int | None = 0
+    user: User | None, session_id: int, *, origin: str = "http://127.0.0.1", language: str | None = None, hello: int | None = 0
 ) -> tuple[WebsocketCommunicator, bool]:
     cookie = await database_sync_to_async(session_cookie)(user, language)
     headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
