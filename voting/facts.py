@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
@@ -26,6 +26,9 @@ from agora.roster.roles import AnyUser
 from sessions import rules as session_rules
 from sessions.rules import FACT_COLUMNS, SessionFacts
 from voting.models import Motion, MotionKind
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,22 @@ def _facts_query(*, user_id: int, motion_id: int, session_id: int) -> QuerySet[M
 _FACTS = Precompiled(_facts_query, "user_id", "motion_id", "session_id")
 
 
+class _FactColumns(TypedDict):
+    """The columns ``_facts_query`` adds to the motion row (besides the session facts')."""
+
+    f_session_state: str
+    f_community_id: int
+    f_resident_verified: bool | None
+    f_tenure: str | None
+    f_household_id: int | None
+    f_area: Any  # a Decimal on PostgreSQL, a number on SQLite (``_area``)
+    f_owner_key: str | None
+
+
+if TYPE_CHECKING:
+    MotionRow = WithAnnotations[Motion, _FactColumns]
+
+
 def _area(value: Any) -> Decimal | None:
     # PostgreSQL returns a Decimal; SQLite a number (raw SQL skips the field's converter).
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
@@ -77,7 +96,7 @@ def owner_area(*, community_id: int, owner_key: str) -> Decimal:
     return qs.aggregate(total=Sum("exclusive_area"))["total"] or Decimal("0")
 
 
-def _facts_of(user: AnyUser, row: Motion) -> VoterFacts:
+def _facts_of(user: AnyUser, row: MotionRow) -> VoterFacts:
     household = None
     if row.f_household_id is not None:
         household = Household(pk=row.f_household_id, exclusive_area=_area(row.f_area), owner_key=row.f_owner_key or "")
@@ -107,7 +126,9 @@ def motion_with_facts(*, user: AnyUser, session_id: int, motion_id: int) -> tupl
     rows = list(Motion.objects.raw(sql, params))
     if not rows:
         return None
-    return rows[0], _facts_of(user, rows[0])
+    # raw() sets the annotated columns as attributes, which the ORM's types cannot see.
+    row = cast("MotionRow", rows[0])
+    return row, _facts_of(user, row)
 
 
 def facts_read(*, user: AnyUser, motion: Motion) -> VoterFacts:
