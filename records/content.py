@@ -8,18 +8,20 @@ times are strings, so the canonical JSON has exactly one spelling.
 from __future__ import annotations
 
 from datetime import datetime
-from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agora.infra.isotime import iso_utc
 from agora.infra.sanitize import rich_text_as_plain
 from agora.roster.models import Membership, Resident, Role
+from agora.roster.names import display_name
 from records import voting_bridge
 from records.models import ActionItem, Visibility
+from sessions.meeting.selectors import attendance_summary
 from sessions.models import (
+    Attendance,
     AttendanceIntent,
     Message,
     Presence,
@@ -111,12 +113,6 @@ def attendance(*, session: TopicSession) -> dict[str, Any]:
 
 def _in_person(*, session: TopicSession) -> tuple[set[int], int, str]:
     """(checked-in user ids, guests counted in the room, source)."""
-    try:
-        from sessions.meeting.selectors import (
-            attendance_summary,  # the hybrid-meeting module
-        )
-    except ImportError:
-        return set(), 0, "none"
     summary = attendance_summary(session)
     ids = {int(i) for i in summary.get("in_person_user_ids", [])}
     guests = int(summary.get("in_person_anonymous", 0) or 0)
@@ -125,11 +121,7 @@ def _in_person(*, session: TopicSession) -> tuple[set[int], int, str]:
 
 def _joined_online(*, session: TopicSession) -> set[int]:
     """People the meeting module recorded as having joined online (kept after they left)."""
-    try:
-        model = apps.get_model("topic_sessions", "Attendance")
-    except LookupError:
-        return set()
-    return set(model.objects.filter(session=session, online_at__isnull=False).values_list("user_id", flat=True))
+    return set(Attendance.objects.filter(session=session, online_at__isnull=False).values_list("user_id", flat=True))
 
 
 def _adjourned_at(session: TopicSession) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import uuid
 from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agora.infra.errors import NotAllowed, Refused
+from agora.infra.isotime import iso_utc
 from agora.infra.sanitize import clean_plain_text
 from agora.roster.audit import audit_record
 from agora.roster.models import Building, Community
+from agora.roster.names import display_name
 from agora.roster.roles import is_moderator
 from records import chain, rules, search, voting_bridge
 from records.content import SCHEMA, held_on, minutes_content, outcome_of
@@ -39,7 +40,6 @@ from records.models import (
 from sessions.models import Category, TopicSession
 from sessions.services import topic_session_archive, topic_session_create
 
-
 SUMMARY_MAX = 5000
 # Which status may follow which (PRODUCT.md: pending / in progress / done / dropped).
 ACTION_MOVES: dict[str, set[str]] = {
@@ -53,10 +53,6 @@ ACTION_MOVES: dict[str, set[str]] = {
 def plain(text: str) -> str:
     """User text → plain characters: tags stripped by agora.infra.sanitize; templates escape on output."""
     return html.unescape(clean_plain_text(text or "")).replace("\r\n", "\n")
-
-
-def _display_name(user: User) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 # --- Minutes -----------------------------------------------------------------------------
@@ -73,7 +69,7 @@ def minutes_draft_generate(*, session: TopicSession, by: User) -> tuple[MinutesD
         session=session,
         summaries=draft.summaries,
         visibility=draft.visibility,
-        published_by=_display_name(by),
+        published_by=display_name(by),
         published_by_id=by.pk,
         published_at=timezone.now(),
     )
@@ -174,7 +170,7 @@ def minutes_publish(*, session: TopicSession, by: User) -> MinutesRecord:
         session=session,
         summaries=draft.summaries,
         visibility=draft.visibility,
-        published_by=_display_name(by),
+        published_by=display_name(by),
         published_by_id=by.pk,
         published_at=now,
     )
@@ -214,9 +210,9 @@ def minutes_correct(*, record: MinutesRecord, by: User, summaries: dict[str, str
     root = record.corrects or record
     content["kind"] = RecordKind.CORRECTION
     content["corrects"] = {"id": record.pk, "hash": record.content_hash, "reason": reason}
-    content["published_by"] = _display_name(by)
+    content["published_by"] = display_name(by)
     content["published_by_id"] = by.pk
-    content["published_at"] = timezone.now().astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    content["published_at"] = iso_utc(timezone.now())
     # A correction is sealed by today's rule even when it corrects an older record.
     content["schema"] = SCHEMA
     content["held_on"] = held_on(record.session.starts_at)

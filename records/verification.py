@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agora.infra.isotime import iso_utc
 from agora.roster.models import Community
+from agora.roster.names import display_name
 from records import chain
 from records.content import SCHEMA, SCHEMA_V1, outcome_of
 from records.models import ChainHead, MinutesRecord
@@ -42,10 +43,6 @@ class Columns:
     published_at: datetime
     published_by_id: int
     published_by_name: str  # the account's display name now (version 1 sealed only the name)
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _v1_held_on(starts_at: str) -> str:
@@ -74,7 +71,7 @@ def _columns_problem(*, minutes: dict[str, Any], columns: Columns) -> str | None
         ("visibility", minutes["visibility"], columns.visibility),
         ("kind", minutes["kind"], columns.kind),
         ("session", session["id"], columns.session_id),
-        ("published_at", minutes["published_at"], _iso(columns.published_at)),
+        ("published_at", minutes["published_at"], iso_utc(columns.published_at)),
     ]
     if schema == SCHEMA_V1:
         expected += [
@@ -94,7 +91,7 @@ def _columns_problem(*, minutes: dict[str, Any], columns: Columns) -> str | None
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
-    return {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.filter(pk__in=user_ids)}
+    return {u.pk: display_name(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
 
 
 def _columns(row: dict[str, Any], names: dict[int, str]) -> Columns:

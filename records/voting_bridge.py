@@ -6,13 +6,13 @@ JSON-safe and float-free (the canonical JSON has one spelling per number).
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.utils import translation
 
+from agora.infra.isotime import iso_utc
 from sessions.models import TopicSession
+from voting.choices import option_label as option_label  # the exports name options as the ballot does
 from voting.models import (
     Base,
     Channel,
@@ -27,14 +27,6 @@ from voting.models import (
 # an open ballot. Minutes are read by every member (public ones by anyone) and show
 # residents by building only; voters' names stay on the voting results page, for members.
 _DROP = {"bar", "voters"}
-
-
-def _iso(value: datetime | str | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _exact(value: Any) -> Any:
@@ -113,8 +105,8 @@ def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
                 "outcome": outcome,
                 "options": options,
                 "summary": summary,
-                "opened_at": _iso(motion.opened_at),
-                "closed_at": _iso(motion.closed_at),
+                "opened_at": iso_utc(motion.opened_at),
+                "closed_at": iso_utc(motion.closed_at),
                 "result": data,
             }
         )
@@ -126,7 +118,7 @@ def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
                     "text": motion.text,
                     "outcome": resolution.outcome,
                     "summary": summary,
-                    "decided_at": _iso(resolution.created_at),
+                    "decided_at": iso_utc(resolution.created_at),
                     "receipt_count": len(resolution.receipt_hashes),
                 }
             )

@@ -154,6 +154,12 @@ def broadcast_now(group: str, event: dict[str, Any]) -> None:
         loop.call_soon_threadsafe(announcer.put, group, event)
 
 
+def user_group(user_id: int) -> str:
+    """The group of one person's live connections, on every device (told when they are muted,
+    removed or logged out)."""
+    return f"user.{user_id}"
+
+
 def broadcast_on_commit(group: str, event: dict[str, Any]) -> None:
     """Send ``event`` to ``group`` once the current transaction commits."""
     transaction.on_commit(lambda: broadcast_now(group, event))

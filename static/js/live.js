@@ -17,6 +17,10 @@
   var sendBtn = document.getElementById("send");
   var draftKey = "agora-draft-" + sessionId;
   var socket = null, backoff = 500, pingTimer = null, retryTimer = null, closedForGood = false, lastFrameAt = 0;
+  // Refused (4429: too many windows; handshakes turned down, seen as 1006 before open, three in a
+  // row so a server restart still reconnects quickly) is retried slowly, with a sentence: 5 s
+  // doubling to a minute, until a connection syncs again (docs/protocol.md).
+  var refusedBackoff = 5000, failedOpens = 0;
   var replyTo = null, pendingClientId = null, pendingPost = null, counter = 0;
   var listeners = {};
 
@@ -69,6 +73,7 @@
   var handlers = {
     message: showMessage,
     synced: function () {
+      refusedBackoff = 5000;
       clearConnectionError();
       setStatus(root.dataset.msgOnline, "online");
       // A post whose ack the dropped connection never brought: send it again with the same
@@ -116,8 +121,11 @@
 
   function connect() {
     var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var opened = false;
     socket = new WebSocket(proto + window.location.host + "/ws/sessions/" + sessionId + "/");
     socket.onopen = function () {
+      opened = true;
+      failedOpens = 0;
       backoff = 500;
       socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
       clearInterval(pingTimer);
@@ -145,8 +153,16 @@
         if (pendingClientId) { pendingClientId = null; pendingPost = null; sendBtn.disabled = false; }
         return;
       }
-      setStatus(root.dataset.msgOffline, "offline");
       clearTimeout(retryTimer);
+      if (!opened) failedOpens += 1;
+      if (ev.code === 4429 || failedOpens >= 3) {
+        // Too many windows, or the server turned the handshake down (seen as 1006 before open).
+        setStatus(ev.code === 4429 ? root.dataset.msgTooMany : root.dataset.msgRefused, "error");
+        retryTimer = setTimeout(connect, refusedBackoff);
+        refusedBackoff = Math.min(refusedBackoff * 2, 60000);
+        return;
+      }
+      setStatus(root.dataset.msgOffline, "offline");
       retryTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 5000);
     };
