@@ -14,10 +14,10 @@ from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from agora.infra.csv_safe import safe_writer
 from records.models import ActionStatus, MinutesRecord, Outcome, Visibility
+from records.voting_bridge import option_label
 from sessions.models import Category
 
 EXPORT_FORMAT = "agora.minutes-export/1"
@@ -95,12 +95,6 @@ def speaker(message: dict[str, Any]) -> str:
     return _role(message.get("role", ""))
 
 
-def option_label(option: dict[str, Any]) -> str:
-    """Approve/reject options are stored by code; show them in the reader's language."""
-    coded = {"yes": pgettext("vote option", "Yes"), "no": pgettext("vote option", "No"), "abstain": pgettext("vote option", "Abstain")}
-    return coded.get(option.get("code") or "", option.get("label", ""))
-
-
 def motion_rows(content: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per motion option: the tallies the CSV and Markdown show."""
     rows = []
@@ -110,7 +104,7 @@ def motion_rows(content: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "motion_id": motion["id"],
                     "motion": motion.get("text", ""),
-                    "option": option_label(option),
+                    "option": str(option_label(option)),
                     "online": option.get("online", 0),
                     "in_person": option.get("in_person", 0),
                     "total": option.get("total", 0),

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from agora.roster.models import Community, Membership, Resident, Role
+from agora.roster.names import display_name
 from agora.roster.roles import AnyUser
 from sessions import rules
 from sessions.models import Message, Presence, Reaction, SessionState, TopicSession
@@ -21,7 +22,7 @@ def author_labels(*, community_id: int, user_ids: set[int]) -> dict[int, dict[st
 
     labels: dict[int, dict[str, str]] = {}
     for user in get_user_model().objects.filter(pk__in=user_ids):
-        labels[user.pk] = {"name": user.get_full_name() or user.get_username(), "building": "", "role": ""}
+        labels[user.pk] = {"name": display_name(user), "building": "", "role": ""}
     for user_id, building in Resident.objects.filter(community_id=community_id, user_id__in=user_ids).values_list(
         "user_id", "household__building__name"
     ):

@@ -6,11 +6,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agora.infra.errors import Refused
 from voting.models import Motion, MotionKind, MotionOption
 
 SINGLE_KINDS = {MotionKind.APPROVE_REJECT, MotionKind.SINGLE, MotionKind.ART278}
+
+# Approve/reject options are stored by code. A context of their own: "Yes" alone is 是 elsewhere
+# (Django admin); on a ballot it is 赞成.
+CODED = {
+    "yes": pgettext_lazy("ballot choice", "Yes"),
+    "no": pgettext_lazy("ballot choice", "No"),
+    "abstain": pgettext_lazy("ballot choice", "Abstain"),
+}
+
+
+def option_label(option: dict[str, Any]) -> Any:
+    """赞成 / 反对 / 弃权 for coded options (lazily, in the reader's language); the text otherwise."""
+    return CODED.get(option.get("code") or "", option.get("label", ""))
 
 
 def validate_choice(*, motion: Motion, options: Sequence[MotionOption], choice: Any) -> list[int]:

@@ -122,7 +122,7 @@ class InPersonForm(forms.Form):
         self.motion = motion
         self.by_household = motion.ballot_unit == BallotUnit.HOUSEHOLD or motion.kind == MotionKind.ART278
         self.option_list = list(motion.options.all())
-        from voting.templatetags.voting_tags import option_label
+        from voting.choices import option_label
 
         # Approval and ranked ballots are whole ballots (several options, an order): one line
         # per group of identical ballots, counted or (household votes) listed by address.

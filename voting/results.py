@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from agora.roster.names import display_name
 from voting import selectors
 from voting.counting import types as ct
 from voting.counting.approval import approval_tally
@@ -183,11 +184,11 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
     data["reason"] = reason.value
     data["opened_at"] = motion.opened_at.isoformat() if motion.opened_at else None
     data["closed_at"] = motion.closed_at.isoformat() if motion.closed_at else None
-    data["opened_by"] = selectors._name(motion.opened_by)
-    data["closed_by"] = selectors._name(motion.closed_by)
+    data["opened_by"] = display_name(motion.opened_by)
+    data["closed_by"] = display_name(motion.closed_by)
     if not motion.secret:
         data["voters"] = [
-            {"name": selectors._name(p.voter), "choice": ballot.choice}
+            {"name": display_name(p.voter), "choice": ballot.choice}
             for p in motion.participations.filter(ballot__isnull=False).select_related("voter", "ballot").order_by("voter__username")
             if (ballot := p.ballot) is not None
         ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, Sum
 
+from agora.infra.isotime import iso_utc
 from agora.roster.models import Household
 from sessions.models import TopicSession
 from voting.models import (
@@ -24,16 +25,6 @@ from voting.models import (
 )
 from voting.rules import VoterStanding, eligible_households, eligible_residents, owner_key_of, voter_standing
 from voting.secrecy import sealed_counts
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
 def motion_data(motion: Motion) -> dict[str, Any]:
@@ -56,9 +47,9 @@ def motion_data(motion: Motion) -> dict[str, Any]:
         "allow_change": motion.allow_change,
         "results_live": motion.results_live,
         "max_choices": motion.max_choices,
-        "closes_at": _iso(motion.closes_at),
-        "opened_at": _iso(motion.opened_at),
-        "closed_at": _iso(motion.closed_at),
+        "closes_at": iso_utc(motion.closes_at),
+        "opened_at": iso_utc(motion.opened_at),
+        "closed_at": iso_utc(motion.closed_at),
         "options": [
             {"id": o.pk, "position": o.position, "code": o.code, "label": o.label} for o in motion.options.all()
         ],

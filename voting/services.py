@@ -21,6 +21,7 @@ from agora.infra.errors import NotAllowed, Refused
 from agora.infra.sanitize import clean_plain_text
 from agora.roster.audit import audit_record
 from agora.roster.models import Household
+from agora.roster.names import display_name
 from sessions.events import announce, live_event
 from sessions.models import AgendaItem, SessionState, TopicSession
 from voting import rules, selectors
@@ -249,7 +250,7 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
         else:
             winner = int(draw_pick(seed, tied, step=1))
         now = timezone.now()
-        draw.update(winner=winner, by=selectors._name(by), at=now.isoformat())
+        draw.update(winner=winner, by=display_name(by), at=now.isoformat())
         data.update(draw=draw, outcome="winner", winner=winner)
         resolution.data = data
         resolution.outcome = "winner"

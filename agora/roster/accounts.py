@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from agora.infra.broadcast import broadcast_on_commit
+from agora.infra.broadcast import broadcast_on_commit, user_group
 from agora.roster.audit import audit_record, communities_of_username
 from agora.roster.models import Community, Membership, Resident
 
@@ -78,7 +78,7 @@ class AddressLimitBackend:
 
 def user_connections_close(*, user_id: int, reason: str) -> None:
     """Close every live connection of this user, on every process, once the change commits."""
-    broadcast_on_commit(f"user.{user_id}", {"type": "user.disconnect", "reason": reason, "session_id": None})
+    broadcast_on_commit(user_group(user_id), {"type": "user.disconnect", "reason": reason, "session_id": None})
 
 
 @receiver(user_logged_out)

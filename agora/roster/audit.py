@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agora.roster.models import AuditEvent, Community, Membership, Resident, Tag, Tenure
+from agora.roster.names import display_name
 from agora.roster.roles import AnyUser, moderated_communities
 
 # kind → how the audit page names it. Other apps record their own kinds with audit_record().
@@ -119,7 +120,7 @@ def roster_change_rows(events: QuerySet[AuditEvent], *, language: str | None) ->
                 "household": where,
                 "before": before,
                 "after": after,
-                "by": (actor.get_full_name() or actor.get_username()) if actor else "—",
+                "by": display_name(actor) if actor else "—",
             }
         )
     return rows

@@ -9,6 +9,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from agora.roster.names import display_name
+
 
 class Community(models.Model):
     slug = models.SlugField(_("short name"), unique=True)
@@ -167,7 +169,7 @@ class Resident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user.get_full_name() or self.user.get_username()} ({self.household})"
+        return f"{display_name(self.user)} ({self.household})"
 
     @property
     def is_owner(self) -> bool:

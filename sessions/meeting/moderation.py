@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agora.infra.broadcast import broadcast_on_commit
+from agora.infra.broadcast import broadcast_on_commit, user_group
 from agora.infra.errors import Refused
 from agora.infra.sanitize import clean_plain_text
 from sessions import rules
@@ -126,7 +126,7 @@ def _participant_target(session: TopicSession, user_id: int) -> User:
 def _tell_user(session: TopicSession, participant: Participant) -> None:
     """The person concerned learns at once (on every device they have open)."""
     broadcast_on_commit(
-        f"user.{participant.user_id}",
+        user_group(participant.user_id),
         live_event(
             kind="participant.status",
             payload={"session_id": session.pk, "muted": participant.muted, "removed": participant.removed},
@@ -178,7 +178,7 @@ def participant_remove(*, session: TopicSession, by: User, user_id: int, reason:
             ended.update(state=FloorRequestState.WITHDRAWN, ended_at=now)
             floor_announce(locked)
         moderation_log_record(session=locked, actor=by, action="participant.remove", target_user_id=target.pk, reason=reason)
-        broadcast_on_commit(f"user.{target.pk}", {"type": "user.disconnect", "session_id": locked.pk, "reason": "removed"})
+        broadcast_on_commit(user_group(target.pk), {"type": "user.disconnect", "session_id": locked.pk, "reason": "removed"})
     return participant
 
 

@@ -8,7 +8,9 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from agora.infra.isotime import iso_utc
 from agora.roster.models import Household, Resident
+from agora.roster.names import display_name
 from agora.roster.roles import AnyUser
 from sessions import rules
 from sessions.meeting.rules import floor_elapsed_seconds, floor_remaining_seconds
@@ -25,10 +27,6 @@ from sessions.models import (
     TopicSession,
 )
 from sessions.selectors import author_labels
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def floor_data(*, session: TopicSession) -> dict[str, Any]:
@@ -51,7 +49,7 @@ def floor_data(*, session: TopicSession) -> dict[str, Any]:
             "building": label.get("building", ""),
             "role": label.get("role", ""),
             "in_room": r.in_room,
-            "raised_at": _iso(r.raised_at),
+            "raised_at": iso_utc(r.raised_at),
         }
 
     speaker = None
@@ -61,7 +59,7 @@ def floor_data(*, session: TopicSession) -> dict[str, Any]:
             assert r.started_at is not None
             speaker = {
                 **person(r),
-                "started_at": _iso(r.started_at),
+                "started_at": iso_utc(r.started_at),
                 "limit_seconds": r.limit_seconds or 0,
                 "elapsed": floor_elapsed_seconds(started_at=r.started_at, now=now),
                 "remaining": floor_remaining_seconds(started_at=r.started_at, limit_seconds=r.limit_seconds, now=now),
@@ -88,7 +86,7 @@ def agenda_data(*, session: TopicSession) -> dict[str, Any]:
             "title": item.title,
             "planned_minutes": item.planned_minutes or 0,
             "state": item.state,
-            "started_at": _iso(item.started_at),
+            "started_at": iso_utc(item.started_at),
             "current": item.pk == current_id,
         }
         for item in AgendaItem.objects.filter(session_id=session.pk).order_by("position")
@@ -222,7 +220,7 @@ def checkin_search(*, session: TopicSession, query: str, limit: int = 30) -> lis
         people = [
             {
                 "user_id": r.user_id,
-                "name": r.user.get_full_name() or r.user.get_username(),
+                "name": display_name(r.user),
                 "tenure": r.get_tenure_display(),
                 "checked_in": r.user_id in checked,
                 "in_audience": rules.in_audience(user=r.user, session=session),

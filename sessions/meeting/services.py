@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from agora.infra.errors import NotAllowed, Refused
 from agora.infra.sanitize import clean_plain_text
 from agora.roster.audit import audit_record
+from agora.roster.names import display_name
 from agora.roster.roles import AnyUser
 from sessions import rules
 from sessions.events import announce, live_event
@@ -253,10 +254,6 @@ def agenda_item_add(*, session: TopicSession, by: User, title: str, planned_minu
 # --- the floor (发言队列) -------------------------------------------------------------------
 
 
-def _display_name(user: AnyUser) -> str:
-    return (user.get_full_name() or user.get_username())[:60]  # type: ignore[union-attr]
-
-
 def hand_raise(*, session: TopicSession, user: User) -> FloorRequest:
     """A resident or observer asks to speak: they join the end of the queue (once)."""
     if not can_raise_hand(user=user, session=session):
@@ -272,7 +269,7 @@ def hand_raise(*, session: TopicSession, user: User) -> FloorRequest:
         if existing is not None:
             raise Refused(_("Your hand is already raised."), code="already_raised")
         request = FloorRequest.objects.create(
-            session=locked, user=user, name=_display_name(user), agenda_item_id=locked.current_agenda_item_id
+            session=locked, user=user, name=display_name(user)[:60], agenda_item_id=locked.current_agenda_item_id
         )
         floor_announce(locked)
     return request
@@ -301,7 +298,7 @@ def floor_add(*, session: TopicSession, by: User, name: str, user_id: int | None
         person = get_user_model().objects.filter(pk=user_id).first()
         if person is None or not rules.can_view(user=person, session=session):
             raise Refused(_("That person is not in this session's audience."), code="not_found")
-        name = _display_name(person)
+        name = display_name(person)[:60]
     name = clean_plain_text(name or "")[:60]
     if not name:
         raise Refused(_("Please type the speaker's name."), code="invalid")

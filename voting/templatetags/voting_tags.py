@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import pgettext_lazy
 
 from voting import charts
+from voting.choices import option_label
 from voting.models import (
     BallotUnit,
     Base,
@@ -22,12 +22,6 @@ from voting.models import (
 
 register = template.Library()
 
-# A context of their own: "Yes" alone is 是 elsewhere (Django admin), here it is 赞成.
-CODED = {
-    "yes": pgettext_lazy("ballot choice", "Yes"),
-    "no": pgettext_lazy("ballot choice", "No"),
-    "abstain": pgettext_lazy("ballot choice", "Abstain"),
-}
 LABELS: dict[str, dict[str, Any]] = {
     "kind": dict(MotionKind.choices),
     "state": dict(MotionState.choices),
@@ -40,10 +34,7 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-@register.filter
-def option_label(option: dict[str, Any]) -> Any:
-    """赞成 / 反对 / 弃权 for coded options (in the reader's language); the text otherwise."""
-    return CODED.get(option.get("code") or "", option.get("label", ""))
+register.filter(option_label)
 
 
 @register.filter
