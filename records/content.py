@@ -48,14 +48,10 @@ def held_on(starts_at: datetime) -> str:
     return timezone.localdate(starts_at, timezone.get_default_timezone()).isoformat()
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z") if value else None
-
-
 def _people(*, session: TopicSession, user_ids: set[int]) -> dict[int, dict[str, str]]:
     """Name, building and role of each person (role from the roster; residents by building)."""
     people: dict[int, dict[str, str]] = {
-        u.pk: {"name": u.get_full_name() or u.get_username(), "building": "", "role": ""}
+        u.pk: {"name": display_name(u), "building": "", "role": ""}
         for u in get_user_model().objects.filter(pk__in=user_ids)
     }
     for user_id, building in Resident.objects.filter(community_id=session.community_id, user_id__in=user_ids).values_list(
@@ -126,7 +122,7 @@ def _joined_online(*, session: TopicSession) -> set[int]:
 
 def _adjourned_at(session: TopicSession) -> str | None:
     move = SessionTransition.objects.filter(session=session, to_state=SessionState.ADJOURNED).order_by("-at").first()
-    return _iso(move.at) if move else None
+    return iso_utc(move.at) if move else None
 
 
 def transcript(*, session: TopicSession, public: bool) -> tuple[dict[int | None, list[dict[str, Any]]], dict[int | None, int]]:
@@ -147,7 +143,7 @@ def transcript(*, session: TopicSession, public: bool) -> tuple[dict[int | None,
         shown.setdefault(m.agenda_item_id, []).append(
             {
                 "seq": m.seq,
-                "at": _iso(m.created_at),
+                "at": iso_utc(m.created_at),
                 "author": who["name"] if named else None,
                 "building": who["building"],
                 "role": who["role"],
@@ -212,7 +208,7 @@ def minutes_content(
             "title": session.title,
             "category": session.category,
             "place": session.place,
-            "starts_at": _iso(session.starts_at),
+            "starts_at": iso_utc(session.starts_at),
             "adjourned_at": _adjourned_at(session),
             "description": plain_text(session.description),
         },
@@ -229,7 +225,7 @@ def minutes_content(
         "resolutions": votes["resolutions"],
         "action_items": action_items_data(session=session),
         "held_on": held_on(session.starts_at),
-        "published_at": _iso(published_at),
+        "published_at": iso_utc(published_at),
         "published_by": published_by,
         "published_by_id": published_by_id,
     }
