@@ -21,6 +21,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib.auth.models import User
@@ -149,7 +150,7 @@ def ballot_preview(*, motion: Motion, voter: User, choice: Any) -> list[MotionOp
     refusal = _refuse_closed(motion) if due else _not_taking_ballots(motion, motion.session.state)
     if refusal is not None:
         raise refusal
-    by_id = {o.pk: o for o in _options_of(motion.pk)}
+    by_id = {o.pk: o for o in _options_of(motion)}
     return [by_id[pk] for pk in clean_choice]
 
 
@@ -158,7 +159,7 @@ def _voter_and_choice(motion: Motion, voter: User, choice: Any, facts: VoterFact
     standing = rules.voter_standing(user=voter, motion=motion, facts=facts)
     if standing.unit is None:
         raise NotAllowed(standing.reason, code="not_eligible")
-    return standing.unit, validate_choice(motion=motion, options=_options_of(motion.pk), choice=choice)
+    return standing.unit, validate_choice(motion=motion, options=_options_of(motion), choice=choice)
 
 
 def _not_taking_ballots(motion: Motion, session_state: str) -> Refused | None:
@@ -205,19 +206,20 @@ def _lock_motion_for_ballot(motion_id: int, unit_key: str) -> WithAnnotations[Mo
     return cast("WithAnnotations[Motion, _LockedColumns]", Motion.objects.raw(sql, [unit_key, motion_id])[0])
 
 
-# Per motion id: its options. A motion's options are written once, with the motion
-# (voting.services.motion_create), and never changed (the admin shows them read-only); a
-# committed motion's id is never given again (PostgreSQL sequences, SQLite AUTOINCREMENT).
-# Tests that roll back do reuse ids: tests/conftest.py empties this before each test.
-_OPTIONS: dict[tuple[str, int], list[MotionOption]] = {}
+# Per motion: its options. A motion's options are written once, with the motion
+# (voting.services.motion_create), and never changed (the admin shows them read-only). The key
+# is the motion's id with the instant it was created: an id given again (a rolled-back
+# transaction, a test database emptied between tests) belongs to a motion created at another
+# instant, so it never finds the options of the one before.
+_OPTIONS: dict[tuple[str, int, datetime], list[MotionOption]] = {}
 _OPTIONS_KEPT = 256
 
 
-def _options_of(motion_id: int) -> list[MotionOption]:
-    key = (connection.alias, motion_id)
+def _options_of(motion: Motion) -> list[MotionOption]:
+    key = (connection.alias, motion.pk, motion.created_at)
     options = _OPTIONS.get(key)
     if options is None:
-        options = list(MotionOption.objects.filter(motion_id=motion_id).order_by("position"))
+        options = list(MotionOption.objects.filter(motion_id=motion.pk).order_by("position"))
         if len(_OPTIONS) >= _OPTIONS_KEPT:
             _OPTIONS.clear()
         _OPTIONS[key] = options

@@ -344,3 +344,22 @@ def test_close_due_motions_command(world: World) -> None:
         call_command("close_due_motions", stdout=out)
     assert "closed 1" in out.getvalue()
     assert Motion.objects.get(pk=motion.pk).state == MotionState.CLOSED
+
+
+@pytest.mark.django_db
+def test_a_motion_id_given_again_after_a_rollback_offers_its_own_options(world: World) -> None:
+    """A process keeps each motion's options (the ballot's fast path); a motion created and
+    rolled back, whose id is then given to another (SQLite reuses it), must not lend the new
+    motion its options: the voter's choice of the new motion is counted, not refused."""
+    from django.db import transaction
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        first = open_motion(world.session, world.moderator, text="选一个门", kind="single", options=["东门", "西门"])
+        vote(first, world.resident, "东门")  # its options are now kept by the process
+        raise RolledBack
+    second = open_motion(world.session, world.moderator, text="选一种颜色", kind="single", options=["红", "蓝", "绿"])
+    vote(second, world.resident, "绿")  # an option the first motion did not have
+    assert stored_choices(second) == [[option(second, "绿")]]
