@@ -159,15 +159,12 @@ def posters_for(rates: list[float], single_rate: float = 1.0) -> int:
     return math.ceil(fastest / rate_of("message.post").per_second) + 1
 
 
-def open_motion(room: Room) -> dict[str, Any] | None:
-    """A secret approve/reject motion, opened, for the vote burst (None without voting)."""
-    try:
-        from voting import services as voting
-    except ImportError:
-        return None
+def open_motion(room: Room) -> dict[str, Any]:
+    """A secret approve/reject motion, opened, for the vote burst."""
     from django.contrib.auth import get_user_model
 
     from sessions.models import TopicSession
+    from voting import services as voting
 
     session = TopicSession.objects.get(pk=room.session_id)
     moderator = get_user_model().objects.get(pk=room.moderator_id)

@@ -68,10 +68,6 @@ class TopicSession(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def group_name(self) -> str:
-        return f"session.{self.pk}"
-
 
 class SessionTransition(models.Model):
     """Every move of a session's state: who, when, from, to."""

@@ -44,10 +44,6 @@ def is_moderator(*, user: AnyUser, community: Community | int) -> bool:
     return community_role(user=user, community=community) == Role.MODERATOR
 
 
-def is_observer(*, user: AnyUser, community: Community | int) -> bool:
-    return community_role(user=user, community=community) == Role.OBSERVER
-
-
 def is_member(*, user: AnyUser, community: Community | int) -> bool:
     return community_role(user=user, community=community) is not None
 

@@ -42,8 +42,3 @@ def message_render_id(data: dict[str, Any]) -> str:
         reason=data.get("hidden_reason", ""),
         qhidden=int(bool(quoted.get("hidden"))) if quoted else "-",
     )
-
-
-def render_count() -> int:
-    """For tests: how many distinct variants are cached."""
-    return len(_CACHE)
