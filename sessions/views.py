@@ -119,7 +119,7 @@ def session_transition(request: AuthenticatedHttpRequest, session_id: int, actio
     return redirect("topic_sessions:detail", session_id=session.pk)
 
 
-def _attend_answer(request: HttpRequest, session: TopicSession) -> HttpResponse:
+def _attend_answer(request: AuthenticatedHttpRequest, session: TopicSession) -> HttpResponse:
     """The sign-up box again (htmx), or the session page."""
     if request.htmx:
         return render(
@@ -135,7 +135,7 @@ def _attend_answer(request: HttpRequest, session: TopicSession) -> HttpResponse:
     return redirect("topic_sessions:detail", session_id=session.pk)
 
 
-def _attend_back(request: HttpRequest, session_id: int) -> HttpResponse:
+def _attend_back(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     return _attend_answer(request, access_session(request.user, session_id))
 
 

@@ -368,7 +368,8 @@ class SessionFanout:
         """Join the session group, waiting at most JOIN_TIMEOUT: True once joined."""
         if not self.channel_name:
             try:
-                self.channel_name = await asyncio.wait_for(self.layer.new_channel(prefix="fanout."), JOIN_TIMEOUT)
+                # The in-memory and Redis layers take a prefix; the stubs' BaseChannelLayer does not say so.
+                self.channel_name = await asyncio.wait_for(self.layer.new_channel(prefix="fanout."), JOIN_TIMEOUT)  # type: ignore[call-arg]
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -437,7 +438,8 @@ class SessionFanout:
             if prepared is not None and not consumer.wire.write(prepared):
                 slow.append((consumer, prepared))
         for consumer, prepared in slow:
-            await consumer.base_send({"type": "websocket.send", "text": prepared.text})
+            # What Channels' own send(text_data=) sends; the ASGI TypedDict also wants "bytes": None.
+            await consumer.base_send({"type": "websocket.send", "text": prepared.text})  # type: ignore[arg-type]
 
 
 def _failed(task: asyncio.Task[Any]) -> bool:

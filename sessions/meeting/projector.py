@@ -73,7 +73,6 @@ class ProjectorConsumer(SessionConsumer):
 
     async def connect(self) -> None:
         self.language = language_from_scope(self.scope)
-        self.user = None
         self.synced = True
         self.pending: list[dict[str, Any]] = []
         self.last_sent_seq = 0
@@ -105,7 +104,7 @@ class ProjectorConsumer(SessionConsumer):
         except Exception:  # the layer is down: the membership goes with the channel
             log.warning("projector could not leave its group", exc_info=True)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if text_data is not None and len(text_data) < 200:
             try:
                 is_ping = json.loads(text_data) == {"type": "ping"}
