@@ -212,7 +212,10 @@ def _facts(user: AnyUser, session: TopicSession, *, moderator_decides: bool = Fa
     if moderator_decides and can_moderate(user=user, session=session):
         return replace(
             anonymous_facts(session_id=session.pk, community_id=session.community_id, state=session.state),
-            authenticated=True, active=True, superuser=bool(user.is_superuser), membership_role=Role.MODERATOR,
+            authenticated=True,
+            active=True,
+            superuser=bool(user.is_superuser),
+            membership_role=Role.MODERATOR,
         )
     facts = session_facts(user=user, session_id=session.pk)
     if facts is None:  # deleted under the caller: the person has no part in it

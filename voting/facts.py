@@ -102,7 +102,10 @@ def _facts_of(user: AnyUser, row: MotionRow) -> VoterFacts:
         household = Household(pk=row.f_household_id, exclusive_area=_area(row.f_area), owner_key=row.f_owner_key or "")
     if user.is_authenticated:
         session = session_rules.facts_from(
-            user=user, session_id=row.session_id, community_id=row.f_community_id, state=row.f_session_state,
+            user=user,
+            session_id=row.session_id,
+            community_id=row.f_community_id,
+            state=row.f_session_state,
             values=[getattr(row, column) for column in FACT_COLUMNS],
         )
     else:

@@ -124,7 +124,9 @@ def standing_of(*, facts: VoterFacts, motion: Motion) -> VoterStanding:
         return VoterStanding(None, _("This vote is for the session's audience only."))
     unit = unit_of(motion=motion, household=household, user_id=facts.user_id, owner_area=facts.owner_area)
     if unit is None and motion.kind == MotionKind.ART278:
-        return VoterStanding(None, _("Your unit has no floor area on record, so it cannot vote under Art. 278. Please ask the residents' committee."))
+        return VoterStanding(
+            None, _("Your unit has no floor area on record, so it cannot vote under Art. 278. Please ask the residents' committee.")
+        )
     if unit is None:
         return VoterStanding(None, _("Your household has no floor area on record, so it cannot vote in an area-weighted vote."))
     return VoterStanding(unit)

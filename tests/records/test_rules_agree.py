@@ -16,9 +16,20 @@ pytestmark = pytest.mark.django_db
 
 # Members-only minutes of the session's community: who reads them.
 MEMBERS = {
-    "owner", "owner2", "tenant", "household member", "resident outside the audience", "unverified", "no floor area",
-    "invited observer", "observer resident", "moderator", "moderator resident", "district admin",
-    "muted resident", "removed resident",
+    "owner",
+    "owner2",
+    "tenant",
+    "household member",
+    "resident outside the audience",
+    "unverified",
+    "no floor area",
+    "invited observer",
+    "observer resident",
+    "moderator",
+    "moderator resident",
+    "district admin",
+    "muted resident",
+    "removed resident",
 }
 
 

@@ -29,7 +29,9 @@ def test_a_live_admission_is_one_statement(world: World) -> None:
     assert len(_statements(queries)) == 1, _statements(queries)
 
 
-@pytest.mark.parametrize("rule", [{}, {"ballot_unit": "household", "weight_mode": "area"}, {"kind": "art278"}], ids=["person", "household-area", "art278"])
+@pytest.mark.parametrize(
+    "rule", [{}, {"ballot_unit": "household", "weight_mode": "area"}, {"kind": "art278"}], ids=["person", "household-area", "art278"]
+)
 def test_a_ballot_costs_what_it_cost_before(world: World, rule: dict[str, str]) -> None:
     """The facts, the locked motion with this unit's participation, the ballot, the participation;
     an Art. 278 ballot also sums the owner's areas (one statement, as before)."""
