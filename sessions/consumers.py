@@ -90,6 +90,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         user = scope_user(self.scope)
         self.language = language_from_scope(self.scope)
         self.synced = False
+        self.hello_seen = False
         self.pending: list[dict[str, Any]] = []
         self.last_sent_seq = 0
         self.counted_user_id: int | None = None
@@ -180,7 +181,11 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_type", _("Unknown request."), request=content)
             return
-        if self.ctx is not None and not rate_allowed(user_id=self.ctx.user_id, message_type=content["type"]):
+        # A socket's first hello is always answered (its token still taken): refused, the socket
+        # would stay open and never sync. The socket cap bounds how many a person has at once.
+        first_hello = content["type"] == "hello" and not self.hello_seen
+        self.hello_seen = self.hello_seen or content["type"] == "hello"
+        if self.ctx is not None and not rate_allowed(user_id=self.ctx.user_id, message_type=content["type"]) and not first_hello:
             await self.send_error("rate_limited", _("You are doing that too often. Please wait a moment, then try again."), request=content)
             return
         try:

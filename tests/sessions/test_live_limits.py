@@ -163,3 +163,25 @@ async def test_a_resident_is_answered_while_another_floods_from_every_socket(tx_
     assert refused == MAX_SOCKETS_PER_USER * per_socket - allowed
     assert await database_sync_to_async(Message.objects.count)() == 2
     await asyncio.gather(*(comm.disconnect() for comm in [*flooders, resident]))
+
+
+async def test_a_new_socket_syncs_though_its_person_used_up_the_hello_rate(tx_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.RATES, "hello", Rate(burst=registry.rate_of("hello").burst, per_second=1e-9))  # no refill meanwhile
+    busy, _ = await connect(tx_world.resident, tx_world.session.pk, hello=None)
+    burst = registry.rate_of("hello").burst
+    for i in range(burst + 1):  # more hellos than the rate lets through: the last one is refused
+        await busy.send_json_to({"type": "hello", "last_seq": 0, "client_id": f"h{i}"})
+    refusals = [f for f in await drain(busy, wait=0.5) if f["type"] == "error"]
+    assert [f["code"] for f in refusals] == ["rate_limited"], "the bucket is not empty: the test proves nothing"
+    # Another window of the same person (a reload, a reconnect) still gets its history and goes live.
+    fresh, accepted = await connect(tx_world.resident, tx_world.session.pk, hello=None)
+    assert accepted
+    await fresh.send_json_to({"type": "hello", "last_seq": 0, "client_id": "first"})
+    frames = await receive_until(fresh, "synced")
+    assert not [f for f in frames if f["type"] == "error"]
+    # Its second hello counts like any other: the bucket is still empty.
+    await fresh.send_json_to({"type": "hello", "last_seq": 0, "client_id": "second"})
+    frames = await receive_until(fresh, "error")
+    assert frames[-1]["code"] == "rate_limited" and frames[-1]["client_id"] == "second"
+    await busy.disconnect()
+    await fresh.disconnect()
