@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, Sum
 
 from agora.infra.isotime import iso_utc
@@ -149,7 +149,7 @@ def ballots_taken(motion: Motion) -> int:
     return motion.participations.count() + counted
 
 
-def session_motions(*, session: TopicSession, user: AbstractBaseUser, can_manage: bool) -> list[dict[str, Any]]:
+def session_motions(*, session: TopicSession, user: User, can_manage: bool) -> list[dict[str, Any]]:
     """Motions of a session for the page: drafts only for moderators; each with its tally or result."""
     motions = Motion.objects.filter(session=session).select_related("agenda_item", "resolution", "session").prefetch_related("options")
     if not can_manage:
@@ -164,7 +164,7 @@ def session_motions(*, session: TopicSession, user: AbstractBaseUser, can_manage
     return out
 
 
-def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
+def my_standing(*, motion: Motion, user: User) -> dict[str, Any]:
     """This user's own position on a motion (never broadcast: per-user data)."""
     standing = voter_standing(user=user, motion=motion)
     participation = has_voted(motion=motion, user=user, standing=standing) if user.is_authenticated else None
@@ -178,7 +178,7 @@ def my_standing(*, motion: Motion, user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
-def has_voted(*, motion: Motion, user: AbstractBaseUser, standing: VoterStanding | None = None) -> Participation | None:
+def has_voted(*, motion: Motion, user: User, standing: VoterStanding | None = None) -> Participation | None:
     """The participation that counts for this user's unit (theirs or their household's).
     ``standing`` (``voter_standing``'s answer, if the caller has it) saves reading it again."""
     standing = standing or voter_standing(user=user, motion=motion)

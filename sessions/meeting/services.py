@@ -68,7 +68,7 @@ def lock_session(session: TopicSession) -> TopicSession:
 def moderation_log_record(
     *,
     session: TopicSession,
-    actor: AnyUser,
+    actor: User,
     action: str,
     target_user_id: int | None = None,
     message: Message | None = None,
@@ -85,14 +85,19 @@ def moderation_log_record(
         reason=reason,
         detail=detail,
     )
+    about: dict[str, Any] = {}
+    if target_user_id:
+        about["user_id"] = target_user_id
+    if message is not None:
+        about["message_seq"] = message.seq
+    if reason:
+        about["reason"] = reason
     audit_record(
         kind=f"meeting.{action}",
         community=session.community_id,
         actor=actor,
         session_id=session.pk,
-        **({"user_id": target_user_id} if target_user_id else {}),
-        **({"message_seq": message.seq} if message is not None else {}),
-        **({"reason": reason} if reason else {}),
+        **about,
         **detail,
     )
     return entry
@@ -222,12 +227,8 @@ def agenda_item_start(*, session: TopicSession, by: User, item_id: int | None = 
             target.save(update_fields=["state", "started_at", "ended_at"])
         locked.current_agenda_item = target
         locked.save(update_fields=["current_agenda_item"])
-        moderation_log_record(
-            session=locked,
-            actor=by,
-            action="agenda.start" if target is not None else "agenda.finish",
-            **({"item": target.title, "position": target.position} if target is not None else {}),
-        )
+        item: dict[str, Any] = {"item": target.title, "position": target.position} if target is not None else {}
+        moderation_log_record(session=locked, actor=by, action="agenda.start" if target is not None else "agenda.finish", **item)
         agenda_announce(locked)
     session.current_agenda_item_id = locked.current_agenda_item_id
     return target
@@ -375,6 +376,7 @@ def floor_give(
         request.started_at = now
         request.limit_seconds = (room.speaker_limit_seconds if limit_seconds is None else limit_seconds) or None
         request.save(update_fields=["state", "started_at", "limit_seconds"])
+        handover: dict[str, Any] = {"previous": previous.name} if previous is not None else {}
         moderation_log_record(
             session=locked,
             actor=by,
@@ -382,7 +384,7 @@ def floor_give(
             target_user_id=request.user_id,
             name=request.name,
             limit_seconds=request.limit_seconds or 0,
-            **({"previous": previous.name} if previous is not None else {}),
+            **handover,
         )
         floor_announce(locked)
     return request
