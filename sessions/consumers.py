@@ -150,7 +150,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             wire.release()
         await database_sync_to_async(live_disconnect, thread_sensitive=False)(channel_name=self.channel_name)
         group = user_group(self.ctx.user_id)
-        if not pending_joins().forget(group, self.channel_name) and not await bounded(self.channel_layer.group_discard(group, self.channel_name)):
+        left = pending_joins().forget(group, self.channel_name) or await bounded(self.channel_layer.group_discard(group, self.channel_name))
+        if not left:
             log.warning("could not leave %s", group)  # Redis is down: the membership goes with the channel
         self._schedule_presence()
 

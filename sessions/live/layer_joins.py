@@ -49,7 +49,9 @@ class PendingJoins:
         if not self.pending and await bounded(layer.group_add(group, channel)):
             return True
         if not self.pending:
-            log.warning("channel layer did not answer a group join within %.1f s: joins are retried every %.0f s", JOIN_TIMEOUT, RETRY_SECONDS)
+            log.warning(
+                "channel layer did not answer a group join within %.1f s: joins are retried every %.0f s", JOIN_TIMEOUT, RETRY_SECONDS
+            )
         self.pending[(group, channel)] = layer
         if self.task is None or self.task.done():
             self.task = asyncio.ensure_future(self._retry())

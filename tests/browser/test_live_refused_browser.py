@@ -22,7 +22,11 @@ def test_a_page_refused_for_too_many_windows_says_so_and_gets_in_once_one_closes
     cookie = session_cookie(tx_world.resident)
     # The same person's other windows: every socket the server lets one user hold.
     others: list[Any] = [
-        connect(f"{daphne_server.ws_url}/ws/sessions/{tx_world.session.pk}/", additional_headers={"Cookie": cookie, "Origin": base}, open_timeout=10)
+        connect(
+            f"{daphne_server.ws_url}/ws/sessions/{tx_world.session.pk}/",
+            additional_headers={"Cookie": cookie, "Origin": base},
+            open_timeout=10,
+        )
         for _ in range(MAX_SOCKETS_PER_USER)
     ]
     try:

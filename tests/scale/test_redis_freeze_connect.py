@@ -60,7 +60,10 @@ def test_a_socket_opened_while_redis_is_frozen_syncs_and_follows_the_room(tx_wor
         for person in (early, late, elsewhere, moderator):
             await person.close()
 
-    with private_redis() as redis, daphne_servers(1, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="freeze-connect")) as servers:
+    with (
+        private_redis() as redis,
+        daphne_servers(1, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="freeze-connect")) as servers,
+    ):
         asyncio.run(asyncio.wait_for(scenario(), 120))
 
 
