@@ -84,13 +84,7 @@ def action_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpR
     item = access_action_item(request.user, item_id)
     form = ActionUpdateForm(request.POST)
     if form.is_valid():
-        services.action_item_update(
-            item=item,
-            by=request.user,
-            status=form.cleaned_data["status"],
-            note=form.cleaned_data["note"],
-            drop_reason=form.cleaned_data["drop_reason"],
-        )
+        services.action_item_update(item=item, by=request.user, **form.cleaned_data)  # status, note, drop_reason
         messages.success(request, _("The action item was updated."))
     else:
         messages.error(request, _("Choose a status."))

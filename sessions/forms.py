@@ -44,6 +44,11 @@ class TopicSessionForm(forms.Form):
         )
         self.fields["audience_tags"].label_from_instance = lambda tag: tag.label(language)  # type: ignore[attr-defined]
 
+    def session_fields(self) -> dict[str, Any]:
+        """The session's fields as the services take them (the agenda apart: only a new session has one)."""
+        fields = ("title", "category", "description", "starts_at", "place", "audience_tags", "observers")
+        return {name: self.cleaned_data[name] for name in fields}
+
     @staticmethod
     def initial_for(session: TopicSession) -> dict[str, object]:
         from django.utils import timezone

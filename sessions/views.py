@@ -48,19 +48,9 @@ def session_create(request: AuthenticatedHttpRequest, community_slug: str) -> Ht
         raise NotAllowed(_("Only a moderator of this community can do that."))
     form = TopicSessionForm(request.POST or None, community=community, language=get_language())
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         with refusal_on(form):
             session = services.topic_session_create(
-                community=community,
-                by=request.user,
-                title=data["title"],
-                category=data["category"],
-                description=data["description"],
-                starts_at=data["starts_at"],
-                place=data["place"],
-                audience_tags=data["audience_tags"],
-                observers=data["observers"],
-                agenda=data["agenda"].splitlines(),
+                community=community, by=request.user, agenda=form.cleaned_data["agenda"].splitlines(), **form.session_fields()
             )
             messages.success(request, _("The session was created as a draft."))
             return redirect("topic_sessions:detail", session_id=session.pk)
@@ -78,19 +68,8 @@ def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResp
     )
     form.fields.pop("agenda")
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         with refusal_on(form):
-            services.topic_session_update(
-                session=session,
-                by=request.user,
-                title=data["title"],
-                category=data["category"],
-                description=data["description"],
-                starts_at=data["starts_at"],
-                place=data["place"],
-                audience_tags=data["audience_tags"],
-                observers=data["observers"],
-            )
+            services.topic_session_update(session=session, by=request.user, **form.session_fields())
             messages.success(request, _("The session was saved."))
             return redirect("topic_sessions:detail", session_id=session.pk)
     return render(request, "sessions/session_form.html", {"form": form, "community": session.community, "session": session})
