@@ -19,7 +19,6 @@ from agora.roster.models import Membership, Resident, Role
 from agora.roster.names import display_name
 from records import voting_bridge
 from records.models import ActionItem, Visibility
-from sessions.meeting.selectors import attendance_summary
 from sessions.models import (
     Attendance,
     AttendanceIntent,
@@ -109,6 +108,9 @@ def attendance(*, session: TopicSession) -> dict[str, Any]:
 
 def _in_person(*, session: TopicSession) -> tuple[set[int], int, str]:
     """(checked-in user ids, guests counted in the room, source)."""
+    # Imported when called: tests/records/test_generation.py stands its own summary in.
+    from sessions.meeting.selectors import attendance_summary
+
     summary = attendance_summary(session)
     ids = {int(i) for i in summary.get("in_person_user_ids", [])}
     guests = int(summary.get("in_person_anonymous", 0) or 0)

@@ -65,15 +65,19 @@ def minutes_draft_generate(*, session: TopicSession, by: User) -> tuple[MinutesD
             raise NotAllowed(_("Only a moderator of this community can draft the minutes."))
         raise Refused(_("Minutes can be drafted once the session is adjourned, until they are published."), code="state")
     draft, _created = MinutesDraft.objects.get_or_create(session=session, defaults={"created_by": by})
-    content = minutes_content(
+    return draft, _draft_content(session, draft, by=by, at=timezone.now())
+
+
+def _draft_content(session: TopicSession, draft: MinutesDraft, *, by: User, at: datetime) -> dict[str, Any]:
+    """The minutes of the draft as ``by`` would publish them at ``at``."""
+    return minutes_content(
         session=session,
         summaries=draft.summaries,
         visibility=draft.visibility,
         published_by=display_name(by),
         published_by_id=by.pk,
-        published_at=timezone.now(),
+        published_at=at,
     )
-    return draft, content
 
 
 def minutes_draft_save(*, session: TopicSession, by: User, summaries: dict[str, str], visibility: str) -> MinutesDraft:
@@ -166,14 +170,7 @@ def minutes_publish(*, session: TopicSession, by: User) -> MinutesRecord:
     """Freeze the draft into the chain and mark the session archived (minutes published)."""
     draft, _content = minutes_draft_generate(session=session, by=by)
     now = timezone.now()
-    content = minutes_content(
-        session=session,
-        summaries=draft.summaries,
-        visibility=draft.visibility,
-        published_by=display_name(by),
-        published_by_id=by.pk,
-        published_at=now,
-    )
+    content = _draft_content(session, draft, by=by, at=now)
 
     def not_yet_published() -> None:
         if MinutesRecord.objects.filter(session=session, kind=RecordKind.ORIGINAL).exists():

@@ -120,18 +120,25 @@ def _room_for_guess(request: HttpRequest, code: str) -> MeetingRoom | HttpRespon
     return room
 
 
-@login_required
-def join_code(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    """Scanned or typed: straight into the session (after login)."""
+def _audience_room(request: AuthenticatedHttpRequest, code: str) -> MeetingRoom | HttpResponse:
+    """The room of the code, for someone in its session's audience; or the page that refuses."""
     room = _room_for_guess(request, code)
     if isinstance(room, HttpResponse):
         return room
-    session = room.session
-    if not rules.can_view(user=request.user, session=session):
+    if not rules.can_view(user=request.user, session=room.session):
         return _join_page(request, code, _("This session is for other residents; you are not in its audience."), 403)
+    return room
+
+
+@login_required
+def join_code(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Scanned or typed: straight into the session (after login)."""
+    room = _audience_room(request, code)
+    if isinstance(room, HttpResponse):
+        return room
     if normalize_join_code(code) != code:
         return redirect("meeting_join_code", code=room.join_code)
-    return redirect(_detail_url(session))
+    return redirect(_detail_url(room.session))
 
 
 def _checkin_back(request: HttpRequest, code: str, token: str) -> str:
@@ -142,12 +149,10 @@ def _checkin_back(request: HttpRequest, code: str, token: str) -> str:
 @refusals_answered(back=_checkin_back, not_allowed_on_page=True)
 def checkin_self(request: AuthenticatedHttpRequest, code: str, token: str) -> HttpResponse:
     """The room's check-in QR code: one tap to say "I am here"."""
-    room = _room_for_guess(request, code)
+    room = _audience_room(request, code)
     if isinstance(room, HttpResponse):
         return room
     session = room.session
-    if not rules.can_view(user=request.user, session=session):
-        return _join_page(request, code, _("This session is for other residents; you are not in its audience."), 403)
     if request.method == "POST":
         newly = attendance.checkin_self(session=session, user=request.user, token=token)
         messages.success(request, _("You are checked in. Welcome!") if newly else _("You were already checked in."))
