@@ -67,7 +67,7 @@ def missing_translations() -> dict[str, str]:
 
     with translation.override("zh-hans"):
         catalog = translation.trans_real.translation("zh-hans")._catalog  # type: ignore[attr-defined]
-        known = {key if isinstance(key, str) else key[0] for key in catalog.keys()}
+        known = {key if isinstance(key, str) else key[0] for key in catalog.keys()}  # noqa: SIM118 (a TranslationCatalog: keys(), no __iter__)
     return {s: where for s, where in all_strings().items() if s not in known and s.strip()}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def item(world):  # type: ignore[no-untyped-def]
     record = published(world)
     return services.action_item_create(
-        session=record.session, by=world.moderator, what="地库划线 40 个车位", responsible="物业公司", due_on=date.today() + timedelta(days=30)
+        session=record.session, by=world.moderator, what="地库划线 40 个车位", responsible="物业公司", due_on=timezone.localdate() + timedelta(days=30)
     )
 
 
@@ -89,11 +89,11 @@ def test_archive_and_minutes_show_the_satisfaction_rate(world, item) -> None:  #
 
 def test_moderators_see_overdue_items_of_their_communities(world, item) -> None:  # type: ignore[no-untyped-def]
     late = services.action_item_create(
-        session=item.session, by=world.moderator, what="安装充电桩", responsible="街道", due_on=date.today() - timedelta(days=3)
+        session=item.session, by=world.moderator, what="安装充电桩", responsible="街道", due_on=timezone.localdate() - timedelta(days=3)
     )
     assert list(overdue_items(user=world.moderator)) == [late]
     assert list(overdue_items(user=world.other_moderator)) == []
-    assert list(overdue_items(user=world.moderator, today=date.today() + timedelta(days=31))) == [late, item]
+    assert list(overdue_items(user=world.moderator, today=timezone.localdate() + timedelta(days=31))) == [late, item]
     client = Client()
     client.force_login(world.moderator)
     assert "安装充电桩" in client.get("/minutes/follow-up/").content.decode()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_draft_holds_agenda_transcript_and_counts_hidden_messages(world) -> None:  # type: ignore[no-untyped-def]
     session = held_session(world)
     AttendanceIntent.objects.create(session=session, user=world.outsider)
-    draft, c = services.minutes_draft_generate(session=session, by=world.moderator)
+    _draft, c = services.minutes_draft_generate(session=session, by=world.moderator)
     assert [i["title"] for i in c["agenda"]] == ["车位分配方案", "租户的车位"]
     first, second = c["agenda"]
     assert [m["text"] for m in first["messages"]] == ["我家有两辆车，希望按户分配停车位", "租户也应该有机会申请车位"]

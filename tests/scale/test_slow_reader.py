@@ -51,7 +51,7 @@ def test_a_reader_that_stops_is_dropped_and_the_room_goes_on(tx_world: World, tm
             assert answer["type"] == "message.ack", answer
             posted += 1
             # The room is not slowed: everyone else has every message so far (bounded wait).
-            await until(lambda: all(len(p.seqs) == posted for p in others), timeout=10, what=f"message {posted} reached the room")
+            await until(lambda posted=posted: all(len(p.seqs) == posted for p in others), timeout=10, what=f"message {posted} reached the room")
         assert "dropping a slow reader" in server.log_path.read_text(errors="replace"), f"not dropped after {posted} messages"
 
         slow.ws.transport.resume_reading()

@@ -23,7 +23,7 @@ async def test_audience_observers_and_moderators_may_connect(tx_world: World, wh
 @pytest.mark.parametrize("who", ["outsider", "other_resident", "other_moderator", None])
 async def test_others_are_refused(tx_world: World, who: str | None) -> None:
     user = getattr(tx_world, who) if who else None
-    comm, ok = await connect(user, tx_world.session.pk, hello=None)
+    _comm, ok = await connect(user, tx_world.session.pk, hello=None)
     assert not ok
 
 
@@ -50,7 +50,7 @@ async def test_post_reaches_everyone_once_and_is_stored_first(tx_world: World) -
     b, _ = await connect(tx_world.resident2, tx_world.session.pk)
     m, _ = await connect(tx_world.moderator, tx_world.session.pk)
     await a.send_json_to({"type": "message.post", "text": "东门晚上能不能划线停车?", "client_id": "x1"})
-    ack = [f for f in await receive_until(a, "message.ack") if f["type"] == "message.ack"][0]
+    ack = next(f for f in await receive_until(a, "message.ack") if f["type"] == "message.ack")
     assert ack["client_id"] == "x1" and ack["seq"] == 1
     for comm in (a, b, m):
         frames = [f for f in await drain(comm, 0.5) if f["type"] == "message"]

@@ -63,19 +63,19 @@ async def test_a_post_resent_after_a_reconnect_is_stored_once_and_acked_alike(tx
     post = {"type": "message.post", "text": "东门晚上能不能划线停车?", "reply_to": None, "client_id": "c1", "idempotency_key": "k" * 24}
     first, _ = await connect(tx_world.resident, tx_world.session.pk)
     await first.send_json_to(post)
-    ack1 = [f for f in await receive_until(first, "message.ack") if f["type"] == "message.ack"][0]
+    ack1 = next(f for f in await receive_until(first, "message.ack") if f["type"] == "message.ack")
     await first.disconnect()  # the ack might as well have been lost on the way
     other, _ = await connect(tx_world.resident2, tx_world.session.pk)
     again, _ = await connect(tx_world.resident, tx_world.session.pk, hello=ack1["seq"] - 1)
     await again.send_json_to(post)
-    ack2 = [f for f in await receive_until(again, "message.ack") if f["type"] == "message.ack"][0]
+    ack2 = next(f for f in await receive_until(again, "message.ack") if f["type"] == "message.ack")
     assert (ack2["id"], ack2["seq"], ack2["client_id"]) == (ack1["id"], ack1["seq"], "c1")
     assert ack2["replayed"] is True and ack1["replayed"] is False
     assert [f for f in await drain(other, 0.5) if f["type"] == "message"] == []  # no second message
     assert await database_sync_to_async(Message.objects.count)() == 1
     # Another composed message (another key) is a new message.
     await again.send_json_to({**post, "client_id": "c2", "idempotency_key": "j" * 24})
-    ack3 = [f for f in await receive_until(again, "message.ack") if f["type"] == "message.ack"][0]
+    ack3 = next(f for f in await receive_until(again, "message.ack") if f["type"] == "message.ack")
     assert ack3["seq"] == ack1["seq"] + 1
     for comm in (other, again):
         await comm.disconnect()
@@ -85,7 +85,7 @@ async def test_a_post_resent_after_a_reconnect_is_stored_once_and_acked_alike(tx
 async def test_a_post_with_a_malformed_key_is_refused_and_nothing_stored(tx_world: World, key: object) -> None:
     comm, _ = await connect(tx_world.resident, tx_world.session.pk)
     await comm.send_json_to({"type": "message.post", "text": "你好", "client_id": "c1", "idempotency_key": key})
-    error = [f for f in await receive_until(comm, "error") if f["type"] == "error"][0]
+    error = next(f for f in await receive_until(comm, "error") if f["type"] == "error")
     assert error["code"] == "bad_key" and error["client_id"] == "c1" and "idempotency_key" in error["message"]
     assert await database_sync_to_async(Message.objects.count)() == 0
     await comm.disconnect()

@@ -75,7 +75,7 @@ def test_the_projector_page_shows_every_open_vote_before_any_frame(world: World)
     assert f'id="motion-{secret_id}"' in region and f'id="motion-{public_id}"' in region
     assert "东门夜间划线停车" in region and "充电桩装在哪里" in region
     assert "赞成" in region and "北门车棚" in region and "地下车库" in region
-    assert 'id="tally-%d" data-total="2"' % secret_id in region
+    assert f'id="tally-{secret_id}" data-total="2"' in region
     assert "<form" not in region  # the wall shows the question, it does not take ballots
 
 

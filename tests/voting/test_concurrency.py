@@ -3,6 +3,7 @@ DATABASE_URL): the unique constraints and the motion row lock hold whatever the 
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -86,7 +87,7 @@ def test_50_closes_racing_50_ballots_give_one_result_and_exact_counts(tx_world: 
     jobs: list[Callable[[], Any]] = [
         (lambda v=voter: ballots.ballot_cast(motion=motion, voter=v, choice=[yes], idempotency_key=key())) for voter in voters
     ]
-    jobs += [(lambda d=delays.uniform(0.01, 0.3): close_later(d)) for _ in range(50)]
+    jobs += [functools.partial(close_later, delays.uniform(0.01, 0.3)) for _ in range(50)]
     order = list(range(100))
     random.Random(3).shuffle(order)
     results = _run_all([jobs[i] for i in order], workers=32)

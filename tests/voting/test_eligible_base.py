@@ -24,7 +24,7 @@ def test_an_area_weighted_room_entry_without_area_is_refused_and_close_still_wor
     no_area = world.resident2.residencies.get().household
     no_area.exclusive_area = None
     no_area.save()
-    with pytest.raises(Refused, match="floor area|面积") as info:
+    with pytest.raises(Refused, match=r"floor area|面积") as info:
         services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])])
     assert info.value.code == "no_area"
     assert not Participation.objects.filter(motion=motion).exists()
@@ -50,7 +50,7 @@ def test_art278_a_unit_without_area_entered_in_the_room_is_refused(world: World)
     no_area = household_make(c, room="990", area="0.00", owner_key="NOAREA")
     motion = open_motion(world.session, world.moderator, kind="art278")
     eligible_before = services.selectors.eligible_base(motion).headcount
-    with pytest.raises(Refused, match="floor area|面积") as info:
+    with pytest.raises(Refused, match=r"floor area|面积") as info:
         services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])])
     assert info.value.code == "no_area"
     vote(motion, world.resident, "yes")

@@ -107,14 +107,14 @@ def test_an_empty_approval_ballot_counts_as_taking_part(world: World) -> None:
 
 def test_an_empty_single_choice_ballot_is_still_refused(world: World) -> None:
     motion = open_motion(world.session, world.moderator, kind="single", options=["东门", "西门"])
-    with pytest.raises(Refused, match="choose|选"):
+    with pytest.raises(Refused, match=r"choose|选"):
         ballots.ballot_cast(motion=motion, voter=world.resident, choice=[], idempotency_key=key())
 
 
 def test_a_ranked_ballot_with_an_option_twice_is_refused_before_confirmation(world: World) -> None:
     motion = open_motion(world.session, world.moderator, kind="ranked", options=["摇号", "老人优先", "拍卖"])
     a, b = option(motion, "摇号"), option(motion, "老人优先")
-    with pytest.raises(Refused, match="two places|两个位置"):
+    with pytest.raises(Refused, match=r"two places|两个位置"):
         ballots.ballot_preview(motion=motion, voter=world.resident, choice=[a, a, b])
     client = client_for(world.resident)
     client.cookies["agora_elder"] = "1"
@@ -222,7 +222,7 @@ def test_only_a_moderator_draws_and_only_on_a_tie(world: World) -> None:
     services.motion_close(motion=motion, by=world.moderator)
     with pytest.raises(NotAllowed):
         services.motion_tie_draw(motion=motion, by=world.resident, public_value="1 2 3")
-    with pytest.raises(Refused, match="tied|平"):
+    with pytest.raises(Refused, match=r"tied|平"):
         services.motion_tie_draw(motion=motion, by=world.moderator, public_value="1 2 3")
     assert client_for(world.resident).post(url("draw", motion), {"public_value": "1"}).status_code == 403
 

@@ -307,7 +307,7 @@ def brute_force_endings(options: str, ballots: list[RankedBallot]) -> set[tuple[
         choices = todo.pop()
         kind, value = run(choices)
         if kind == "choose":
-            todo.extend(choices + (i,) for i in range(value))  # type: ignore[call-overload]
+            todo.extend((*choices, i) for i in range(value))  # type: ignore[call-overload]
         else:
             endings.add((kind, value))
     return endings

@@ -77,7 +77,7 @@ def test_only_eligible_residents_vote(world: World, who: str) -> None:
 def test_owners_only_refuses_tenants(world: World) -> None:
     tenant = resident_make(world.community, "tenant", tags=[world.car_owner], tenure=Tenure.TENANT)
     motion = open_motion(world.session, world.moderator, eligibility="owners")
-    with pytest.raises(NotAllowed, match="owners|业主"):
+    with pytest.raises(NotAllowed, match=r"owners|业主"):
         vote(motion, tenant, "yes")
     vote(motion, world.resident, "yes")
 
@@ -125,7 +125,7 @@ def test_someone_elses_receipt_cannot_change_my_ballot(world: World) -> None:
 def test_no_change_when_the_motion_forbids_it(world: World) -> None:
     motion = open_motion(world.session, world.moderator, allow_change=False)
     first = vote(motion, world.resident, "yes")
-    with pytest.raises(Refused, match="does not allow|不允许"):
+    with pytest.raises(Refused, match=r"does not allow|不允许"):
         vote(motion, world.resident, "no", receipt=first.receipt)
 
 
@@ -150,7 +150,7 @@ def test_one_ballot_per_household(world: World) -> None:
     spouse = resident_make(world.community, "spouse", tags=[world.car_owner], household=household)
     motion = open_motion(world.session, world.moderator, ballot_unit="household")
     vote(motion, world.resident, "yes")
-    with pytest.raises(Refused, match="household|同户|一户"):
+    with pytest.raises(Refused, match=r"household|同户|一户"):
         vote(motion, spouse, "no")
     assert len(stored_ballots(motion)) == 1
 
@@ -206,7 +206,7 @@ def test_close_due_closes_only_what_is_due(world: World) -> None:
 def test_closing_twice_is_refused_and_the_result_is_computed_once(world: World) -> None:
     motion = open_motion(world.session, world.moderator)
     services.motion_close(motion=motion, by=world.moderator)
-    with pytest.raises(Refused, match="already closed|已经结束"):
+    with pytest.raises(Refused, match=r"already closed|已经结束"):
         services.motion_close(motion=motion, by=world.moderator)
     assert Resolution.objects.filter(motion=motion).count() == 1
 
@@ -216,7 +216,7 @@ def test_opening_needs_a_live_session(world: World) -> None:
     world.session.save()
     motion = services.motion_create(session=world.session, by=world.moderator, text="会前起草")
     assert motion.state == MotionState.DRAFT
-    with pytest.raises(Refused, match="live|进行中"):
+    with pytest.raises(Refused, match=r"live|进行中"):
         services.motion_open(motion=motion, by=world.moderator)
 
 

@@ -201,7 +201,7 @@ def test_elder_mode_without_javascript_asks_before_the_ballot_is_cast(world: Wor
 
 def test_ranked_elder_confirmation_keeps_the_order(world: World) -> None:
     motion = open_motion(world.session, world.moderator, text="大门朝哪边", kind="ranked", options=["东门", "西门", "南门"])
-    east, west, south = (option(motion, label) for label in ("东门", "西门", "南门"))
+    east, _west, south = (option(motion, label) for label in ("东门", "西门", "南门"))
     asked = client_for(world.resident, elder=True).post(url("ballot", motion), {"rank": [str(south), str(east), ""], "idempotency_key": "r" * 20})
     html = asked.content.decode()
     assert asked.status_code == 200

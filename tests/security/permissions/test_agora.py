@@ -7,13 +7,14 @@ rows: ``other_moderator`` opens every changelist and finds none of this communit
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from agora.roster.audit import audit_record
 from agora.roster.models import DisplayPreference, Grid, Household, Resident
@@ -61,7 +62,7 @@ class AgoraCtx:
         w = self.voted
         session = TopicSession.objects.get(title="东门夜间划线停车")
         action = minutes_services.action_item_create(
-            session=session, by=w.moderator, what="东门安装夜间照明", responsible="物业公司", due_on=date.today() + timedelta(days=9)
+            session=session, by=w.moderator, what="东门安装夜间照明", responsible="物业公司", due_on=timezone.localdate() + timedelta(days=9)
         )
         minutes_services.action_item_update(item=action, by=w.moderator, status=ActionStatus.DONE, note="已完工")
         action.refresh_from_db()
@@ -230,7 +231,7 @@ CASES: dict[tuple[str, str], Case] = {
         data=lambda c: {
             "building": c.household.building_id, "unit": c.household.unit, "room": c.household.room,
             "exclusive_area": "91.50", "owner_key": c.household.owner_key,
-        },  # fmt: skip
+        },
         snapshot=lambda c: list(Household.objects.order_by("pk").values_list("pk", "building_id", "room", "exclusive_area")),
         check=_to_admin_login,
     ),

@@ -9,7 +9,7 @@ outsider (a resident without the car-owner tag) is a member who reads it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -102,7 +102,7 @@ class MinutesCtx:
 
     def _item(self, what: str) -> ActionItem:
         return services.action_item_create(
-            session=self.members.session, by=self.world.moderator, what=what, responsible="物业公司", due_on=date.today() + timedelta(days=30)
+            session=self.members.session, by=self.world.moderator, what=what, responsible="物业公司", due_on=timezone.localdate() + timedelta(days=30)
         )
 
     @cached_property

@@ -106,7 +106,7 @@ CASES: dict[tuple[str, str], Case] = {
         data=lambda c: {
             "text": "权限表：同意增设充电桩", "kind": "approve_reject", "eligibility": "audience", "ballot_unit": "person",
             "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half", "secret": "on", "allow_change": "on",
-        },  # fmt: skip
+        },
         snapshot=_motions,
     ),
     # Drafts are invisible to everyone but the moderators (404); an open motion is seen (403).
