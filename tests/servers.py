@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,10 +29,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 
+_GIVEN_PORTS: deque[int] = deque(maxlen=64)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now and not handed out lately by this process (servers started together
+    have not bound theirs yet)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.append(port)
+            return port
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -139,21 +149,31 @@ class DaphneServer:
     @classmethod
     def start(cls, *, log_dir: Path, env: Mapping[str, str] | None = None, timeout: float = 20.0) -> DaphneServer:
         """Start on a free port with ``env`` (default: ``server_env()``) and wait until it accepts."""
+        return cls.spawn(log_dir=log_dir, env=env).wait_ready(timeout)
+
+    @classmethod
+    def spawn(cls, *, log_dir: Path, env: Mapping[str, str] | None = None) -> DaphneServer:
+        """Start on a free port without waiting (``wait_ready`` waits): several start at once."""
         port = free_port()
         log_path = log_dir / f"daphne-{port}.log"
-        log = log_path.open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "agora.server", "-b", "127.0.0.1", "-p", str(port)],
-            cwd=ROOT, env=dict(server_env() if env is None else env), stdout=log, stderr=subprocess.STDOUT,
-        )
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "agora.server", "-b", "127.0.0.1", "-p", str(port)],
+                cwd=ROOT, env=dict(server_env() if env is None else env), stdout=log, stderr=subprocess.STDOUT,
+            )
+        return cls(process, port, log_path)
+
+    def wait_ready(self, timeout: float = 20.0) -> DaphneServer:
+        """Wait until the server accepts connections; kill it and raise if it does not within ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"daphne exited early: {log_path.read_text(errors='replace')[-2000:]}")
-            if _reachable("127.0.0.1", port):
-                return cls(process, port, log_path)
-            time.sleep(0.1)
-        process.kill()
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited early: {self.log_path.read_text(errors='replace')[-2000:]}")
+            if _reachable("127.0.0.1", self.port):
+                return self
+            time.sleep(0.05)
+        self.process.kill()
+        self.process.wait(timeout=5)
         raise RuntimeError(f"daphne did not start within {timeout}s")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -165,8 +185,11 @@ def daphne_servers(count: int, *, log_dir: Path, env: Mapping[str, str] | None =
     """``count`` daphne processes with ``env`` (default: ``server_env()``), all stopped on leaving."""
     servers: list[DaphneServer] = []
     try:
+        # All start at once (each spends its first seconds importing Django), then each is waited for.
         for _ in range(count):
-            servers.append(DaphneServer.start(log_dir=log_dir, env=env, timeout=timeout))
+            servers.append(DaphneServer.spawn(log_dir=log_dir, env=env))
+        for server in servers:
+            server.wait_ready(timeout)
         yield servers
     finally:
         for server in servers:
