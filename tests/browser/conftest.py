@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/screenshots/ (git-ignored).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,24 +37,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture
-def _playwright(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def shared_browser() -> Iterator[Any]:
+    """One Chromium for every test of a module on a worker (launching one per test costs seconds
+    each); each test's pages live in browser contexts of their own (``new_page``)."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
     # (factories, assertions) are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        yield p
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
-def browser(_playwright: Any) -> Iterator[Any]:
-    browser = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+def browser(shared_browser: Any) -> Iterator[Any]:
+    """The module's Chromium; every context this test opened is closed after it (cookies, pages and
+    sockets do not outlive the test)."""
     try:
-        yield browser
+        yield shared_browser
     finally:
-        browser.close()
+        for context in list(shared_browser.contexts):
+            context.close()
 
 
 def new_page(

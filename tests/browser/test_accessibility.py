@@ -12,7 +12,6 @@ field marked invalid is described by its visible error). Each page is then laid 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,11 +23,13 @@ from django.db import connection
 from django.utils import timezone
 
 from sessions.models import SessionState
-from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, PHONE, login, new_page
+from tests.browser.conftest import DESKTOP, PHONE, login, new_page
 from tests.factories import World, session_make
-from tests.servers import CHROMIUM
+from tests.servers import DaphneServer
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(300)]
+# Markup, styles and scripts decide what axe finds, not the database or the channel layer: make test
+# scans in its embedded pass only (same_on_both_passes, docs/performance.md "Test parallelism").
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(300), pytest.mark.same_on_both_passes]
 
 ROLES = ("anonymous", "resident", "observer", "moderator")
 USERNAME = {"resident": "res1", "observer": "obs", "moderator": "mod"}
@@ -62,29 +63,22 @@ class Site:
     yes_no_motion_id: int = 0
 
 
-# --- module-wide browser ---------------------------------------------------------------------
+# --- one server for the module --------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def shared_browser() -> Iterator[Any]:
-    """One Chromium for every test in a module (launching one per test costs seconds each)."""
-    from playwright.sync_api import sync_playwright
+def daphne_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
+    """One daphne for every case of the module on a worker, instead of one per case (seconds each).
 
-    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls stay sync.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    Each case still builds its own site on the emptied test database (``tx_world``); the server
+    keeps no state between them that a case could see: sessions, lock-outs and votes are rows,
+    and the ids of a new case's people and motions were never used before.
+    """
+    server = DaphneServer.start(log_dir=tmp_path_factory.mktemp("daphne"))
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                yield browser
-            finally:
-                browser.close()
+        yield server
     finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        server.stop()
 
 
 # --- the site under test -------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, login, new_page
-from tests.browser.test_accessibility import Site, build_site, shared_browser  # noqa: F401
+from tests.browser.test_accessibility import Site, build_site
 from tests.factories import PASSWORD, World
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(120)]
