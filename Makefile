@@ -62,7 +62,7 @@ test-embedded:
 test-production:
 	@echo "== Production configuration: PostgreSQL + Redis channel layer =="
 	@if $(PY) -c "import socket,sys; [socket.create_connection(a, 1).close() for a in (('127.0.0.1',5432),('127.0.0.1',6379))]" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) AGORA_REDIS_PREFIX=agora-test-$$$$ $(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); \
+		AGORA_TEST_PASS=production DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) AGORA_REDIS_PREFIX=agora-test-$$$$ $(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL or Redis is not reachable on 127.0.0.1 — CI needs both." && exit 1; \
 	else echo "SKIPPED: PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running here."; fi
 

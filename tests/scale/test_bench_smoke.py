@@ -13,9 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.servers import ROOT
 
 
+# The run below takes neither pass's database nor channel layer (its own SQLite file, --layer memory).
+@pytest.mark.same_on_both_passes
 def test_bench_runs_20_residents_against_agora_and_both_baselines(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AGORA_SQLITE_PATH"}}
     out = tmp_path / "results"
