@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Subquery, Value
 
 from agora.infra.precompiled import Precompiled
 from agora.roster.models import Membership, Resident, Role
@@ -130,16 +130,17 @@ def room_role(f: SessionFacts) -> str:
 # The one loader.
 
 
-def facts_annotations(*, user_id: int, session: OuterRef, community: OuterRef) -> dict[str, Any]:
+def facts_annotations(*, user_id: int, session: OuterRef, community: OuterRef, building: bool = True) -> dict[str, Any]:
     """The person's facts as annotations of a query over the session (``session``, ``community``:
-    references to its id and its community's id). voting/facts.py adds them to its motion query."""
+    references to its id and its community's id). voting/facts.py adds them to its motion query,
+    without the building (only the live room's presence shows it; ``building=False`` saves the join)."""
     resident = Resident.objects.filter(user_id=user_id, community_id=community)
     tags = TopicSession.audience_tags.through.objects.filter(topicsession_id=session)
     participant = Participant.objects.filter(session_id=session, user_id=user_id)
     return {
         "f_membership_role": Subquery(Membership.objects.filter(user_id=user_id, community_id=community).values("role")[:1]),
         "f_is_resident": Exists(resident),
-        "f_building": Subquery(resident.values("household__building__name")[:1]),
+        "f_building": Subquery(resident.values("household__building__name")[:1]) if building else Value("", output_field=CharField()),
         "f_has_audience": Exists(tags),
         "f_tag_match": Exists(tags.filter(tag__residents__user_id=user_id, tag__residents__community_id=community)),
         "f_invited": Exists(TopicSession.observers.through.objects.filter(topicsession_id=session, user_id=user_id)),

@@ -54,7 +54,7 @@ def _facts_query(*, user_id: int, motion_id: int, session_id: int) -> QuerySet[M
         f_household_id=Subquery(resident.values("household_id")[:1]),
         f_area=Subquery(resident.values("household__exclusive_area")[:1]),
         f_owner_key=Subquery(resident.values("household__owner_key")[:1]),
-        **session_rules.facts_annotations(user_id=user_id, session=OuterRef("session_id"), community=community),
+        **session_rules.facts_annotations(user_id=user_id, session=OuterRef("session_id"), community=community, building=False),
     )
 
 
