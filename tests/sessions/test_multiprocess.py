@@ -38,8 +38,9 @@ async def _until(ws, frame_type: str, timeout: float = 10) -> list[dict]:  # typ
 
 
 def test_a_message_posted_to_one_process_reaches_a_client_on_another(tx_world: World, tmp_path: Path) -> None:
-    one = DaphneServer.start(log_dir=tmp_path)
-    two = DaphneServer.start(log_dir=tmp_path)
+    one, two = DaphneServer.spawn(log_dir=tmp_path), DaphneServer.spawn(log_dir=tmp_path)  # both start at once
+    one.wait_ready()
+    two.wait_ready()
     alice = session_cookie(tx_world.resident)
     bob = session_cookie(tx_world.resident2)
 
@@ -67,8 +68,9 @@ def test_a_message_posted_to_one_process_reaches_a_client_on_another(tx_world: W
 def test_a_client_of_a_killed_process_reconnects_elsewhere_and_catches_up(tx_world: World, tmp_path: Path) -> None:
     import signal
 
-    one = DaphneServer.start(log_dir=tmp_path)
-    two = DaphneServer.start(log_dir=tmp_path)
+    one, two = DaphneServer.spawn(log_dir=tmp_path), DaphneServer.spawn(log_dir=tmp_path)  # both start at once
+    one.wait_ready()
+    two.wait_ready()
     alice = session_cookie(tx_world.resident)
     bob = session_cookie(tx_world.resident2)
 
