@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from agora.infra.forms import choice_field
 from agora.roster.models import Household
 from sessions.models import TopicSession
 from voting.models import (
@@ -60,7 +61,7 @@ class MotionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.session = session
         items = [("", _("(none)"))] + [(str(a.pk), a.title) for a in session.agenda_items.all()]
-        self.fields["agenda_item"].choices = items  # type: ignore[attr-defined]
+        choice_field(self, "agenda_item").choices = items
 
     def motion_settings(self) -> MotionSettings:
         data = self.cleaned_data

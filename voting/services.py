@@ -217,8 +217,10 @@ def motion_close(*, motion: Motion, by: User) -> Resolution:
         if locked.state != MotionState.OPEN:
             raise Refused(_("This motion has not been opened yet."), code="not_open")
         now = timezone.now()
-        due = locked.closes_at is not None and locked.closes_at <= now
-        return close_locked(locked, by=None if due else by, at=locked.closes_at if due else now)  # type: ignore[arg-type]
+        closes_at = locked.closes_at
+        if closes_at is not None and closes_at <= now:  # already due: closed at its set time, by no one
+            return close_locked(locked, by=None, at=closes_at)
+        return close_locked(locked, by=by, at=now)
 
 
 DRAWABLE_KINDS = {MotionKind.SINGLE, MotionKind.APPROVAL, MotionKind.RANKED}
