@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import World, make_world
+from tests.servers import DaphneServer, fail_if_service_missing, services_required
 
 
 def _close_old_connections_off_the_main_thread() -> None:
@@ -75,7 +76,6 @@ def _patch_postgresql_flush() -> None:
 
 
 _patch_postgresql_flush()
-from tests.servers import DaphneServer, fail_if_service_missing, services_required
 
 # Under pytest-xdist (make test runs `-n`), each worker is a process of its own: its own test
 # database (below) and its own Redis prefix, since every worker's database hands out the same

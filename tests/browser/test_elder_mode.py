@@ -116,7 +116,7 @@ MEASURE_JS = """() => {
     minTargetW: Math.min(...targets.map(t => t.w)), minTargetH: Math.min(...targets.map(t => t.h)),
     small: [...new Set(small)].slice(0, 15), lowContrast: [...new Set(lowContrast)].slice(0, 15), tooSmall: [...new Set(tooSmall)].slice(0, 15),
   };
-}""" % {"text": MIN_TEXT_PX, "target": MIN_TARGET_PX, "contrast": MIN_CONTRAST}
+}""" % {"text": MIN_TEXT_PX, "target": MIN_TARGET_PX, "contrast": MIN_CONTRAST}  # noqa: UP031 (JavaScript braces: % keeps them plain)
 
 # Elder mode is one column: the main content's direct blocks stack, nothing sits side by side.
 COLUMNS_JS = """() => {

@@ -156,7 +156,7 @@ def test_a_resident_takes_part_with_the_keyboard_alone(mode: str, viewport: dict
     else:
         keys.tab_to("#messages .message:first-child button.react[data-kind=agree]", backwards=True)
     page.keyboard.press("Space")
-    wait_until(page, 
+    wait_until(page,
         f"Number(document.querySelector('#messages .message .count-agree').textContent) === {before + 1}"
     )
 
