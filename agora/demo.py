@@ -69,7 +69,10 @@ def demo_seed() -> Community:
                     area = Decimal(rng.randrange(4500, 12000)) / 100
                     households.append(
                         Household.objects.create(
-                            building=building, unit=unit, room=f"{floor}0{door}", exclusive_area=area,
+                            building=building,
+                            unit=unit,
+                            room=f"{floor}0{door}",
+                            exclusive_area=area,
                             owner_key=f"GYL-{b:02d}{unit}{floor}{door}",
                         )
                     )
@@ -89,8 +92,11 @@ def demo_seed() -> Community:
         household = households[(n - 1) * 5]
         tenant = n % 5 == 0
         resident = Resident.objects.create(
-            user=user, community=community, household=household,
-            tenure=Tenure.TENANT if tenant else Tenure.OWNER, verified=True,
+            user=user,
+            community=community,
+            household=household,
+            tenure=Tenure.TENANT if tenant else Tenure.OWNER,
+            verified=True,
         )
         chosen = []
         if n <= 24 or n % 3 == 0:
@@ -106,7 +112,9 @@ def demo_seed() -> Community:
     # A second community, so that scoping is visible in the demo.
     other = Community.objects.create(slug="fujianlu", name="福建路社区", district="河西区下瓦房街")
     other_building = Building.objects.create(community=other, name="闽侯路31号")
-    other_household = Household.objects.create(building=other_building, unit="3", room="101", exclusive_area=Decimal("62.50"), owner_key="FJL-1")
+    other_household = Household.objects.create(
+        building=other_building, unit="3", room="101", exclusive_area=Decimal("62.50"), owner_key="FJL-1"
+    )
     other_mod = User.objects.create(username="moderator2", first_name="赵主任", password=password)
     Membership.objects.create(user=other_mod, community=other, role=Role.MODERATOR, title="居委会主任")
     other_res = User.objects.create(username="resident99", first_name="刘大爷", password=password)
@@ -114,18 +122,21 @@ def demo_seed() -> Community:
 
     starts = timezone.localtime().replace(hour=19, minute=0, second=0, microsecond=0) + timedelta(days=1)
     session = TopicSession.objects.create(
-        community=community, created_by=moderator, title="新增停车位如何分配", category="parking",
+        community=community,
+        created_by=moderator,
+        title="新增停车位如何分配",
+        category="parking",
         description=(
             "地铁腾迁房售出后,社区新住户需要70多个新增停车位。我们收回了1400多份调查问卷。"
             "本场专门请车主们一起商量:如何登记车辆?如何解决租户车位、非常住户车位?车位后续怎么管理?"
         ),
-        starts_at=starts, place="社区党群服务中心二楼 红色议事厅", state=SessionState.SCHEDULED,
+        starts_at=starts,
+        place="社区党群服务中心二楼 红色议事厅",
+        state=SessionState.SCHEDULED,
     )
     session.audience_tags.set([tags["car_owner"]])
     session.observers.set([observer])
     SessionTransition.objects.create(session=session, from_state=SessionState.DRAFT, to_state=SessionState.SCHEDULED, by=moderator)
-    for position, (title, minutes) in enumerate(
-        [("车辆登记办法", 20), ("租户和非常住户的车位", 30), ("车位后续管理", 20)], start=1
-    ):
+    for position, (title, minutes) in enumerate([("车辆登记办法", 20), ("租户和非常住户的车位", 30), ("车位后续管理", 20)], start=1):
         AgendaItem.objects.create(session=session, position=position, title=title, planned_minutes=minutes)
     return community

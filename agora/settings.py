@@ -183,12 +183,7 @@ else:
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA busy_timeout=30000;"
-                    "PRAGMA foreign_keys=ON;"
-                ),
+                "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=30000;PRAGMA foreign_keys=ON;"),
             },
             # A file, not memory: browser and multi-process tests run a real daphne on it.
             "TEST": {"NAME": os.environ.get("AGORA_SQLITE_TEST_PATH", str(BASE_DIR / "test-agora.sqlite3"))},

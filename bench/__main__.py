@@ -20,11 +20,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10, help="length of each sustained phase")
     parser.add_argument("--drain", type=float, default=10, help="how long to wait for late frames after a phase")
     parser.add_argument("--single-count", type=int, default=10, help="single messages, one per second, for the latency figure")
-    parser.add_argument("--vote-seconds", type=float, default=10, help="vote burst: every resident votes within this many seconds (0: skip)")
+    parser.add_argument(
+        "--vote-seconds", type=float, default=10, help="vote burst: every resident votes within this many seconds (0: skip)"
+    )
     parser.add_argument("--english-every", type=int, default=10, help="every Nth resident reads in English (0: none)")
     parser.add_argument("--server-env", action="append", default=[], help="KEY=VALUE for the Agora server (repeatable)")
     parser.add_argument(
-        "--agora-db", default="pool",
+        "--agora-db",
+        default="pool",
         help=f"comma-separated PostgreSQL connection handlings for Agora, each run in turn: {','.join(AGORA_DB_CONFIGS)} (default pool)",
     )
     parser.add_argument("--out", default=None, help="directory for the JSON results (default bench/results/<time>)")

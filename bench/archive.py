@@ -53,11 +53,33 @@ TOPICS = [
     ("neighbours", ["楼上漏水纠纷", "公共空间使用", "邻里节活动"]),
 ]
 PHRASES = [
-    "我同意这个方案", "希望尽快落实", "租户也应该有机会", "按户分配比较公平", "预算需要公开", "物业公司要给个说法",
-    "晚上回来根本没有车位", "老人上下楼太难了", "施工期间噪音怎么办", "一楼住户担心采光", "费用怎么分摊",
-    "建议先做问卷调查", "能不能错峰使用", "消防通道必须畅通", "我家有两辆车", "街道能不能协调", "充电桩要有人管理",
-    "垃圾桶放得太近了", "希望增加照明", "维修基金要业主同意", "上班族白天不在家", "老年人不会用手机",
-    "请把方案贴在楼道里", "下次会议再表决", "同意划线停车", "反对占用绿地", "门禁卡办理太慢",
+    "我同意这个方案",
+    "希望尽快落实",
+    "租户也应该有机会",
+    "按户分配比较公平",
+    "预算需要公开",
+    "物业公司要给个说法",
+    "晚上回来根本没有车位",
+    "老人上下楼太难了",
+    "施工期间噪音怎么办",
+    "一楼住户担心采光",
+    "费用怎么分摊",
+    "建议先做问卷调查",
+    "能不能错峰使用",
+    "消防通道必须畅通",
+    "我家有两辆车",
+    "街道能不能协调",
+    "充电桩要有人管理",
+    "垃圾桶放得太近了",
+    "希望增加照明",
+    "维修基金要业主同意",
+    "上班族白天不在家",
+    "老年人不会用手机",
+    "请把方案贴在楼道里",
+    "下次会议再表决",
+    "同意划线停车",
+    "反对占用绿地",
+    "门禁卡办理太慢",
 ]
 ENGLISH = ["parking", "elevator", "budget", "survey", "charging", "property", "lighting", "repair"]
 
@@ -90,7 +112,9 @@ def _pg_recreate() -> str:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.archive", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.archive", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--communities", type=int, default=10)
     parser.add_argument("--minutes", type=int, default=300, help="published minutes in all (one per session)")
     parser.add_argument("--messages", type=int, default=30_000, help="messages in all (spread over the sessions)")
@@ -127,11 +151,15 @@ def main(argv: list[str]) -> int:
         env["DJANGO_SETTINGS_MODULE"] = "agora.settings"
         out = RESULTS / f"archive-{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "bench.archive", "--child", str(out)] + [
-            f"--{k.replace('_', '-')}={v}"
-            for k, v in vars(options).items()
-            if k not in {"child", "out", "databases", "measure_only"} and v is not None
-        ] + (["--measure-only"] if options.measure_only else [])
+        args = (
+            [sys.executable, "-m", "bench.archive", "--child", str(out)]
+            + [
+                f"--{k.replace('_', '-')}={v}"
+                for k, v in vars(options).items()
+                if k not in {"child", "out", "databases", "measure_only"} and v is not None
+            ]
+            + (["--measure-only"] if options.measure_only else [])
+        )
         # A child can't outlive its own bound by much: fill bound + measurement + margin.
         subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=options.max_seconds * 2 + 600)
         results.append(json.loads(out.read_text()))
@@ -342,7 +370,11 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
         counts["minutes"] += len(records)
         counts["messages"] += len(messages)
         counts["search_tokens"] += len(tokens)
-        print(f"  {connection.vendor}: community {c_index + 1}/{options.communities}, {counts['minutes']} minutes", file=sys.stderr, flush=True)
+        print(
+            f"  {connection.vendor}: community {c_index + 1}/{options.communities}, {counts['minutes']} minutes",
+            file=sys.stderr,
+            flush=True,
+        )
     if connection.vendor == "postgresql":
         from django.core.management.color import no_style
 
@@ -368,8 +400,18 @@ def _size() -> dict[str, Any]:
     }
 
 
-def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[int, list[dict[str, Any]]], hidden: int,
-             outcome: str | None, public: bool, published_at: datetime, rng: random.Random, publisher_id: int) -> dict[str, Any]:
+def _content(
+    session: Any,
+    community: Any,
+    agenda: list[Any],
+    transcript: dict[int, list[dict[str, Any]]],
+    hidden: int,
+    outcome: str | None,
+    public: bool,
+    published_at: datetime,
+    rng: random.Random,
+    publisher_id: int,
+) -> dict[str, Any]:
     """The same shape records.content.minutes_content builds (docs/minutes-schema.json)."""
     from records.content import SCHEMA, held_on
 
@@ -377,35 +419,90 @@ def _content(session: Any, community: Any, agenda: list[Any], transcript: dict[i
     motions, resolutions = [], []
     if outcome:
         yes, no = rng.randint(10, 60), rng.randint(0, 30)
-        motions.append({
-            "id": session.pk, "agenda_item_id": agenda[1].pk, "text": f"同意{session.title}方案", "kind": "approve_reject", "secret": True,
-            "outcome": outcome, "summary": "赞成/反对 · 过半数", "opened_at": iso(session.starts_at), "closed_at": iso(session.starts_at),
-            "options": [{"label": "Yes", "code": "yes", "online": yes, "in_person": 3, "total": yes + 3},
-                        {"label": "No", "code": "no", "online": no, "in_person": 1, "total": no + 1}],
-            "result": {},
-        })
-        resolutions.append({"id": session.pk, "motion_id": session.pk, "text": f"同意{session.title}方案", "outcome": outcome,
-                            "summary": "赞成/反对 · 过半数", "decided_at": iso(session.starts_at), "receipt_count": yes + no})
+        motions.append(
+            {
+                "id": session.pk,
+                "agenda_item_id": agenda[1].pk,
+                "text": f"同意{session.title}方案",
+                "kind": "approve_reject",
+                "secret": True,
+                "outcome": outcome,
+                "summary": "赞成/反对 · 过半数",
+                "opened_at": iso(session.starts_at),
+                "closed_at": iso(session.starts_at),
+                "options": [
+                    {"label": "Yes", "code": "yes", "online": yes, "in_person": 3, "total": yes + 3},
+                    {"label": "No", "code": "no", "online": no, "in_person": 1, "total": no + 1},
+                ],
+                "result": {},
+            }
+        )
+        resolutions.append(
+            {
+                "id": session.pk,
+                "motion_id": session.pk,
+                "text": f"同意{session.title}方案",
+                "outcome": outcome,
+                "summary": "赞成/反对 · 过半数",
+                "decided_at": iso(session.starts_at),
+                "receipt_count": yes + no,
+            }
+        )
     return {
-        "schema": SCHEMA, "kind": "original", "corrects": None,
+        "schema": SCHEMA,
+        "kind": "original",
+        "corrects": None,
         "community": {"slug": community.slug, "name": community.name},
-        "session": {"id": session.pk, "title": session.title, "category": session.category, "place": session.place,
-                    "starts_at": iso(session.starts_at), "adjourned_at": iso(session.starts_at + timedelta(hours=2)), "description": ""},
+        "session": {
+            "id": session.pk,
+            "title": session.title,
+            "category": session.category,
+            "place": session.place,
+            "starts_at": iso(session.starts_at),
+            "adjourned_at": iso(session.starts_at + timedelta(hours=2)),
+            "description": "",
+        },
         "visibility": "public" if public else "members",
-        "attendance": {"online": 20, "in_person": 12, "total": 32, "signed_up": 25, "in_person_source": "check_in",
-                       "by_building": [{"building": f"{b}号楼", "online": 4, "in_person": 2} for b in range(1, 6)] + [{"building": "", "online": 0, "in_person": 2}]},
+        "attendance": {
+            "online": 20,
+            "in_person": 12,
+            "total": 32,
+            "signed_up": 25,
+            "in_person_source": "check_in",
+            "by_building": [{"building": f"{b}号楼", "online": 4, "in_person": 2} for b in range(1, 6)]
+            + [{"building": "", "online": 0, "in_person": 2}],
+        },
         "general": {"summary": "", "messages": [], "hidden_count": 0, "motion_ids": []},
         "agenda": [
-            {"id": item.pk, "position": item.position, "title": item.title,
-             "summary": f"会议讨论了{session.title}，{rng.choice(PHRASES)}。" if item.position == 2 else "",
-             "messages": transcript[item.pk], "hidden_count": hidden if item.position == 1 else 0,
-             "motion_ids": [m["id"] for m in motions] if item.position == 2 else []}
+            {
+                "id": item.pk,
+                "position": item.position,
+                "title": item.title,
+                "summary": f"会议讨论了{session.title}，{rng.choice(PHRASES)}。" if item.position == 2 else "",
+                "messages": transcript[item.pk],
+                "hidden_count": hidden if item.position == 1 else 0,
+                "motion_ids": [m["id"] for m in motions] if item.position == 2 else [],
+            }
             for item in agenda
         ],
-        "motions": motions, "resolutions": resolutions,
-        "action_items": [{"id": session.pk, "what": f"落实{session.title}", "responsible": "物业公司", "due_on": None, "status": "pending", "resolution_id": None}] if outcome == "passed" else [],
+        "motions": motions,
+        "resolutions": resolutions,
+        "action_items": [
+            {
+                "id": session.pk,
+                "what": f"落实{session.title}",
+                "responsible": "物业公司",
+                "due_on": None,
+                "status": "pending",
+                "resolution_id": None,
+            }
+        ]
+        if outcome == "passed"
+        else [],
         "held_on": held_on(session.starts_at),
-        "published_at": iso(published_at), "published_by": "主持人", "published_by_id": publisher_id,
+        "published_at": iso(published_at),
+        "published_by": "主持人",
+        "published_by_id": publisher_id,
     }
 
 

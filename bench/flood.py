@@ -47,9 +47,7 @@ async def scenario(*, flood: bool, posts: int, flood_rate: float) -> dict[str, A
     from tests.sessions.live_helpers import connect, receive_until
 
     world = await database_sync_to_async(make_world)()
-    posters = [world.resident2] + [
-        await database_sync_to_async(resident_make)(world.community, tags=[world.car_owner]) for _i in range(4)
-    ]
+    posters = [world.resident2] + [await database_sync_to_async(resident_make)(world.community, tags=[world.car_owner]) for _i in range(4)]
     residents = [(await connect(user, world.session.pk))[0] for user in posters]
     answers: dict[str, int] = {}
     stop = asyncio.Event()
@@ -120,7 +118,9 @@ def main() -> None:
     print("| flood | ack p50 ms | p95 ms | max ms | flooder answered |")
     print("|---|---|---|---|---|")
     for r in results:
-        print(f"| {'10 sockets' if r['flood'] else 'none'} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['max_ms']:.0f} | {r['flooder_answers']} |")
+        print(
+            f"| {'10 sockets' if r['flood'] else 'none'} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['max_ms']:.0f} | {r['flooder_answers']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -180,9 +180,7 @@ def ballots_stored(motion_id: int) -> dict[str, int]:
     from voting.models import Participation
     from voting.secrecy import online_ballots_stored
 
-    duplicates = (
-        Participation.objects.filter(motion_id=motion_id).values("unit_key").annotate(n=Count("pk")).filter(n__gt=1).count()
-    )
+    duplicates = Participation.objects.filter(motion_id=motion_id).values("unit_key").annotate(n=Count("pk")).filter(n__gt=1).count()
     return {
         "participations": Participation.objects.filter(motion_id=motion_id).count(),
         "ballots": online_ballots_stored(motion_id),  # sealed until close (voting/secrecy.py)
@@ -233,15 +231,15 @@ def prepare_room(*, clients: int, english_every: int, posters: int = 1) -> Room:
         co_moderators = User.objects.bulk_create(
             [User(username=f"bench-{run}-mod{k}", first_name=f"主持人{k}", password=unusable) for k in range(1, posters)]
         )
-        Membership.objects.bulk_create(
-            [Membership(user=m, community=community, role=Role.MODERATOR) for m in [moderator, *co_moderators]]
-        )
+        Membership.objects.bulk_create([Membership(user=m, community=community, role=Role.MODERATOR) for m in [moderator, *co_moderators]])
         users = User.objects.bulk_create(
             [User(username=f"bench-{run}-{i:05d}", first_name=f"居民{i}", password=unusable) for i in range(clients)]
         )
         households = Household.objects.bulk_create(
             [
-                Household(building=buildings[i % len(buildings)], unit="1", room=str(1000 + i), exclusive_area="80.00", owner_key=f"b{run}-{i}")
+                Household(
+                    building=buildings[i % len(buildings)], unit="1", room=str(1000 + i), exclusive_area="80.00", owner_key=f"b{run}-{i}"
+                )
                 for i in range(clients)
             ]
         )
@@ -252,8 +250,12 @@ def prepare_room(*, clients: int, english_every: int, posters: int = 1) -> Room:
             ]
         )
         session = TopicSession.objects.create(
-            community=community, created_by=moderator, title="压测:新增停车位如何分配", category="parking",
-            starts_at=timezone.now(), state=SessionState.LIVE,
+            community=community,
+            created_by=moderator,
+            title="压测:新增停车位如何分配",
+            category="parking",
+            starts_at=timezone.now(),
+            state=SessionState.LIVE,
         )
     expires = timezone.now() + timedelta(days=1)
     store = SessionStore()
@@ -285,8 +287,12 @@ def fresh_session(room: Room) -> Room:
 
     first = TopicSession.objects.get(pk=room.session_id)
     session = TopicSession.objects.create(
-        community=first.community, created_by_id=room.moderator_id, title=first.title, category=first.category,
-        starts_at=timezone.now(), state=SessionState.LIVE,
+        community=first.community,
+        created_by_id=room.moderator_id,
+        title=first.title,
+        category=first.category,
+        starts_at=timezone.now(),
+        state=SessionState.LIVE,
     )
     return replace(room, session_id=session.pk)
 
@@ -295,7 +301,8 @@ def fresh_session(room: Room) -> Room:
 def start_redis(port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         pinned(0, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]),
-        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     wait_for_port(process, port, "redis-server")
     return process
@@ -310,8 +317,23 @@ def start_target(target: str, *, port: int, env: dict[str, str], server: str, lo
         if target == "channels":
             env = {**env, "DJANGO_SETTINGS_MODULE": "bench.baselines.channels_broadcast"}
         if server == "uvicorn":
-            argv = [python, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--backlog", "4096",
-                    "--log-level", "warning", "--no-access-log", "--ws-ping-interval", "0", app]
+            argv = [
+                python,
+                "-m",
+                "uvicorn",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--backlog",
+                "4096",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--ws-ping-interval",
+                "0",
+                app,
+            ]
         else:
             from agora.server import (
                 DAPHNE_FLAGS,  # the production flags, for Agora and the baseline alike
@@ -329,7 +351,9 @@ def run_loadgen(spec: dict[str, Any], workdir: Path, timeout: float) -> dict[str
     spec_path.write_text(json.dumps(spec))
     subprocess.run(
         pinned(1, [sys.executable, "-m", "bench.loadgen", str(spec_path), str(out_path)]),
-        cwd=ROOT, check=True, timeout=timeout,
+        cwd=ROOT,
+        check=True,
+        timeout=timeout,
     )
     return json.loads(out_path.read_text())
 
@@ -388,7 +412,9 @@ def run(options: Any) -> dict[str, Any]:
         "load_average": [round(os.getloadavg()[0], 1)],
     }
     results: dict[str, Any] = {"meta": meta, "targets": {}}
-    print(f"bench: {options.clients} clients, {meta['layer']} layer, {meta['database']}, {options.server}; results in {workdir}", flush=True)
+    print(
+        f"bench: {options.clients} clients, {meta['layer']} layer, {meta['database']}, {options.server}; results in {workdir}", flush=True
+    )
     try:
         agora_ran = False
         for key, target, extra_env in agora_runs(options.targets, options.agora_db):
@@ -424,7 +450,6 @@ def run(options: Any) -> dict[str, Any]:
     meta["load_average"].append(round(os.getloadavg()[0], 1))
     (workdir / "results.json").write_text(json.dumps(results, indent=1))
     return results
-
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -513,12 +538,18 @@ def render(results: dict[str, Any]) -> str:
             row("voters / ballots sent (duplicate submissions)", lambda v: f"{v['voters']} / {v['ballots_sent']} ({v['duplicates_sent']})"),
             row("receipts (of which replayed for a duplicate)", lambda v: f"{v['receipts']} ({v['replayed_receipts']})"),
             row("errors", lambda v: f"{v['errors']} {v['error_samples'][:2] if v['errors'] else ''}"),
-            row("in the database: participations / ballots / voters counted twice", lambda v: (
-                f"{v.get('stored', {}).get('participations')} / {v.get('stored', {}).get('ballots')} / "
-                f"{v.get('stored', {}).get('voters_counted_twice')}")),
+            row(
+                "in the database: participations / ballots / voters counted twice",
+                lambda v: (
+                    f"{v.get('stored', {}).get('participations')} / {v.get('stored', {}).get('ballots')} / "
+                    f"{v.get('stored', {}).get('voters_counted_twice')}"
+                ),
+            ),
             row("burst length (first send to last receipt), s", lambda v: _fmt(v["burst_seconds"], "s")),
-            row("receipt latency p50 / p99 / max, ms", lambda v: (
-                f"{_fmt(v['ack_latency_ms']['p50'])} / {_fmt(v['ack_latency_ms']['p99'])} / {_fmt(v['ack_latency_ms']['max'])}")),
+            row(
+                "receipt latency p50 / p99 / max, ms",
+                lambda v: f"{_fmt(v['ack_latency_ms']['p50'])} / {_fmt(v['ack_latency_ms']['p99'])} / {_fmt(v['ack_latency_ms']['max'])}",
+            ),
             row("clients that saw the final tally", lambda v: f"{v['clients_saw_final_tally']} of {v['watchers']}"),
             row("final tally at every client after the last receipt, ms", lambda v: _fmt(v["final_tally_after_last_ballot_ms"])),
             row("server CPU for the burst, s", lambda v: _fmt(v["server_cpu_s"].get("server"), "s")),

@@ -67,8 +67,13 @@ class LeanSocket(asyncio.Protocol):
         )
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
-            f"GET {parts.path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", "Upgrade: websocket", "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13", *(f"{k}: {v}" for k, v in headers.items()),
+            f"GET {parts.path} HTTP/1.1",
+            f"Host: {parts.hostname}:{parts.port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+            *(f"{k}: {v}" for k, v in headers.items()),
         ]
         assert protocol.transport is not None
         protocol.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -400,7 +405,6 @@ class Room:
             "cpu_us_per_frame": {name: 1e6 * v / delivered if delivered else None for name, v in cpu.items()},
         }
 
-
     # --- vote burst ----------------------------------------------------------------------
     async def vote_phase(self, *, motion_id: int, option_ids: list[int], seconds: float, duplicate_every: int) -> dict[str, Any]:
         """Every live client casts one ballot, spread over ``seconds``; every ``duplicate_every``-th
@@ -428,7 +432,11 @@ class Room:
             sent[client_id] = time.time()
             try:
                 assert client.ws is not None
-                await client.ws.send(json.dumps({"type": "ballot.cast", "motion_id": motion_id, "choice": choice, "idempotency_key": key, "client_id": client_id}))
+                await client.ws.send(
+                    json.dumps(
+                        {"type": "ballot.cast", "motion_id": motion_id, "choice": choice, "idempotency_key": key, "client_id": client_id}
+                    )
+                )
             except Exception as exc:
                 client.votes.setdefault("errors", []).append(f"send: {type(exc).__name__}"[:200])
         send_done = time.perf_counter()

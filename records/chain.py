@@ -114,14 +114,25 @@ def verify(*, community: str, records: list[StoredRecord], head_hash: str | None
             return Verdict(False, "", len(ordered), problem)
         if record.prev_hash != expected_prev:
             if record.seq > expected_seq:
-                return Verdict(False, "", len(ordered), Problem("missing", None, expected_seq, f"record {expected_seq} before record id {record.id} is missing"))
+                return Verdict(
+                    False,
+                    "",
+                    len(ordered),
+                    Problem("missing", None, expected_seq, f"record {expected_seq} before record id {record.id} is missing"),
+                )
             if record.prev_hash in hashes_at and hashes_at[record.prev_hash].seq >= record.seq:
                 return Verdict(False, "", len(ordered), Problem("reordered", record.id, record.seq, "links to a later record"))
             previous = ordered[index - 1] if index else None
             return Verdict(
-                False, "", len(ordered),
-                Problem("altered", previous.id if previous else record.id, previous.seq if previous else record.seq,
-                        "re-sealed: the next record links to a different hash"),
+                False,
+                "",
+                len(ordered),
+                Problem(
+                    "altered",
+                    previous.id if previous else record.id,
+                    previous.seq if previous else record.seq,
+                    "re-sealed: the next record links to a different hash",
+                ),
             )
         if record.seq != expected_seq:
             # Right link but wrong number can only come from editing the seq column and content together.
@@ -131,8 +142,15 @@ def verify(*, community: str, records: list[StoredRecord], head_hash: str | None
     count = len(ordered)
     if head_count is not None and head_count != count:
         if head_count > count:
-            return Verdict(False, expected_prev, count, Problem("missing", None, count + 1, f"the head counts {head_count} records, {count} are stored"))
-        return Verdict(False, expected_prev, count, Problem("head", None, None, f"the head counts {head_count} records, {count} are stored"))
+            return Verdict(
+                False,
+                expected_prev,
+                count,
+                Problem("missing", None, count + 1, f"the head counts {head_count} records, {count} are stored"),
+            )
+        return Verdict(
+            False, expected_prev, count, Problem("head", None, None, f"the head counts {head_count} records, {count} are stored")
+        )
     if head_hash is not None and count and head_hash != expected_prev:
         last = ordered[-1]
         return Verdict(False, expected_prev, count, Problem("altered", last.id, last.seq, "the last record differs from the head hash"))

@@ -50,16 +50,13 @@ def held_on(starts_at: datetime) -> str:
 def _people(*, session: TopicSession, user_ids: set[int]) -> dict[int, dict[str, str]]:
     """Name, building and role of each person (role from the roster; residents by building)."""
     people: dict[int, dict[str, str]] = {
-        u.pk: {"name": display_name(u), "building": "", "role": ""}
-        for u in get_user_model().objects.filter(pk__in=user_ids)
+        u.pk: {"name": display_name(u), "building": "", "role": ""} for u in get_user_model().objects.filter(pk__in=user_ids)
     }
     for user_id, building in Resident.objects.filter(community_id=session.community_id, user_id__in=user_ids).values_list(
         "user_id", "household__building__name"
     ):
         people[user_id].update(building=building, role=Role.RESIDENT)
-    for user_id, role in Membership.objects.filter(community_id=session.community_id, user_id__in=user_ids).values_list(
-        "user_id", "role"
-    ):
+    for user_id, role in Membership.objects.filter(community_id=session.community_id, user_id__in=user_ids).values_list("user_id", "role"):
         people[user_id]["role"] = role
     for person in people.values():
         person["role"] = person["role"] or Role.OBSERVER  # invited from outside the roster
@@ -77,9 +74,7 @@ def attendance(*, session: TopicSession) -> dict[str, Any]:
     Signed up (报名) is reported on its own: a promise, not attendance.
     """
     in_person_ids, guests, source = _in_person(session=session)
-    online_ids = set(
-        Message.objects.filter(session=session, before_start=False).values_list("author_id", flat=True).distinct()
-    )
+    online_ids = set(Message.objects.filter(session=session, before_start=False).values_list("author_id", flat=True).distinct())
     online_ids |= set(Presence.objects.filter(session=session).values_list("user_id", flat=True).distinct())
     online_ids |= voting_bridge.online_voter_ids(session=session)
     online_ids |= _joined_online(session=session)
@@ -99,9 +94,7 @@ def attendance(*, session: TopicSession) -> dict[str, Any]:
         "in_person": len(in_person_ids) + guests,
         "total": len(online_ids) + len(in_person_ids) + guests,
         "signed_up": AttendanceIntent.objects.filter(session=session).count(),
-        "by_building": [
-            {"building": b, "online": n["online"], "in_person": n["in_person"]} for b, n in sorted(by_building.items())
-        ],
+        "by_building": [{"building": b, "online": n["online"], "in_person": n["in_person"]} for b, n in sorted(by_building.items())],
         "in_person_source": source,
     }
 

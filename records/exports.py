@@ -119,7 +119,18 @@ def votes_csv(*, record: MinutesRecord) -> str:
     writer = safe_writer(out)
     writer.writerow(["motion_id", "motion", "option", "online", "in_person", "total", "outcome", "minutes_hash"])
     for row in motion_rows(record.content):
-        writer.writerow([row["motion_id"], row["motion"], row["option"], row["online"], row["in_person"], row["total"], row["outcome"], record.content_hash])
+        writer.writerow(
+            [
+                row["motion_id"],
+                row["motion"],
+                row["option"],
+                row["online"],
+                row["in_person"],
+                row["total"],
+                row["outcome"],
+                record.content_hash,
+            ]
+        )
     return out.getvalue()
 
 

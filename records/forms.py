@@ -38,9 +38,7 @@ class DraftForm(forms.Form):
     """A summary per agenda item (plus one for the whole meeting) and who may read."""
 
     visibility = forms.ChoiceField(label=_("Who may read these minutes"), choices=Visibility.choices, widget=forms.RadioSelect)
-    summary_general = forms.CharField(
-        label=_("Overall summary"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    summary_general = forms.CharField(label=_("Overall summary"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, session: TopicSession, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,11 +58,7 @@ class DraftForm(forms.Form):
         return initial
 
     def summaries(self) -> dict[str, str]:
-        return {
-            name.removeprefix("summary_"): value
-            for name, value in self.cleaned_data.items()
-            if name.startswith("summary_")
-        }
+        return {name.removeprefix("summary_"): value for name, value in self.cleaned_data.items() if name.startswith("summary_")}
 
 
 class CorrectionForm(DraftForm):
@@ -107,7 +101,9 @@ class RatingForm(forms.Form):
 class NeedForm(forms.Form):
     text = forms.CharField(label=_("What is the problem?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices, initial=Category.OTHER)
-    building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none(), required=False, empty_label=_("Whole community"))
+    building = forms.ModelChoiceField(
+        label=_("Building"), queryset=Building.objects.none(), required=False, empty_label=_("Whole community")
+    )
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -149,9 +149,7 @@ class ActionItem(models.Model):
     )
     what = models.TextField(_("what is to be done"))
     responsible = models.CharField(_("responsible party"), max_length=120, help_text=_("A department, the property company …"))
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible moderator")
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible moderator"))
     due_on = models.DateField(_("due date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.PENDING)
     drop_reason = models.CharField(_("reason for dropping"), max_length=300, blank=True)
@@ -166,9 +164,7 @@ class ActionItem(models.Model):
         ordering = ["due_on", "pk"]
         indexes = [models.Index(fields=["status", "due_on"], name="action_status_due")]
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(status="dropped") | ~models.Q(drop_reason=""), name="action_dropped_has_reason"
-            )
+            models.CheckConstraint(condition=~models.Q(status="dropped") | ~models.Q(drop_reason=""), name="action_dropped_has_reason")
         ]
 
     def __str__(self) -> str:

@@ -58,9 +58,7 @@ def can_correct_minutes(*, user: AnyUser, record: MinutesRecord) -> bool:
 
 
 def can_add_action_item(*, user: AnyUser, session: TopicSession) -> bool:
-    return session.state in {SessionState.ADJOURNED, SessionState.ARCHIVED} and is_moderator(
-        user=user, community=session.community_id
-    )
+    return session.state in {SessionState.ADJOURNED, SessionState.ARCHIVED} and is_moderator(user=user, community=session.community_id)
 
 
 def can_update_action_item(*, user: AnyUser, item: ActionItem) -> bool:

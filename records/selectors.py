@@ -219,18 +219,16 @@ def search_excerpts(*, record: MinutesRecord, query: search.Query, width: int = 
 def versions(*, record: MinutesRecord) -> list[MinutesRecord]:
     """Every published version of the same session's minutes, oldest first."""
     return list(
-        MinutesRecord.objects.filter(session_id=record.session_id, community_id=record.community_id)
-        .defer("canonical")
-        .order_by("seq")
+        MinutesRecord.objects.filter(session_id=record.session_id, community_id=record.community_id).defer("canonical").order_by("seq")
     )
 
 
 def overdue_items(*, user: User, today: date | None = None) -> QuerySet[ActionItem]:
     """Open items past their due date in the communities the user moderates."""
     today = today or timezone.localdate()
-    qs = ActionItem.objects.filter(
-        status__in=[ActionStatus.PENDING, ActionStatus.IN_PROGRESS], due_on__lt=today
-    ).select_related("session__community", "owner")
+    qs = ActionItem.objects.filter(status__in=[ActionStatus.PENDING, ActionStatus.IN_PROGRESS], due_on__lt=today).select_related(
+        "session__community", "owner"
+    )
     if not user.is_superuser:
         moderated = Membership.objects.filter(user=user, role=Role.MODERATOR).values("community_id")
         qs = qs.filter(session__community_id__in=moderated)
@@ -248,8 +246,10 @@ def open_items(*, user: User) -> QuerySet[ActionItem]:
 
 
 def needs_for(*, community: Community, status: str = "") -> QuerySet[Need]:
-    qs = Need.objects.filter(community=community).select_related("building", "session", "merged_into").annotate(
-        support_count=Count("supports", distinct=True)
+    qs = (
+        Need.objects.filter(community=community)
+        .select_related("building", "session", "merged_into")
+        .annotate(support_count=Count("supports", distinct=True))
     )
     if status:
         qs = qs.filter(status=status)

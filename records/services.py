@@ -92,9 +92,7 @@ def minutes_draft_save(*, session: TopicSession, by: User, summaries: dict[str, 
             continue
         text = plain(text).strip()
         if len(text) > SUMMARY_MAX:
-            raise Refused(
-                _("A summary is too long (at most %(limit)d characters).") % {"limit": SUMMARY_MAX}, code="too_long"
-            )
+            raise Refused(_("A summary is too long (at most %(limit)d characters).") % {"limit": SUMMARY_MAX}, code="too_long")
         if text:
             cleaned[key] = text
     draft, _created = MinutesDraft.objects.get_or_create(session=session, defaults={"created_by": by})
@@ -160,9 +158,7 @@ def search_index_record(*, record: MinutesRecord, content: dict[str, Any] | None
     """(Re)build the search tokens of one record; returns how many rows it has."""
     tokens = search.index_fields(search.search_texts(content or record.content))
     SearchToken.objects.filter(record=record).delete()
-    SearchToken.objects.bulk_create(
-        [SearchToken(record=record, token=t, fields=f) for t, f in tokens.items()], batch_size=2000
-    )
+    SearchToken.objects.bulk_create([SearchToken(record=record, token=t, fields=f) for t, f in tokens.items()], batch_size=2000)
     return len(tokens)
 
 
@@ -180,8 +176,12 @@ def minutes_publish(*, session: TopicSession, by: User) -> MinutesRecord:
         record = _chain_append(session=session, by=by, content=content, kind=RecordKind.ORIGINAL, corrects=None, check=not_yet_published)
         topic_session_archive(session=session, by=by)
         audit_record(
-            kind="minutes.published", community=session.community_id, actor=by, session_id=session.pk,
-            record_id=record.pk, content_hash=record.content_hash,
+            kind="minutes.published",
+            community=session.community_id,
+            actor=by,
+            session_id=session.pk,
+            record_id=record.pk,
+            content_hash=record.content_hash,
         )
     return record
 
@@ -200,9 +200,7 @@ def minutes_correct(*, record: MinutesRecord, by: User, summaries: dict[str, str
         if key in summaries:
             text = plain(summaries[key]).strip()
             if len(text) > SUMMARY_MAX:
-                raise Refused(
-                    _("A summary is too long (at most %(limit)d characters).") % {"limit": SUMMARY_MAX}, code="too_long"
-                )
+                raise Refused(_("A summary is too long (at most %(limit)d characters).") % {"limit": SUMMARY_MAX}, code="too_long")
             section["summary"] = text
     root = record.corrects or record
     content["kind"] = RecordKind.CORRECTION
@@ -224,8 +222,13 @@ def minutes_correct(*, record: MinutesRecord, by: User, summaries: dict[str, str
             session=record.session, by=by, content=content, kind=RecordKind.CORRECTION, corrects=root, check=still_latest
         )
         audit_record(
-            kind="minutes.corrected", community=record.session.community_id, actor=by, session_id=record.session_id,
-            record_id=correction.pk, corrects_id=record.pk, reason=reason,
+            kind="minutes.corrected",
+            community=record.session.community_id,
+            actor=by,
+            session_id=record.session_id,
+            record_id=correction.pk,
+            corrects_id=record.pk,
+            reason=reason,
         )
     return correction
 
@@ -293,7 +296,11 @@ def action_item_update(*, item: ActionItem, by: User, status: str | None = None,
         elif not note:
             raise Refused(_("Write a progress note or choose a new status."), code="empty")
         ActionUpdate.objects.create(
-            item=locked, by=by, text=note, status_from=old if locked.status != old else "", status_to=locked.status if locked.status != old else ""
+            item=locked,
+            by=by,
+            text=note,
+            status_from=old if locked.status != old else "",
+            status_to=locked.status if locked.status != old else "",
         )
     return locked
 

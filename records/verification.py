@@ -24,8 +24,20 @@ from records.content import SCHEMA, SCHEMA_V1, outcome_of
 from records.models import ChainHead, MinutesRecord
 
 _COLUMNS = (
-    "pk", "seq", "prev_hash", "content_hash", "canonical", "title", "category", "outcome", "visibility", "kind",
-    "session_id", "held_on", "published_at", "published_by_id",
+    "pk",
+    "seq",
+    "prev_hash",
+    "content_hash",
+    "canonical",
+    "title",
+    "category",
+    "outcome",
+    "visibility",
+    "kind",
+    "session_id",
+    "held_on",
+    "published_at",
+    "published_by_id",
 )
 
 
@@ -96,9 +108,16 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 
 def _columns(row: dict[str, Any], names: dict[int, str]) -> Columns:
     return Columns(
-        title=row["title"], category=row["category"], outcome=row["outcome"], visibility=row["visibility"], kind=row["kind"],
-        session_id=row["session_id"], held_on=row["held_on"], published_at=row["published_at"],
-        published_by_id=row["published_by_id"], published_by_name=names.get(row["published_by_id"], ""),
+        title=row["title"],
+        category=row["category"],
+        outcome=row["outcome"],
+        visibility=row["visibility"],
+        kind=row["kind"],
+        session_id=row["session_id"],
+        held_on=row["held_on"],
+        published_at=row["published_at"],
+        published_by_id=row["published_by_id"],
+        published_by_name=names.get(row["published_by_id"], ""),
     )
 
 

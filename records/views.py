@@ -64,7 +64,7 @@ def archive_list(request: HtmxHttpRequest) -> HttpResponse:
                 # Built here, not in a template loop: a district has ~150 communities.
                 "options_html": format_html_join(
                     "",
-                    "<option value=\"{}\"{}>{}</option>",
+                    '<option value="{}"{}>{}</option>',
                     ((v, " selected" if str(v) == current else "", label) for v, label in choice_pairs(form, name)),
                 ),
             }

@@ -99,7 +99,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             if _sockets_per_user[user_id] >= MAX_SOCKETS_PER_USER:
                 # Refused before any database work; said in words (the client retries later).
                 await self.accept()
-                await self.send_error("too_many_connections", _("You have this session open in too many windows. Close some of them, then reload this page."))
+                await self.send_error(
+                    "too_many_connections", _("You have this session open in too many windows. Close some of them, then reload this page.")
+                )
                 await self.close(code=CLOSE_TOO_MANY)
                 return
             _sockets_per_user[user_id] += 1

@@ -104,9 +104,7 @@ class AgendaItem(models.Model):
         ordering = ["session", "position"]
         verbose_name = _("agenda item")
         verbose_name_plural = _("agenda items")
-        constraints = [
-            models.UniqueConstraint(fields=["session", "position"], name="agenda_unique_position")
-        ]
+        constraints = [models.UniqueConstraint(fields=["session", "position"], name="agenda_unique_position")]
 
     def __str__(self) -> str:
         return self.title
@@ -149,9 +147,7 @@ class Message(models.Model):
     pinned = models.BooleanField(default=False)
     hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=200, blank=True)
-    hidden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     hidden_at = models.DateTimeField(null=True, blank=True)
     # The client's idempotency key (one per composed message): a post resent after a dropped
     # connection is recognised and answered with this message, not stored twice. "" = none given.
@@ -260,9 +256,7 @@ class FloorRequest(models.Model):
                 condition=models.Q(state__in=["waiting", "speaking"], user__isnull=False),
                 name="floor_one_open_request_per_user",
             ),
-            models.UniqueConstraint(
-                fields=["session"], condition=models.Q(state="speaking"), name="floor_one_speaker"
-            ),
+            models.UniqueConstraint(fields=["session"], condition=models.Q(state="speaking"), name="floor_one_speaker"),
             models.CheckConstraint(
                 condition=~models.Q(state="speaking") | models.Q(started_at__isnull=False),
                 name="floor_speaking_has_start",

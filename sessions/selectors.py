@@ -28,9 +28,7 @@ def author_labels(*, community_id: int, user_ids: set[int]) -> dict[int, dict[st
     ):
         labels[user_id]["building"] = building
         labels[user_id]["role"] = Role.RESIDENT
-    for user_id, role in Membership.objects.filter(community_id=community_id, user_id__in=user_ids).values_list(
-        "user_id", "role"
-    ):
+    for user_id, role in Membership.objects.filter(community_id=community_id, user_id__in=user_ids).values_list("user_id", "role"):
         labels[user_id]["role"] = role
     return labels
 
@@ -43,9 +41,7 @@ def messages_data(messages: list[Message]) -> list[dict[str, Any]]:
     authors = {m.author_id for m in messages} | {m.reply_to.author_id for m in messages if m.reply_to}
     labels = author_labels(community_id=community_id, user_ids=authors)
     counts: dict[int, dict[str, int]] = {m.pk: {"agree": 0, "disagree": 0} for m in messages}
-    for row in (
-        Reaction.objects.filter(message__in=[m.pk for m in messages]).values("message_id", "kind").annotate(n=Count("pk"))
-    ):
+    for row in Reaction.objects.filter(message__in=[m.pk for m in messages]).values("message_id", "kind").annotate(n=Count("pk")):
         counts[row["message_id"]][row["kind"]] = row["n"]
     return [_message_dict(m, labels, counts[m.pk]) for m in messages]
 
@@ -89,17 +85,15 @@ def _message_dict(message: Message, labels: dict[int, dict[str, str]], counts: d
 
 
 def messages_after(*, session: TopicSession, after_seq: int, limit: int = 500) -> list[dict[str, Any]]:
-    rows = list(
-        Message.objects.filter(session=session, seq__gt=after_seq)
-        .select_related("session", "reply_to")
-        .order_by("seq")[:limit]
-    )
+    rows = list(Message.objects.filter(session=session, seq__gt=after_seq).select_related("session", "reply_to").order_by("seq")[:limit])
     return messages_data(rows)
 
 
 def replies_data(*, message: Message) -> list[dict[str, Any]]:
     """The messages that quote ``message``, as ``messages_data``: re-rendered when it is hidden or shown."""
-    rows = list(Message.objects.filter(session_id=message.session_id, reply_to=message).select_related("session", "reply_to").order_by("seq"))
+    rows = list(
+        Message.objects.filter(session_id=message.session_id, reply_to=message).select_related("session", "reply_to").order_by("seq")
+    )
     return messages_data(rows)
 
 
@@ -138,11 +132,7 @@ def session_lists(*, user: AnyUser) -> dict[str, list[TopicSession]]:
 def presence_snapshot(*, session_id: int) -> dict[str, Any]:
     """Who is here now: distinct people with a fresh connection, in total and by building."""
     fresh = timezone.now() - timedelta(seconds=settings.AGORA_PRESENCE_STALE_SECONDS)
-    rows = (
-        Presence.objects.filter(session_id=session_id, last_seen__gte=fresh)
-        .values_list("user_id", "building")
-        .distinct()
-    )
+    rows = Presence.objects.filter(session_id=session_id, last_seen__gte=fresh).values_list("user_id", "building").distinct()
     people: dict[int, str] = {}
     for user_id, building in rows:
         people.setdefault(user_id, building)

@@ -125,7 +125,9 @@ def _transition(*, session: TopicSession, by: User, to: str) -> TopicSession:
                 code="bad_transition",
             )
         SessionTransition.objects.create(session=locked, from_state=locked.state, to_state=to, by=by)
-        audit_record(kind="session.transition", community=locked.community_id, actor=by, session_id=locked.pk, from_state=locked.state, to_state=to)
+        audit_record(
+            kind="session.transition", community=locked.community_id, actor=by, session_id=locked.pk, from_state=locked.state, to_state=to
+        )
         locked.state = to
         locked.save(update_fields=["state", "updated_at"])
         announce(locked.pk, live_event(kind="session.state", payload={"state": to}))
@@ -259,7 +261,12 @@ def _message_store(*, session: TopicSession, author: User, text: str, reply_to_i
         data = message_data(message)
         announce(
             locked.pk,
-            live_event(kind="message", payload={"seq": message.seq, "id": message.pk}, template="sessions/partials/_message.html", context={"m": data}),
+            live_event(
+                kind="message",
+                payload={"seq": message.seq, "id": message.pk},
+                template="sessions/partials/_message.html",
+                context={"m": data},
+            ),
         )
     return message
 

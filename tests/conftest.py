@@ -70,7 +70,9 @@ def _patch_postgresql_flush() -> None:
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):  # type: ignore[no-untyped-def]
         if reset_sequences or allow_cascade or not tables:
             return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        return ["SET CONSTRAINTS ALL DEFERRED;"] + [f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};" for table in tables]
+        return ["SET CONSTRAINTS ALL DEFERRED;"] + [
+            f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};" for table in tables
+        ]
 
     DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
@@ -165,7 +167,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # make test's second pass: a test whose result the database and channel layer cannot change ran in the first.
         for item in items:
             if item.get_closest_marker("same_on_both_passes") is not None:
-                item.add_marker(pytest.mark.skip(reason="same on both passes (marker same_on_both_passes): runs in the embedded pass of make test"))
+                item.add_marker(
+                    pytest.mark.skip(reason="same on both passes (marker same_on_both_passes): runs in the embedded pass of make test")
+                )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -42,13 +42,24 @@ def community_make(slug: str | None = None) -> Community:
     return Community.objects.create(slug=slug, name=f"社区{slug}")
 
 
-def household_make(community: Community, building: str = "1号楼", room: str | None = None, area: str = "80.00", owner_key: str | None = None) -> Household:
+def household_make(
+    community: Community, building: str = "1号楼", room: str | None = None, area: str = "80.00", owner_key: str | None = None
+) -> Household:
     b, _ = Building.objects.get_or_create(community=community, name=building)
     room = room or str(100 + next(_n))
-    return Household.objects.create(building=b, unit="1", room=room, exclusive_area=Decimal(area), owner_key=owner_key or f"O{room}{next(_n)}")
+    return Household.objects.create(
+        building=b, unit="1", room=room, exclusive_area=Decimal(area), owner_key=owner_key or f"O{room}{next(_n)}"
+    )
 
 
-def resident_make(community: Community, username: str | None = None, tags: Sequence[Tag] = (), tenure: str = Tenure.OWNER, building: str = "1号楼", household: Household | None = None) -> User:
+def resident_make(
+    community: Community,
+    username: str | None = None,
+    tags: Sequence[Tag] = (),
+    tenure: str = Tenure.OWNER,
+    building: str = "1号楼",
+    household: Household | None = None,
+) -> User:
     user = user_make(username)
     household = household or household_make(community, building=building)
     r = Resident.objects.create(user=user, community=community, household=household, tenure=tenure, verified=True)
@@ -62,10 +73,21 @@ def staff_make(community: Community, role: str, username: str | None = None) -> 
     return user
 
 
-def session_make(community: Community, by: User, state: str = SessionState.LIVE, audience: Sequence[Tag] = (), title: str = "新增停车位如何分配", observers: Sequence[User] = ()) -> TopicSession:
+def session_make(
+    community: Community,
+    by: User,
+    state: str = SessionState.LIVE,
+    audience: Sequence[Tag] = (),
+    title: str = "新增停车位如何分配",
+    observers: Sequence[User] = (),
+) -> TopicSession:
     s = TopicSession.objects.create(
-        community=community, created_by=by, title=title, category="parking",
-        starts_at=timezone.now() + timedelta(hours=1), state=state,
+        community=community,
+        created_by=by,
+        title=title,
+        category="parking",
+        starts_at=timezone.now() + timedelta(hours=1),
+        state=state,
     )
     s.audience_tags.set(list(audience))
     s.observers.set(list(observers))

@@ -159,7 +159,10 @@ class DaphneServer:
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "agora.server", "-b", "127.0.0.1", "-p", str(port)],
-                cwd=ROOT, env=dict(server_env() if env is None else env), stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=dict(server_env() if env is None else env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         return cls(process, port, log_path)
 
@@ -181,7 +184,9 @@ class DaphneServer:
 
 
 @contextmanager
-def daphne_servers(count: int, *, log_dir: Path, env: Mapping[str, str] | None = None, timeout: float = 30.0) -> Iterator[list[DaphneServer]]:
+def daphne_servers(
+    count: int, *, log_dir: Path, env: Mapping[str, str] | None = None, timeout: float = 30.0
+) -> Iterator[list[DaphneServer]]:
     """``count`` daphne processes with ``env`` (default: ``server_env()``), all stopped on leaving."""
     servers: list[DaphneServer] = []
     try:
@@ -226,7 +231,8 @@ class PrivateRedis:
     def start(self, timeout: float = 10.0) -> PrivateRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while not _redis_answers(self.port):

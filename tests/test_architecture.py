@@ -66,7 +66,9 @@ def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 def test_imports_follow_the_layers() -> None:
     # In its own process: import-linter's command line, as `make lint` and a developer run it.
     linter = Path(sys.executable).with_name("lint-imports")
-    run = subprocess.run([str(linter), "--config", str(ROOT / ".importlinter"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [str(linter), "--config", str(ROOT / ".importlinter"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
 
 

@@ -73,7 +73,9 @@ def missing_translations() -> dict[str, str]:
 
 def test_every_visible_string_has_a_chinese_translation() -> None:
     missing = missing_translations()
-    assert not missing, "untranslated strings:\n" + "\n".join(f"{where}: {s!r}" for s, where in sorted(missing.items(), key=lambda kv: kv[1]))
+    assert not missing, "untranslated strings:\n" + "\n".join(
+        f"{where}: {s!r}" for s, where in sorted(missing.items(), key=lambda kv: kv[1])
+    )
 
 
 def test_the_extractor_finds_strings() -> None:

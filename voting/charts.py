@@ -33,7 +33,9 @@ class ChartBar:
     highlight: bool
 
 
-def bar_chart(rows: list[dict[str, Any]], *, value_key: str = "total", share_key: str | None = None, highlight: list[int] | None = None) -> dict[str, Any]:
+def bar_chart(
+    rows: list[dict[str, Any]], *, value_key: str = "total", share_key: str | None = None, highlight: list[int] | None = None
+) -> dict[str, Any]:
     """``rows``: dicts with id, code, label and the value; bars are proportional to the value
     (or to ``share_key``, an exact number as text such as "7/2"), longest = full width."""
     # Geometry only: the exact numbers are printed, the bar lengths may round.

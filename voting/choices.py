@@ -54,9 +54,7 @@ def validate_choice(*, motion: Motion, options: Sequence[MotionOption], choice: 
     if motion.kind in SINGLE_KINDS and len(choice) != 1:
         raise Refused(_("Choose exactly one option."), code="bad_choice")
     if motion.kind == MotionKind.APPROVAL and motion.max_choices and len(choice) > motion.max_choices:
-        raise Refused(
-            _("You can choose at most %(n)d options.") % {"n": motion.max_choices}, code="bad_choice"
-        )
+        raise Refused(_("You can choose at most %(n)d options.") % {"n": motion.max_choices}, code="bad_choice")
     if motion.kind == MotionKind.APPROVAL:
         order = {o.pk: o.position for o in options}
         choice = sorted(choice, key=lambda c: order[c])

@@ -30,8 +30,13 @@ def close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolution
     resolution = Resolution.objects.create(motion=locked, outcome=outcome, data=data, receipt_hashes=hashes)
     community_id = TopicSession.objects.values_list("community_id", flat=True).get(pk=locked.session_id)
     audit_record(
-        kind="motion.closed", community=community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk,
-        outcome=outcome, by_timer=by is None,
+        kind="motion.closed",
+        community=community_id,
+        actor=by,
+        session_id=locked.session_id,
+        motion_id=locked.pk,
+        outcome=outcome,
+        by_timer=by is None,
     )
     announce(
         locked.session_id,

@@ -103,7 +103,7 @@ _PERCENT = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,4})?)\s*[%％]?\s*$")
 
 
 def parse_quorum(text: str) -> Fraction | None:
-    """"2/3" → 2/3 exactly; "60%" or "60" → 3/5; "66.5%" → 133/200. None if unreadable."""
+    """ "2/3" → 2/3 exactly; "60%" or "60" → 3/5; "66.5%" → 133/200. None if unreadable."""
     if match := _FRACTION.match(text):
         numerator, denominator = int(match[1]), int(match[2])
         return Fraction(numerator, denominator) if denominator else None
@@ -130,11 +130,17 @@ class InPersonForm(forms.Form):
         self.grouped = motion.kind in {MotionKind.APPROVAL, MotionKind.RANKED}
         if self.grouped:
             help_text = (
-                _("One line per group of identical ballots: the addresses of the households, a colon, then option numbers (in order of preference for ranked votes), e.g. “1号楼-1-101 2号楼-1-202: 1 3”.")
+                _(
+                    "One line per group of identical ballots: the addresses of the households, a colon, then option numbers (in order of preference for ranked votes), e.g. “1号楼-1-101 2号楼-1-202: 1 3”."
+                )
                 if self.by_household
-                else _("One line per group of identical ballots: the count, a colon, then option numbers (in order of preference for ranked votes), e.g. “12: 1 3”.")
+                else _(
+                    "One line per group of identical ballots: the count, a colon, then option numbers (in order of preference for ranked votes), e.g. “12: 1 3”."
+                )
             )
-            self.fields["ballots"] = forms.CharField(label=_("Paper ballots"), widget=forms.Textarea(attrs={"rows": 5}), help_text=help_text)
+            self.fields["ballots"] = forms.CharField(
+                label=_("Paper ballots"), widget=forms.Textarea(attrs={"rows": 5}), help_text=help_text
+            )
             return
         for o in self.option_list:
             label = option_label({"code": o.code, "label": o.label})
@@ -149,7 +155,9 @@ class InPersonForm(forms.Form):
                 self.fields[f"o{o.pk}"] = forms.IntegerField(label=label, required=False, min_value=0, max_value=100000)
 
     def _households(self) -> dict[str, Household]:
-        return {str(h): h for h in Household.objects.filter(building__community_id=self.motion.session.community_id).select_related("building")}
+        return {
+            str(h): h for h in Household.objects.filter(building__community_id=self.motion.session.community_id).select_related("building")
+        }
 
     def entries(self) -> list[InPersonEntry]:
         if self.grouped:
@@ -183,7 +191,9 @@ class InPersonForm(forms.Form):
             if self.by_household:
                 names = [n for n in _SPLIT.split(head) if n]
                 if not readable or not names:
-                    raise forms.ValidationError(_("Line %(n)d could not be read. Write it like “1号楼-1-101 2号楼-1-202: 1 3”.") % {"n": number})
+                    raise forms.ValidationError(
+                        _("Line %(n)d could not be read. Write it like “1号楼-1-101 2号楼-1-202: 1 3”.") % {"n": number}
+                    )
                 unknown = [n for n in names if n not in households]
                 if unknown:
                     raise forms.ValidationError(_("Unknown household address: %(list)s") % {"list": "、".join(unknown)})

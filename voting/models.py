@@ -132,7 +132,7 @@ class Motion(models.Model):
 
     @property
     def quorum_text(self) -> str:
-        """"50%" when the fraction is a whole percentage, else "2/3"; "" without a quorum."""
+        """ "50%" when the fraction is a whole percentage, else "2/3"; "" without a quorum."""
         return quorum_text(self.quorum)
 
 

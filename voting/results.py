@@ -135,11 +135,26 @@ def resolution_compute(*, motion: Motion) -> tuple[str, dict[str, Any], list[str
         ids = [str(o.pk) for o in options]
         cr: ct.ChoiceResult | ct.RankedResult
         if motion.kind == MotionKind.SINGLE:
-            cr = plurality_tally(options=ids, ballots=[ct.PluralityBallot(str(c[0]), _weight(motion, w)) for c, w, _a, _ch in rows], eligible=eligible, quorum=quorum)
+            cr = plurality_tally(
+                options=ids,
+                ballots=[ct.PluralityBallot(str(c[0]), _weight(motion, w)) for c, w, _a, _ch in rows],
+                eligible=eligible,
+                quorum=quorum,
+            )
         elif motion.kind == MotionKind.APPROVAL:
-            cr = approval_tally(options=ids, ballots=[ct.ApprovalBallot(frozenset(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows], eligible=eligible, quorum=quorum)
+            cr = approval_tally(
+                options=ids,
+                ballots=[ct.ApprovalBallot(frozenset(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows],
+                eligible=eligible,
+                quorum=quorum,
+            )
         else:
-            cr = ranked_tally(options=ids, ballots=[ct.RankedBallot(tuple(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows], eligible=eligible, quorum=quorum)
+            cr = ranked_tally(
+                options=ids,
+                ballots=[ct.RankedBallot(tuple(map(str, c)), _weight(motion, w)) for c, w, _a, _ch in rows],
+                eligible=eligible,
+                quorum=quorum,
+            )
             data["rounds"] = _rounds_data(cr)
             data["possible_winners"] = [int(o) for o in cr.possible_winners]
         outcome, reason, participation = cr.outcome, cr.reason, cr.participation
@@ -224,7 +239,9 @@ def _rounds_data(result: ct.RankedResult) -> list[dict[str, Any]]:
     ]
 
 
-def _art278(motion: Motion, rows: list[Row], base: selectors.EligibleBase, data: dict[str, Any]) -> tuple[Any, Any, Any, dict[int, Fraction]]:
+def _art278(
+    motion: Motion, rows: list[Row], base: selectors.EligibleBase, data: dict[str, Any]
+) -> tuple[Any, Any, Any, dict[int, Fraction]]:
     """Ballots carry the owner's area but (secret ballots) not the owner: count each ballot as
     its own owner, beside the owners who did not take part. The totals are the same."""
     code = {o.pk: o.code for o in motion.options.all()}

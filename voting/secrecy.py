@@ -99,11 +99,21 @@ def receipt_lookups(motion_id: int, receipt: str) -> list[str]:
     return [hmac.new(_keys(s, motion_id)[1], receipt.encode(), hashlib.sha256).hexdigest() for s in _secrets()]
 
 
-def _payload(*, choice: list[int], weight: Decimal | int, area: Decimal | None, receipt_hash: str, entered_by: int | None) -> dict[str, Any]:
-    return {"choice": choice, "weight": str(weight), "area": None if area is None else str(area), "receipt_hash": receipt_hash, "entered_by": entered_by}
+def _payload(
+    *, choice: list[int], weight: Decimal | int, area: Decimal | None, receipt_hash: str, entered_by: int | None
+) -> dict[str, Any]:
+    return {
+        "choice": choice,
+        "weight": str(weight),
+        "area": None if area is None else str(area),
+        "receipt_hash": receipt_hash,
+        "entered_by": entered_by,
+    }
 
 
-def sealed_ballot_insert(*, motion_id: int, choice: list[int], weight: Decimal, area: Decimal | None, receipt: str, receipt_hash: str) -> None:
+def sealed_ballot_insert(
+    *, motion_id: int, choice: list[int], weight: Decimal, area: Decimal | None, receipt: str, receipt_hash: str
+) -> None:
     """Store an online secret ballot. Call in the voter's transaction, beside the participation."""
     sealed = seal(motion_id, _payload(choice=choice, weight=weight, area=area, receipt_hash=receipt_hash, entered_by=None))
     insert(SealedBallot(motion_id=motion_id, channel=Channel.ONLINE, sealed=sealed, lookup=receipt_lookups(motion_id, receipt)[0]))
@@ -128,7 +138,9 @@ def sealed_in_person_insert(*, motion: Motion, rows: list[InPersonCount]) -> Non
         SealedBallot(
             motion_id=motion.pk,
             channel=Channel.IN_PERSON,
-            sealed=seal(motion.pk, _payload(choice=row.choice, weight=row.weight, area=row.area, receipt_hash="", entered_by=row.entered_by_id)),
+            sealed=seal(
+                motion.pk, _payload(choice=row.choice, weight=row.weight, area=row.area, receipt_hash="", entered_by=row.entered_by_id)
+            ),
         )
         for row in rows
         for _ in range(row.count)
@@ -137,13 +149,18 @@ def sealed_in_person_insert(*, motion: Motion, rows: list[InPersonCount]) -> Non
 
 def sealed_counts(motion_id: int) -> dict[str, int]:
     """How many sealed ballots a motion has, per channel (the turnout of an open secret vote)."""
-    counts = dict(SealedBallot.objects.filter(motion_id=motion_id).values_list("channel").annotate(n=Count("pk")).values_list("channel", "n"))
+    counts = dict(
+        SealedBallot.objects.filter(motion_id=motion_id).values_list("channel").annotate(n=Count("pk")).values_list("channel", "n")
+    )
     return {"online": counts.get(Channel.ONLINE, 0), "in_person": counts.get(Channel.IN_PERSON, 0)}
 
 
 def online_ballots_stored(motion_id: int) -> int:
     """Online ballots stored for a motion, sealed or plain (for the fault tests and the bench)."""
-    return Ballot.objects.filter(motion_id=motion_id).count() + SealedBallot.objects.filter(motion_id=motion_id, channel=Channel.ONLINE).count()
+    return (
+        Ballot.objects.filter(motion_id=motion_id).count()
+        + SealedBallot.objects.filter(motion_id=motion_id, channel=Channel.ONLINE).count()
+    )
 
 
 def sealed_ballots_mix(*, motion: Motion) -> int:
@@ -168,7 +185,11 @@ def sealed_ballots_mix(*, motion: Motion) -> int:
         if channel == Channel.ONLINE:
             online.append(Ballot(motion=motion, choice=p["choice"], weight=weight, area=area, receipt_hash=p["receipt_hash"]))
         else:
-            room.append(InPersonCount(motion=motion, choice=p["choice"], count=1, weight=weight, area=area, entered_by_id=room_by or p["entered_by"]))
+            room.append(
+                InPersonCount(
+                    motion=motion, choice=p["choice"], count=1, weight=weight, area=area, entered_by_id=room_by or p["entered_by"]
+                )
+            )
     Ballot.objects.bulk_create(online)
     InPersonCount.objects.bulk_create(room)
     SealedBallot.objects.filter(motion=motion).delete()

@@ -50,9 +50,7 @@ def motion_data(motion: Motion) -> dict[str, Any]:
         "closes_at": iso_utc(motion.closes_at),
         "opened_at": iso_utc(motion.opened_at),
         "closed_at": iso_utc(motion.closed_at),
-        "options": [
-            {"id": o.pk, "position": o.position, "code": o.code, "label": o.label} for o in motion.options.all()
-        ],
+        "options": [{"id": o.pk, "position": o.position, "code": o.code, "label": o.label} for o in motion.options.all()],
     }
 
 
@@ -123,9 +121,7 @@ def eligible_base(motion: Motion) -> EligibleBase:
     taken = set(motion.participations.values_list("unit_key", flat=True))
     if motion.kind == MotionKind.ART278:
         areas: dict[str, Decimal] = defaultdict(Decimal)
-        households = Household.objects.filter(building__community_id=motion.session.community_id).filter(
-            Q(exclusive_area__gt=0)
-        )
+        households = Household.objects.filter(building__community_id=motion.session.community_id).filter(Q(exclusive_area__gt=0))
         for household in households:
             areas[owner_key_of(household)] += household.exclusive_area or Decimal("0")
         return EligibleBase(len(areas), Decimal(len(areas)), dict(areas))

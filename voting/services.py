@@ -201,7 +201,9 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
         locked.opened_by = by
         locked.save(update_fields=["state", "opened_at", "opened_by", "closes_at"])
         _announce_motion(locked, kind="motion.opened", audience="all")
-        audit_record(kind="motion.opened", community=locked.session.community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk)
+        audit_record(
+            kind="motion.opened", community=locked.session.community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk
+        )
         if locked.closes_at is not None:
             auto_close_schedule(motion_id=locked.pk, at=locked.closes_at)  # stored in this transaction
     return locked
@@ -241,7 +243,9 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
         if resolution is None or resolution.outcome != "tie" or "draw" in resolution.data:
             raise Refused(_("Only a tied result that has not been drawn yet can be decided by a draw."), code="not_tied")
         if locked.kind not in DRAWABLE_KINDS or not resolution.data.get("tied"):
-            raise Refused(_("A draw can only decide between tied options of a choice vote; for this vote, hold a new vote."), code="not_drawable")
+            raise Refused(
+                _("A draw can only decide between tied options of a choice vote; for this vote, hold a new vote."), code="not_drawable"
+            )
         tied = [str(o) for o in resolution.data["tied"]]
         seed = draw_seed(motion_id=locked.pk, tied=tied, public_value=value)
         data = dict(resolution.data)
@@ -258,8 +262,14 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
         resolution.outcome = "winner"
         resolution.save(update_fields=["data", "outcome"])
         audit_record(
-            kind="motion.tie_drawn", community=locked.session.community_id, actor=by, session_id=locked.session_id,
-            motion_id=locked.pk, public_value=value, seed=seed, winner=winner,
+            kind="motion.tie_drawn",
+            community=locked.session.community_id,
+            actor=by,
+            session_id=locked.session_id,
+            motion_id=locked.pk,
+            public_value=value,
+            seed=seed,
+            winner=winner,
         )
         announce(
             locked.session_id,
@@ -313,8 +323,12 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
         else:
             created = InPersonCount.objects.bulk_create(rows)
         audit_record(
-            kind="motion.in_person", community=locked.session.community_id, actor=by, session_id=locked.session_id,
-            motion_id=locked.pk, ballots=sum(row.count for row in rows),
+            kind="motion.in_person",
+            community=locked.session.community_id,
+            actor=by,
+            session_id=locked.session_id,
+            motion_id=locked.pk,
+            ballots=sum(row.count for row in rows),
         )
     tally_announce_on_commit(motion_id=motion.pk, session_id=motion.session_id)
     return created
@@ -353,7 +367,9 @@ def _household_rows(locked: Motion, by: User, choice: list[int], households: Seq
         unit = rules.unit_of(motion=locked, household=household, user_id=None, owner_area=area)
         if unit is None:
             raise Refused(
-                _("%(household)s has no floor area on record, so it cannot vote in this vote. Nothing was recorded; please ask the residents' committee to enter its area.")
+                _(
+                    "%(household)s has no floor area on record, so it cannot vote in this vote. Nothing was recorded; please ask the residents' committee to enter its area."
+                )
                 % {"household": household},
                 code="no_area",
             )
@@ -370,8 +386,7 @@ def _household_rows(locked: Motion, by: User, choice: list[int], households: Seq
         rows.append(InPersonCount(motion=locked, choice=choice, count=1, weight=weight, area=unit.area, household=household, entered_by=by))
     if taken:
         raise Refused(
-            _("These households have already voted (online or in the room): %(list)s. Nothing was recorded.")
-            % {"list": "、".join(taken)},
+            _("These households have already voted (online or in the room): %(list)s. Nothing was recorded.") % {"list": "、".join(taken)},
             code="already_voted",
         )
     return rows

@@ -96,7 +96,8 @@ class Announcer:
             if self.down_since is not None:
                 log.warning(
                     "channel layer answers again after %.1f s; %d announcements were dropped meanwhile (clients catch up from the database)",
-                    time.monotonic() - self.down_since, self.dropped,
+                    time.monotonic() - self.down_since,
+                    self.dropped,
                 )
                 self.down_since = None
                 self.dropped = 0

@@ -141,7 +141,9 @@ def _on_role_saved(sender: Any, instance: Membership, created: bool, **kwargs: A
 def _on_access_removed(sender: Any, instance: Membership | Resident, **kwargs: Any) -> None:
     # When the community itself is being deleted, its log goes with it: file this under none.
     community_id = None if isinstance(kwargs.get("origin"), Community) else instance.community_id
-    audit_record(kind="role.revoked", community=community_id, username=instance.user.get_username(), role=getattr(instance, "role", "resident"))
+    audit_record(
+        kind="role.revoked", community=community_id, username=instance.user.get_username(), role=getattr(instance, "role", "resident")
+    )
     user_connections_close(user_id=instance.user_id, reason="role_revoked")
 
 

@@ -98,10 +98,18 @@ def _household_saved(sender: Any, instance: Household, created: bool, **kwargs: 
     community_id = instance.building.community_id
     before = getattr(instance, "_agora_before", None)
     if created or before is None:
-        _record("roster.household_added", community_id, household=str(instance), area=_text(instance.exclusive_area), owner=instance.owner_key)
+        _record(
+            "roster.household_added", community_id, household=str(instance), area=_text(instance.exclusive_area), owner=instance.owner_key
+        )
         return
     if _text(before["exclusive_area"]) != _text(instance.exclusive_area):
-        _record("roster.area", community_id, household=str(instance), before=_text(before["exclusive_area"]), after=_text(instance.exclusive_area))
+        _record(
+            "roster.area",
+            community_id,
+            household=str(instance),
+            before=_text(before["exclusive_area"]),
+            after=_text(instance.exclusive_area),
+        )
     if before["owner_key"] != instance.owner_key:
         _record("roster.owner", community_id, household=str(instance), before=before["owner_key"], after=instance.owner_key)
 
@@ -110,8 +118,11 @@ def _household_saved(sender: Any, instance: Household, created: bool, **kwargs: 
 def _household_deleted(sender: Any, instance: Household, **kwargs: Any) -> None:
     community_id = type(instance.building).objects.filter(pk=instance.building_id).values_list("community_id", flat=True).first()
     _record(
-        "roster.household_removed", _surviving(community_id, kwargs.get("origin")), household=str(instance),
-        area=_text(instance.exclusive_area), owner=instance.owner_key,
+        "roster.household_removed",
+        _surviving(community_id, kwargs.get("origin")),
+        household=str(instance),
+        area=_text(instance.exclusive_area),
+        owner=instance.owner_key,
     )
 
 
@@ -135,8 +146,13 @@ def _resident_saved(sender: Any, instance: Resident, created: bool, **kwargs: An
     who = _resident_name(instance)
     if created or before is None:
         _record(
-            "roster.household", instance.community_id, resident=who, before="", after=_address(instance.household_id),
-            tenure=instance.tenure, verified=instance.verified,
+            "roster.household",
+            instance.community_id,
+            resident=who,
+            before="",
+            after=_address(instance.household_id),
+            tenure=instance.tenure,
+            verified=instance.verified,
         )
         return
     household = _address(instance.household_id)
@@ -145,14 +161,19 @@ def _resident_saved(sender: Any, instance: Resident, created: bool, **kwargs: An
     if before["tenure"] != instance.tenure:
         _record("roster.tenure", instance.community_id, resident=who, household=household, before=before["tenure"], after=instance.tenure)
     if before["verified"] != instance.verified:
-        _record("roster.verified", instance.community_id, resident=who, household=household, before=before["verified"], after=instance.verified)
+        _record(
+            "roster.verified", instance.community_id, resident=who, household=household, before=before["verified"], after=instance.verified
+        )
 
 
 @receiver(post_delete, sender=Resident)
 def _resident_deleted(sender: Any, instance: Resident, **kwargs: Any) -> None:
     _record(
-        "roster.household", _surviving(instance.community_id, kwargs.get("origin")), resident=_resident_name(instance),
-        before=_address(instance.household_id), after="",
+        "roster.household",
+        _surviving(instance.community_id, kwargs.get("origin")),
+        resident=_resident_name(instance),
+        before=_address(instance.household_id),
+        after="",
     )
 
 
@@ -184,12 +205,7 @@ def _tags_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set
         resident = Resident.objects.select_related("user").get(pk=resident_id)
         # ``tags.set()`` removes, then adds, in one transaction: one row for the whole change.
         previous: AuditEvent | None = getattr(resident if reverse else instance, "_agora_tag_event", None)
-        if (
-            not reverse
-            and previous is not None
-            and transaction.get_connection().in_atomic_block
-            and previous.detail.get("after") == before
-        ):
+        if not reverse and previous is not None and transaction.get_connection().in_atomic_block and previous.detail.get("after") == before:
             previous.detail["after"] = after
             if previous.detail["before"] == after:
                 previous.delete()
@@ -198,8 +214,12 @@ def _tags_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set
                 previous.save(update_fields=["detail"])
             continue
         event = _record(
-            "roster.tags", resident.community_id, resident=_resident_name(resident), household=_address(resident.household_id),
-            before=before, after=after,
+            "roster.tags",
+            resident.community_id,
+            resident=_resident_name(resident),
+            household=_address(resident.household_id),
+            before=before,
+            after=after,
         )
         if not reverse:
             instance._agora_tag_event = event

@@ -152,15 +152,29 @@ def _parse(text: str, report: ImportReport, community: Community) -> list[_Row]:
             report.errors.append(RowError(line, problem))
         if not problems:
             rows.append(
-                _Row(line, building, unit, room, area, get("owner_key"), username, get("full_name"), tenure, tags,
-                     verified_raw in {"yes", "1", "true"}, get("grid"))
+                _Row(
+                    line,
+                    building,
+                    unit,
+                    room,
+                    area,
+                    get("owner_key"),
+                    username,
+                    get("full_name"),
+                    tenure,
+                    tags,
+                    verified_raw in {"yes", "1", "true"},
+                    get("grid"),
+                )
             )
     outside = _accounts_outside(community, set(seen_users))
     for username in sorted(outside, key=seen_users.__getitem__):
         report.errors.append(
             RowError(
                 seen_users[username],
-                _("user %(user)s already exists outside this community; an import never changes another community's account (use another username, or ask the district office)")
+                _(
+                    "user %(user)s already exists outside this community; an import never changes another community's account (use another username, or ask the district office)"
+                )
                 % {"user": username},
             )
         )

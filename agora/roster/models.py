@@ -49,9 +49,7 @@ class Building(models.Model):
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
         ordering = ["community", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["community", "name"], name="building_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="building_unique_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -83,9 +81,7 @@ class Household(models.Model):
         verbose_name_plural = _("households")
         ordering = ["building__name", "unit", "room"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["building", "unit", "room"], name="household_unique_address"
-            ),
+            models.UniqueConstraint(fields=["building", "unit", "room"], name="household_unique_address"),
             models.CheckConstraint(
                 condition=models.Q(exclusive_area__isnull=True) | models.Q(exclusive_area__gte=0),
                 name="household_area_not_negative",
@@ -137,9 +133,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "community"], name="membership_one_role_per_community")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "community"], name="membership_one_role_per_community")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.community} · {self.get_role_display()}"
@@ -164,9 +158,7 @@ class Resident(models.Model):
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "community"], name="resident_one_household_per_community")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "community"], name="resident_one_household_per_community")]
 
     def __str__(self) -> str:
         return f"{display_name(self.user)} ({self.household})"

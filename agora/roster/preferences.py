@@ -29,6 +29,10 @@ def elder_cookie_set(response: HttpResponse, *, on: bool) -> None:
     """The device's choice, for before login. Like the language cookie: HTTPS-only in
     production (settings.LANGUAGE_COOKIE_SECURE), never read by scripts, not sent cross-site."""
     response.set_cookie(
-        ELDER_COOKIE, "1" if on else "0", max_age=ELDER_COOKIE_AGE,
-        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=True, samesite="Lax",
+        ELDER_COOKIE,
+        "1" if on else "0",
+        max_age=ELDER_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
     )

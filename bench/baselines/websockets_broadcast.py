@@ -45,7 +45,9 @@ async def handler(ws: ServerConnection) -> None:
 async def main(port: int) -> None:
     stop = asyncio.get_running_loop().create_future()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
-    async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT, backlog=2048, max_queue=None):
+    async with serve(
+        handler, "127.0.0.1", port, compression=None, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT, backlog=2048, max_queue=None
+    ):
         await stop
 
 

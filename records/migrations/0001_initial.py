@@ -6,213 +6,389 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agora', '0001_initial'),
-        ('topic_sessions', '0001_initial'),
+        ("agora", "0001_initial"),
+        ("topic_sessions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActionItem',
+            name="ActionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('what', models.TextField(verbose_name='what is to be done')),
-                ('responsible', models.CharField(help_text='A department, the property company …', max_length=120, verbose_name='responsible party')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='due date')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('in_progress', 'In progress'), ('done', 'Done'), ('dropped', 'Dropped')], default='pending', max_length=12, verbose_name='status')),
-                ('drop_reason', models.CharField(blank=True, max_length=300, verbose_name='reason for dropping')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='responsible moderator')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='action_items', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("what", models.TextField(verbose_name="what is to be done")),
+                (
+                    "responsible",
+                    models.CharField(help_text="A department, the property company …", max_length=120, verbose_name="responsible party"),
+                ),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="due date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("in_progress", "In progress"), ("done", "Done"), ("dropped", "Dropped")],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("drop_reason", models.CharField(blank=True, max_length=300, verbose_name="reason for dropping")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible moderator",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="action_items", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'action item',
-                'verbose_name_plural': 'action items',
-                'ordering': ['due_on', 'pk'],
+                "verbose_name": "action item",
+                "verbose_name_plural": "action items",
+                "ordering": ["due_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ActionUpdate',
+            name="ActionUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(blank=True)),
-                ('status_from', models.CharField(blank=True, choices=[('pending', 'Pending'), ('in_progress', 'In progress'), ('done', 'Done'), ('dropped', 'Dropped')], max_length=12)),
-                ('status_to', models.CharField(blank=True, choices=[('pending', 'Pending'), ('in_progress', 'In progress'), ('done', 'Done'), ('dropped', 'Dropped')], max_length=12)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='minutes.actionitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField(blank=True)),
+                (
+                    "status_from",
+                    models.CharField(
+                        blank=True,
+                        choices=[("pending", "Pending"), ("in_progress", "In progress"), ("done", "Done"), ("dropped", "Dropped")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status_to",
+                    models.CharField(
+                        blank=True,
+                        choices=[("pending", "Pending"), ("in_progress", "In progress"), ("done", "Done"), ("dropped", "Dropped")],
+                        max_length=12,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("by", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
+                ("item", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="updates", to="minutes.actionitem")),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ChainHead',
+            name="ChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('head_hash', models.CharField(max_length=64)),
-                ('length', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('community', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='minutes_chain_head', to='agora.community')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("head_hash", models.CharField(max_length=64)),
+                ("length", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "community",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="minutes_chain_head", to="agora.community"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'minutes chain head',
-                'verbose_name_plural': 'minutes chain heads',
+                "verbose_name": "minutes chain head",
+                "verbose_name_plural": "minutes chain heads",
             },
         ),
         migrations.CreateModel(
-            name='MinutesDraft',
+            name="MinutesDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('summaries', models.JSONField(blank=True, default=dict)),
-                ('visibility', models.CharField(choices=[('members', 'Community members only'), ('public', 'Public')], default='members', max_length=10, verbose_name='who may read')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='minutes_draft', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("summaries", models.JSONField(blank=True, default=dict)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("members", "Community members only"), ("public", "Public")],
+                        default="members",
+                        max_length=10,
+                        verbose_name="who may read",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="minutes_draft", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'minutes draft',
-                'verbose_name_plural': 'minutes drafts',
+                "verbose_name": "minutes draft",
+                "verbose_name_plural": "minutes drafts",
             },
         ),
         migrations.CreateModel(
-            name='MinutesRecord',
+            name="MinutesRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('content_hash', models.CharField(max_length=64, unique=True)),
-                ('canonical', models.TextField()),
-                ('kind', models.CharField(choices=[('original', 'Minutes'), ('correction', 'Correction')], default='original', max_length=12)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('category', models.CharField(choices=[('parking', 'Parking'), ('renovation', 'Renovation'), ('elderly_care', 'Elderly care'), ('safety', 'Safety'), ('environment', 'Environment'), ('property', 'Property management'), ('neighbours', 'Neighbour relations'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('outcome', models.CharField(choices=[('passed', 'Passed'), ('failed', 'Not passed'), ('mixed', 'Some passed'), ('none', 'No vote')], max_length=10, verbose_name='outcome')),
-                ('visibility', models.CharField(choices=[('members', 'Community members only'), ('public', 'Public')], max_length=10, verbose_name='who may read')),
-                ('held_on', models.DateField(verbose_name='held on')),
-                ('published_at', models.DateTimeField(verbose_name='published at')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='minutes_records', to='agora.community')),
-                ('corrects', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='minutes.minutesrecord')),
-                ('published_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='minutes_records', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveIntegerField()),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("content_hash", models.CharField(max_length=64, unique=True)),
+                ("canonical", models.TextField()),
+                (
+                    "kind",
+                    models.CharField(choices=[("original", "Minutes"), ("correction", "Correction")], default="original", max_length=12),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("parking", "Parking"),
+                            ("renovation", "Renovation"),
+                            ("elderly_care", "Elderly care"),
+                            ("safety", "Safety"),
+                            ("environment", "Environment"),
+                            ("property", "Property management"),
+                            ("neighbours", "Neighbour relations"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("passed", "Passed"), ("failed", "Not passed"), ("mixed", "Some passed"), ("none", "No vote")],
+                        max_length=10,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("members", "Community members only"), ("public", "Public")], max_length=10, verbose_name="who may read"
+                    ),
+                ),
+                ("held_on", models.DateField(verbose_name="held on")),
+                ("published_at", models.DateTimeField(verbose_name="published at")),
+                (
+                    "community",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="minutes_records", to="agora.community"),
+                ),
+                (
+                    "corrects",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="minutes.minutesrecord",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="minutes_records", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'published minutes',
-                'verbose_name_plural': 'published minutes',
-                'ordering': ['-held_on', '-pk'],
+                "verbose_name": "published minutes",
+                "verbose_name_plural": "published minutes",
+                "ordering": ["-held_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Need',
+            name="Need",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('parking', 'Parking'), ('renovation', 'Renovation'), ('elderly_care', 'Elderly care'), ('safety', 'Safety'), ('environment', 'Environment'), ('property', 'Property management'), ('neighbours', 'Neighbour relations'), ('other', 'Other')], default='other', max_length=20, verbose_name='category')),
-                ('text', models.TextField(verbose_name='what is the problem')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('merged', 'Merged into another'), ('in_session', 'Became a topic session')], default='open', max_length=12, verbose_name='status')),
-                ('handled_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agora.building', verbose_name='building')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='needs', to='agora.community')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='minutes.need')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='needs', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("parking", "Parking"),
+                            ("renovation", "Renovation"),
+                            ("elderly_care", "Elderly care"),
+                            ("safety", "Safety"),
+                            ("environment", "Environment"),
+                            ("property", "Property management"),
+                            ("neighbours", "Neighbour relations"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="what is the problem")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("merged", "Merged into another"), ("in_session", "Became a topic session")],
+                        default="open",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("handled_at", models.DateTimeField(blank=True, null=True)),
+                ("author", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "building",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="agora.building",
+                        verbose_name="building",
+                    ),
+                ),
+                ("community", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="needs", to="agora.community")),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="duplicates", to="minutes.need"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="needs",
+                        to="topic_sessions.topicsession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'need',
-                'verbose_name_plural': 'needs',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "need",
+                "verbose_name_plural": "needs",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='NeedSupport',
+            name="NeedSupport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('need', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supports', to='minutes.need')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("need", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="supports", to="minutes.need")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name='SatisfactionRating',
+            name="SatisfactionRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='satisfaction')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ratings', to='minutes.actionitem')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("score", models.PositiveSmallIntegerField(verbose_name="satisfaction")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("item", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="ratings", to="minutes.actionitem")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name='SearchToken',
+            name="SearchToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=32)),
-                ('fields', models.PositiveSmallIntegerField(default=0)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='search_tokens', to='minutes.minutesrecord')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.CharField(max_length=32)),
+                ("fields", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="search_tokens", to="minutes.minutesrecord"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='actionitem',
-            index=models.Index(fields=['status', 'due_on'], name='action_status_due'),
+            model_name="actionitem",
+            index=models.Index(fields=["status", "due_on"], name="action_status_due"),
         ),
         migrations.AddConstraint(
-            model_name='actionitem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'dropped'), _negated=True), models.Q(('drop_reason', ''), _negated=True), _connector='OR'), name='action_dropped_has_reason'),
+            model_name="actionitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "dropped"), _negated=True), models.Q(("drop_reason", ""), _negated=True), _connector="OR"
+                ),
+                name="action_dropped_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='minutesrecord',
-            index=models.Index(fields=['visibility', 'held_on'], name='minutes_vis_held'),
+            model_name="minutesrecord",
+            index=models.Index(fields=["visibility", "held_on"], name="minutes_vis_held"),
         ),
         migrations.AddIndex(
-            model_name='minutesrecord',
-            index=models.Index(fields=['community', 'held_on'], name='minutes_comm_held'),
+            model_name="minutesrecord",
+            index=models.Index(fields=["community", "held_on"], name="minutes_comm_held"),
         ),
         migrations.AddIndex(
-            model_name='minutesrecord',
-            index=models.Index(fields=['category', 'held_on'], name='minutes_cat_held'),
+            model_name="minutesrecord",
+            index=models.Index(fields=["category", "held_on"], name="minutes_cat_held"),
         ),
         migrations.AddIndex(
-            model_name='minutesrecord',
-            index=models.Index(fields=['outcome', 'held_on'], name='minutes_outcome_held'),
+            model_name="minutesrecord",
+            index=models.Index(fields=["outcome", "held_on"], name="minutes_outcome_held"),
         ),
         migrations.AddIndex(
-            model_name='minutesrecord',
-            index=models.Index(fields=['session', 'seq'], name='minutes_session_seq'),
+            model_name="minutesrecord",
+            index=models.Index(fields=["session", "seq"], name="minutes_session_seq"),
         ),
         migrations.AddConstraint(
-            model_name='minutesrecord',
-            constraint=models.UniqueConstraint(fields=('community', 'seq'), name='minutes_chain_unique_seq'),
+            model_name="minutesrecord",
+            constraint=models.UniqueConstraint(fields=("community", "seq"), name="minutes_chain_unique_seq"),
         ),
         migrations.AddConstraint(
-            model_name='minutesrecord',
-            constraint=models.UniqueConstraint(fields=('community', 'prev_hash'), name='minutes_chain_no_fork'),
+            model_name="minutesrecord",
+            constraint=models.UniqueConstraint(fields=("community", "prev_hash"), name="minutes_chain_no_fork"),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['community', 'status', 'created_at'], name='need_comm_status'),
+            model_name="need",
+            index=models.Index(fields=["community", "status", "created_at"], name="need_comm_status"),
         ),
         migrations.AddConstraint(
-            model_name='needsupport',
-            constraint=models.UniqueConstraint(fields=('need', 'user'), name='need_support_once'),
+            model_name="needsupport",
+            constraint=models.UniqueConstraint(fields=("need", "user"), name="need_support_once"),
         ),
         migrations.AddConstraint(
-            model_name='satisfactionrating',
-            constraint=models.UniqueConstraint(fields=('item', 'user'), name='satisfaction_one_per_resident'),
+            model_name="satisfactionrating",
+            constraint=models.UniqueConstraint(fields=("item", "user"), name="satisfaction_one_per_resident"),
         ),
         migrations.AddConstraint(
-            model_name='satisfactionrating',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='satisfaction_1_to_5'),
+            model_name="satisfactionrating",
+            constraint=models.CheckConstraint(condition=models.Q(("score__gte", 1), ("score__lte", 5)), name="satisfaction_1_to_5"),
         ),
         migrations.AddConstraint(
-            model_name='searchtoken',
-            constraint=models.UniqueConstraint(fields=('token', 'record'), name='search_token_once'),
+            model_name="searchtoken",
+            constraint=models.UniqueConstraint(fields=("token", "record"), name="search_token_once"),
         ),
     ]

@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('minutes', '0001_initial'),
-        ('voting', '0001_initial'),
+        ("minutes", "0001_initial"),
+        ("voting", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='actionitem',
-            name='resolution',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='action_items', to='voting.resolution', verbose_name='resolution'),
+            model_name="actionitem",
+            name="resolution",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="action_items",
+                to="voting.resolution",
+                verbose_name="resolution",
+            ),
         ),
     ]

@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agora', '0002_audit_event'),
-        ('minutes', '0002_actionitem_resolution'),
-        ('topic_sessions', '0002_meeting'),
+        ("agora", "0002_audit_event"),
+        ("minutes", "0002_actionitem_resolution"),
+        ("topic_sessions", "0002_meeting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='minutesrecord',
-            index=models.Index(fields=['kind', 'session'], name='minutes_kind_session'),
+            model_name="minutesrecord",
+            index=models.Index(fields=["kind", "session"], name="minutes_kind_session"),
         ),
     ]

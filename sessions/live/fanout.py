@@ -360,7 +360,9 @@ class SessionFanout:
         for data in rows:
             if data["seq"] <= self.last_seq:
                 continue
-            event = live_event(kind="message", payload={"seq": data["seq"], "id": data["id"]}, template=MESSAGE_TEMPLATE, context={"m": data})
+            event = live_event(
+                kind="message", payload={"seq": data["seq"], "id": data["id"]}, template=MESSAGE_TEMPLATE, context={"m": data}
+            )
             self.last_seq = data["seq"]
             await self._write(event)
 
@@ -495,7 +497,9 @@ def _admission_verdicts(session_id: int, identities: list[tuple[int, str, str, b
     alive: set[str] = set()
     for start in range(0, len(keys), 500):
         alive.update(
-            Session.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=timezone.now()).values_list("session_key", flat=True)
+            Session.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=timezone.now()).values_list(
+                "session_key", flat=True
+            )
         )
     verdicts: list[tuple[str, str] | None] = []
     for user_id, key, password, can_moderate in identities:

@@ -90,7 +90,9 @@ def _with_open_votes(handler: Any) -> Any:
                 {
                     "type": "tally",
                     **event["payload"],
-                    "html": render_variant(event_id=event["id"], template=TALLY_TEMPLATE, context=event["context"], language=language, role=variant),
+                    "html": render_variant(
+                        event_id=event["id"], template=TALLY_TEMPLATE, context=event["context"], language=language, role=variant
+                    ),
                 }
                 for event in events
             ]

@@ -94,7 +94,10 @@ def _hand_lower(session: TopicSession, user: Any, f: Fields) -> Any:
 @_command("floor.give", moderator_only=True, done=_("The floor was given."))
 def _floor_give(session: TopicSession, user: Any, f: Fields) -> Any:
     return services.floor_give(
-        session=session, by=user, request_id=f.integer("request_id", required=False), limit_seconds=f.integer("limit_seconds", required=False)
+        session=session,
+        by=user,
+        request_id=f.integer("request_id", required=False),
+        limit_seconds=f.integer("limit_seconds", required=False),
     )
 
 
@@ -147,7 +150,9 @@ def _message_unpin(session: TopicSession, user: Any, f: Fields) -> Any:
 
 @_command("message.hide", moderator_only=True, done=_("The message is hidden from residents."))
 def _message_hide(session: TopicSession, user: Any, f: Fields) -> Any:
-    return moderation.message_hide(session=session, by=user, message_id=f.integer("message_id") or 0, reason=f.text("reason", max_length=1000))
+    return moderation.message_hide(
+        session=session, by=user, message_id=f.integer("message_id") or 0, reason=f.text("reason", max_length=1000)
+    )
 
 
 @_command("message.unhide", moderator_only=True, done=_("The message is shown again."))
@@ -157,7 +162,9 @@ def _message_unhide(session: TopicSession, user: Any, f: Fields) -> Any:
 
 @_command("participant.mute", moderator_only=True, done=_("The person is muted."))
 def _participant_mute(session: TopicSession, user: Any, f: Fields) -> Any:
-    return moderation.participant_mute(session=session, by=user, user_id=f.integer("user_id") or 0, muted=True, reason=f.text("reason", max_length=1000))
+    return moderation.participant_mute(
+        session=session, by=user, user_id=f.integer("user_id") or 0, muted=True, reason=f.text("reason", max_length=1000)
+    )
 
 
 @_command("participant.unmute", moderator_only=True, done=_("The person can speak again."))
@@ -167,7 +174,9 @@ def _participant_unmute(session: TopicSession, user: Any, f: Fields) -> Any:
 
 @_command("participant.remove", moderator_only=True, done=_("The person was removed from the session."))
 def _participant_remove(session: TopicSession, user: Any, f: Fields) -> Any:
-    return moderation.participant_remove(session=session, by=user, user_id=f.integer("user_id") or 0, reason=f.text("reason", max_length=1000))
+    return moderation.participant_remove(
+        session=session, by=user, user_id=f.integer("user_id") or 0, reason=f.text("reason", max_length=1000)
+    )
 
 
 @_command("participant.restore", moderator_only=True, done=_("The person may join the session again."))

@@ -54,13 +54,21 @@ def sync_frames(*, session_id: int, language: str, role: str) -> list[dict[str, 
             "speaker": speaker_payload(floor["speaker"]),
             "queue_user_ids": floor["queue_user_ids"],
             "queue_length": len(floor["queue"]),
-            "html": render_variant(event_id=f"sync-floor-{floor['at']}", template=FLOOR_TEMPLATE, context={"floor": floor}, language=language, role=role),
+            "html": render_variant(
+                event_id=f"sync-floor-{floor['at']}", template=FLOOR_TEMPLATE, context={"floor": floor}, language=language, role=role
+            ),
         },
         {
             "type": "agenda",
             "at": agenda["at"],
             "current_item_id": agenda["current"]["id"] if agenda["current"] else None,
-            "html": render_variant(event_id=f"sync-agenda-{agenda['at']}", template=AGENDA_TEMPLATE, context={"agenda_data": agenda}, language=language, role=role),
+            "html": render_variant(
+                event_id=f"sync-agenda-{agenda['at']}",
+                template=AGENDA_TEMPLATE,
+                context={"agenda_data": agenda},
+                language=language,
+                role=role,
+            ),
         },
     ]
 
@@ -83,7 +91,13 @@ def attendance_frame(*, session_id: int, language: str, role: str) -> dict[str, 
     return {
         "type": "attendance",
         **{k: summary[k] for k in ("total", "online_only", "in_room", "both", "households")},
-        "html": render_variant(event_id=f"attendance-{session_id}-{timezone.now().isoformat()}", template=ATTENDANCE_TEMPLATE, context=context, language=language, role=role),
+        "html": render_variant(
+            event_id=f"attendance-{session_id}-{timezone.now().isoformat()}",
+            template=ATTENDANCE_TEMPLATE,
+            context=context,
+            language=language,
+            role=role,
+        ),
     }
 
 

@@ -65,7 +65,9 @@ def message_pin(*, session: TopicSession, by: User, message_id: int, pinned: boo
             raise Refused(_("That message is already pinned.") if pinned else _("That message is not pinned."), code="unchanged")
         message.pinned = pinned
         message.save(update_fields=["pinned"])
-        moderation_log_record(session=locked, actor=by, action="message.pin" if pinned else "message.unpin", target_user_id=message.author_id, message=message)
+        moderation_log_record(
+            session=locked, actor=by, action="message.pin" if pinned else "message.unpin", target_user_id=message.author_id, message=message
+        )
         _announce_message(locked, message)
     return message
 
@@ -88,7 +90,9 @@ def message_hide(*, session: TopicSession, by: User, message_id: int, reason: st
         message.hidden_by = by
         message.hidden_at = timezone.now()
         message.save(update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at"])
-        moderation_log_record(session=locked, actor=by, action="message.hide", target_user_id=message.author_id, message=message, reason=reason)
+        moderation_log_record(
+            session=locked, actor=by, action="message.hide", target_user_id=message.author_id, message=message, reason=reason
+        )
         _announce_message(locked, message, replies=True)
     return message
 
@@ -108,7 +112,12 @@ def message_unhide(*, session: TopicSession, by: User, message_id: int) -> Messa
         message.hidden_at = None
         message.save(update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at"])
         moderation_log_record(
-            session=locked, actor=by, action="message.unhide", target_user_id=message.author_id, message=message, hidden_reason=previous_reason
+            session=locked,
+            actor=by,
+            action="message.unhide",
+            target_user_id=message.author_id,
+            message=message,
+            hidden_reason=previous_reason,
         )
         _announce_message(locked, message, replies=True)
     return message
@@ -172,7 +181,9 @@ def participant_remove(*, session: TopicSession, by: User, user_id: int, reason:
         participant.removed = True
         participant.save(update_fields=["removed"])
         now = timezone.now()
-        ended = FloorRequest.objects.filter(session_id=locked.pk, user=target, state__in=[FloorRequestState.WAITING, FloorRequestState.SPEAKING])
+        ended = FloorRequest.objects.filter(
+            session_id=locked.pk, user=target, state__in=[FloorRequestState.WAITING, FloorRequestState.SPEAKING]
+        )
         if ended.exists():
             ended.filter(state=FloorRequestState.SPEAKING).update(state=FloorRequestState.DONE, ended_at=now)
             ended.update(state=FloorRequestState.WITHDRAWN, ended_at=now)

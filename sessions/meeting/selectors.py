@@ -32,11 +32,15 @@ from sessions.selectors import author_labels
 def floor_data(*, session: TopicSession) -> dict[str, Any]:
     """Who has the floor (with the timer's numbers) and the queue in order; nobody once the session is not live."""
     now = timezone.now()
-    rows = list(
-        FloorRequest.objects.filter(
-            session_id=session.pk, state__in=[FloorRequestState.WAITING, FloorRequestState.SPEAKING]
-        ).order_by("raised_at", "pk")
-    ) if session.state == SessionState.LIVE else []
+    rows = (
+        list(
+            FloorRequest.objects.filter(session_id=session.pk, state__in=[FloorRequestState.WAITING, FloorRequestState.SPEAKING]).order_by(
+                "raised_at", "pk"
+            )
+        )
+        if session.state == SessionState.LIVE
+        else []
+    )
     labels = author_labels(community_id=session.community_id, user_ids={r.user_id for r in rows if r.user_id})
     room = MeetingRoom.objects.filter(session_id=session.pk).values_list("speaker_limit_seconds", flat=True).first()
 
@@ -148,9 +152,9 @@ def attendance_summary(session: TopicSession) -> dict[str, Any]:
     people = online | in_room
     residents = {
         user_id: (building, household_id)
-        for user_id, building, household_id in Resident.objects.filter(
-            community_id=session.community_id, user_id__in=people
-        ).values_list("user_id", "household__building__name", "household_id")
+        for user_id, building, household_id in Resident.objects.filter(community_id=session.community_id, user_id__in=people).values_list(
+            "user_id", "household__building__name", "household_id"
+        )
     }
     by_building: dict[str, dict[str, Any]] = {}
     for user_id in people:
@@ -209,13 +213,9 @@ def checkin_search(*, session: TopicSession, query: str, limit: int = 30) -> lis
     if len(parts) >= 2:
         match |= Q(household__building__name__icontains=parts[0], household__room__iexact=parts[-1])
     household_ids = list(residents.filter(match).values_list("household_id", flat=True).distinct()[:limit])
-    checked = set(
-        Attendance.objects.filter(session_id=session.pk, checked_in_at__isnull=False).values_list("user_id", flat=True)
-    )
+    checked = set(Attendance.objects.filter(session_id=session.pk, checked_in_at__isnull=False).values_list("user_id", flat=True))
     out: list[dict[str, Any]] = []
-    households = Household.objects.filter(pk__in=household_ids).select_related("building").order_by(
-        "building__name", "unit", "room"
-    )
+    households = Household.objects.filter(pk__in=household_ids).select_related("building").order_by("building__name", "unit", "room")
     for household in households:
         people = [
             {
@@ -233,9 +233,7 @@ def checkin_search(*, session: TopicSession, query: str, limit: int = 30) -> lis
 
 def checked_in_people(*, session: TopicSession) -> list[dict[str, Any]]:
     rows = list(
-        Attendance.objects.filter(session_id=session.pk, checked_in_at__isnull=False)
-        .select_related("user")
-        .order_by("-checked_in_at")
+        Attendance.objects.filter(session_id=session.pk, checked_in_at__isnull=False).select_related("user").order_by("-checked_in_at")
     )
     labels = author_labels(community_id=session.community_id, user_ids={r.user_id for r in rows})
     return [
@@ -255,7 +253,13 @@ def restricted_participants(*, session: TopicSession) -> list[dict[str, Any]]:
     rows = list(Participant.objects.filter(session_id=session.pk).filter(Q(muted=True) | Q(removed=True)))
     labels = author_labels(community_id=session.community_id, user_ids={r.user_id for r in rows})
     return [
-        {"user_id": r.user_id, "name": labels[r.user_id]["name"], "building": labels[r.user_id]["building"], "muted": r.muted, "removed": r.removed}
+        {
+            "user_id": r.user_id,
+            "name": labels[r.user_id]["name"],
+            "building": labels[r.user_id]["building"],
+            "muted": r.muted,
+            "removed": r.removed,
+        }
         for r in rows
     ]
 
@@ -265,4 +269,3 @@ def moderation_log(*, session: TopicSession, user: AnyUser) -> QuerySet[Moderati
     if not rules.can_moderate(user=user, session=session):
         return ModerationAction.objects.none()
     return ModerationAction.objects.filter(session_id=session.pk).select_related("actor", "target_user", "message").order_by("-at", "-pk")
-

@@ -280,9 +280,9 @@ def hand_lower(*, session: TopicSession, user: User) -> None:
     """Withdraw one's own raised hand (a speaker who is done asks the moderator instead)."""
     with transaction.atomic():
         locked = lock_session(session)
-        changed = FloorRequest.objects.filter(
-            session_id=locked.pk, user=user, state=FloorRequestState.WAITING
-        ).update(state=FloorRequestState.WITHDRAWN, ended_at=timezone.now())
+        changed = FloorRequest.objects.filter(session_id=locked.pk, user=user, state=FloorRequestState.WAITING).update(
+            state=FloorRequestState.WITHDRAWN, ended_at=timezone.now()
+        )
         if not changed:
             raise Refused(_("Your hand is not raised."), code="not_raised")
         floor_announce(locked)
@@ -350,9 +350,7 @@ def _check_limit(limit_seconds: int | None) -> None:
         raise Refused(_("The time limit must be between 0 and 60 minutes."), code="invalid")
 
 
-def floor_give(
-    *, session: TopicSession, by: User, request_id: int | None = None, limit_seconds: int | None = None
-) -> FloorRequest:
+def floor_give(*, session: TopicSession, by: User, request_id: int | None = None, limit_seconds: int | None = None) -> FloorRequest:
     """Give the floor to a queued person (None: the first in the queue); the current speaker's turn ends.
 
     ``limit_seconds`` None uses the room's default limit; 0 means no limit.

@@ -109,12 +109,20 @@ def _room_for_guess(request: HttpRequest, code: str) -> MeetingRoom | HttpRespon
     session of another community answers exactly as a code that does not exist."""
     address, user_id = client_ip(request), request.user.pk
     if join_guess_paused(address=address, user_id=user_id):
-        return _join_page(request, code, _("Too many wrong join codes were tried. Please wait a few minutes, then type the code shown in the room again."), 429)
+        return _join_page(
+            request,
+            code,
+            _("Too many wrong join codes were tried. Please wait a few minutes, then type the code shown in the room again."),
+            429,
+        )
     try:
         room = _room_or_404(code)
     except Http404:
         room = None
-    if room is None or (not is_member(user=request.user, community=room.session.community_id) and not rules.can_view(user=request.user, session=room.session)):
+    if room is None or (
+        not is_member(user=request.user, community=room.session.community_id)
+        and not rules.can_view(user=request.user, session=room.session)
+    ):
         join_guess_failed(address=address, user_id=user_id)
         return _join_page(request, code, _("No session has this join code. Please check the code shown in the room."), 404)
     return room

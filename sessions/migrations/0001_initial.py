@@ -6,168 +6,291 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agora', '0001_initial'),
+        ("agora", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgendaItem',
+            name="AgendaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(verbose_name='position')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('planned_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='planned minutes')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(verbose_name="position")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("planned_minutes", models.PositiveIntegerField(blank=True, null=True, verbose_name="planned minutes")),
             ],
             options={
-                'verbose_name': 'agenda item',
-                'verbose_name_plural': 'agenda items',
-                'ordering': ['session', 'position'],
+                "verbose_name": "agenda item",
+                "verbose_name_plural": "agenda items",
+                "ordering": ["session", "position"],
             },
         ),
         migrations.CreateModel(
-            name='TopicSession',
+            name="TopicSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('category', models.CharField(choices=[('parking', 'Parking'), ('renovation', 'Renovation'), ('elderly_care', 'Elderly care'), ('safety', 'Safety'), ('environment', 'Environment'), ('property', 'Property management'), ('neighbours', 'Neighbour relations'), ('other', 'Other')], default='other', max_length=20, verbose_name='category')),
-                ('description', models.TextField(blank=True, help_text='Cleaned HTML.', verbose_name='description')),
-                ('starts_at', models.DateTimeField(verbose_name='starts at')),
-                ('place', models.CharField(blank=True, max_length=120, verbose_name='place')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('live', 'Live'), ('adjourned', 'Adjourned'), ('archived', 'Minutes published')], default='draft', max_length=20, verbose_name='state')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
-                ('audience_tags', models.ManyToManyField(blank=True, help_text='Empty: all residents. Otherwise residents with any of these tags.', related_name='+', to='agora.tag', verbose_name='audience')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='topic_sessions', to='agora.community')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('observers', models.ManyToManyField(blank=True, related_name='observed_sessions', to=settings.AUTH_USER_MODEL, verbose_name='invited observers')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("parking", "Parking"),
+                            ("renovation", "Renovation"),
+                            ("elderly_care", "Elderly care"),
+                            ("safety", "Safety"),
+                            ("environment", "Environment"),
+                            ("property", "Property management"),
+                            ("neighbours", "Neighbour relations"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, help_text="Cleaned HTML.", verbose_name="description")),
+                ("starts_at", models.DateTimeField(verbose_name="starts at")),
+                ("place", models.CharField(blank=True, max_length=120, verbose_name="place")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("live", "Live"),
+                            ("adjourned", "Adjourned"),
+                            ("archived", "Minutes published"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+                (
+                    "audience_tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Empty: all residents. Otherwise residents with any of these tags.",
+                        related_name="+",
+                        to="agora.tag",
+                        verbose_name="audience",
+                    ),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="topic_sessions", to="agora.community"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "observers",
+                    models.ManyToManyField(
+                        blank=True, related_name="observed_sessions", to=settings.AUTH_USER_MODEL, verbose_name="invited observers"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'topic session',
-                'verbose_name_plural': 'topic sessions',
-                'ordering': ['-starts_at'],
+                "verbose_name": "topic session",
+                "verbose_name_plural": "topic sessions",
+                "ordering": ["-starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='SessionTransition',
+            name="SessionTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('live', 'Live'), ('adjourned', 'Adjourned'), ('archived', 'Minutes published')], max_length=20)),
-                ('to_state', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('live', 'Live'), ('adjourned', 'Adjourned'), ('archived', 'Minutes published')], max_length=20)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("live", "Live"),
+                            ("adjourned", "Adjourned"),
+                            ("archived", "Minutes published"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("live", "Live"),
+                            ("adjourned", "Adjourned"),
+                            ("archived", "Minutes published"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("by", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="transitions", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'session transition',
-                'verbose_name_plural': 'session transitions',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "session transition",
+                "verbose_name_plural": "session transitions",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Presence',
+            name="Presence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel_name', models.CharField(max_length=200, unique=True)),
-                ('building', models.CharField(blank=True, max_length=50)),
-                ('connected_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seen', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presences', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("channel_name", models.CharField(max_length=200, unique=True)),
+                ("building", models.CharField(blank=True, max_length=50)),
+                ("connected_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seen", models.DateTimeField()),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="presences", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('muted', models.BooleanField(default=False)),
-                ('removed', models.BooleanField(default=False)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("muted", models.BooleanField(default=False)),
+                ("removed", models.BooleanField(default=False)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="participants", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField()),
-                ('text_html', models.TextField()),
-                ('before_start', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('pinned', models.BooleanField(default=False)),
-                ('hidden', models.BooleanField(default=False)),
-                ('hidden_reason', models.CharField(blank=True, max_length=200)),
-                ('hidden_at', models.DateTimeField(blank=True, null=True)),
-                ('agenda_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='topic_sessions.agendaitem')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('hidden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reply_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='topic_sessions.message')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveBigIntegerField()),
+                ("text_html", models.TextField()),
+                ("before_start", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("pinned", models.BooleanField(default=False)),
+                ("hidden", models.BooleanField(default=False)),
+                ("hidden_reason", models.CharField(blank=True, max_length=200)),
+                ("hidden_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agenda_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="topic_sessions.agendaitem",
+                    ),
+                ),
+                ("author", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "hidden_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "reply_to",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="topic_sessions.message"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['session', 'seq'],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["session", "seq"],
             },
         ),
         migrations.CreateModel(
-            name='AttendanceIntent',
+            name="AttendanceIntent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance_intents', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attendance_intents", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='agendaitem',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agenda_items', to='topic_sessions.topicsession'),
+            model_name="agendaitem",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="agenda_items", to="topic_sessions.topicsession"
+            ),
         ),
         migrations.CreateModel(
-            name='Reaction',
+            name="Reaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('agree', 'Agree'), ('disagree', 'Disagree')], max_length=10)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reactions', to='topic_sessions.message')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("agree", "Agree"), ("disagree", "Disagree")], max_length=10)),
+                (
+                    "message",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="reactions", to="topic_sessions.message"),
+                ),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('message', 'user'), name='reaction_one_per_user')],
+                "constraints": [models.UniqueConstraint(fields=("message", "user"), name="reaction_one_per_user")],
             },
         ),
         migrations.AddIndex(
-            model_name='topicsession',
-            index=models.Index(fields=['community', 'state', 'starts_at'], name='topic_sessi_communi_abd0d1_idx'),
+            model_name="topicsession",
+            index=models.Index(fields=["community", "state", "starts_at"], name="topic_sessi_communi_abd0d1_idx"),
         ),
         migrations.AddIndex(
-            model_name='presence',
-            index=models.Index(fields=['session', 'last_seen'], name='topic_sessi_session_8b2f77_idx'),
+            model_name="presence",
+            index=models.Index(fields=["session", "last_seen"], name="topic_sessi_session_8b2f77_idx"),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('session', 'user'), name='participant_once'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(fields=("session", "user"), name="participant_once"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['session', 'author', 'created_at'], name='topic_sessi_session_3bc50a_idx'),
+            model_name="message",
+            index=models.Index(fields=["session", "author", "created_at"], name="topic_sessi_session_3bc50a_idx"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('session', 'seq'), name='message_unique_seq'),
+            model_name="message",
+            constraint=models.UniqueConstraint(fields=("session", "seq"), name="message_unique_seq"),
         ),
         migrations.AddConstraint(
-            model_name='attendanceintent',
-            constraint=models.UniqueConstraint(fields=('session', 'user'), name='attendance_intent_once'),
+            model_name="attendanceintent",
+            constraint=models.UniqueConstraint(fields=("session", "user"), name="attendance_intent_once"),
         ),
         migrations.AddConstraint(
-            model_name='agendaitem',
-            constraint=models.UniqueConstraint(fields=('session', 'position'), name='agenda_unique_position'),
+            model_name="agendaitem",
+            constraint=models.UniqueConstraint(fields=("session", "position"), name="agenda_unique_position"),
         ),
     ]

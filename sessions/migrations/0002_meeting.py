@@ -7,111 +7,199 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('topic_sessions', '0001_initial'),
+        ("topic_sessions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agendaitem',
-            name='ended_at',
+            model_name="agendaitem",
+            name="ended_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='agendaitem',
-            name='started_at',
+            model_name="agendaitem",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='agendaitem',
-            name='state',
-            field=models.CharField(choices=[('pending', 'Not yet discussed'), ('current', 'Under discussion'), ('done', 'Done')], default='pending', max_length=10, verbose_name='state'),
+            model_name="agendaitem",
+            name="state",
+            field=models.CharField(
+                choices=[("pending", "Not yet discussed"), ("current", "Under discussion"), ("done", "Done")],
+                default="pending",
+                max_length=10,
+                verbose_name="state",
+            ),
         ),
         migrations.AddField(
-            model_name='topicsession',
-            name='current_agenda_item',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='topic_sessions.agendaitem', verbose_name='current agenda item'),
+            model_name="topicsession",
+            name="current_agenda_item",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="topic_sessions.agendaitem",
+                verbose_name="current agenda item",
+            ),
         ),
         migrations.AddField(
-            model_name='topicsession',
-            name='slow_mode_seconds',
-            field=models.PositiveIntegerField(default=0, verbose_name='slow mode (seconds between messages)'),
+            model_name="topicsession",
+            name="slow_mode_seconds",
+            field=models.PositiveIntegerField(default=0, verbose_name="slow mode (seconds between messages)"),
         ),
         migrations.CreateModel(
-            name='MeetingRoom',
+            name="MeetingRoom",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('join_code', models.CharField(max_length=12, unique=True, verbose_name='join code')),
-                ('checkin_token', models.CharField(max_length=64, unique=True)),
-                ('projector_token', models.CharField(max_length=64, unique=True)),
-                ('speaker_limit_seconds', models.PositiveIntegerField(default=0, verbose_name='time limit per speaker (seconds)')),
-                ('guests_in_room', models.PositiveIntegerField(default=0, verbose_name='guests in the room')),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='meeting_room', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("join_code", models.CharField(max_length=12, unique=True, verbose_name="join code")),
+                ("checkin_token", models.CharField(max_length=64, unique=True)),
+                ("projector_token", models.CharField(max_length=64, unique=True)),
+                ("speaker_limit_seconds", models.PositiveIntegerField(default=0, verbose_name="time limit per speaker (seconds)")),
+                ("guests_in_room", models.PositiveIntegerField(default=0, verbose_name="guests in the room")),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="meeting_room", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting room',
-                'verbose_name_plural': 'meeting rooms',
+                "verbose_name": "meeting room",
+                "verbose_name_plural": "meeting rooms",
             },
         ),
         migrations.CreateModel(
-            name='ModerationAction',
+            name="ModerationAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(db_index=True, max_length=40)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='topic_sessions.message')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='moderation_actions', to='topic_sessions.topicsession')),
-                ('target_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("action", models.CharField(db_index=True, max_length=40)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="topic_sessions.message"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="moderation_actions", to="topic_sessions.topicsession"
+                    ),
+                ),
+                (
+                    "target_user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'moderation action',
-                'verbose_name_plural': 'moderation actions',
-                'ordering': ['session', 'at', 'pk'],
+                "verbose_name": "moderation action",
+                "verbose_name_plural": "moderation actions",
+                "ordering": ["session", "at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attendance',
+            name="Attendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('online_at', models.DateTimeField(blank=True, null=True)),
-                ('checked_in_at', models.DateTimeField(blank=True, null=True)),
-                ('check_in_method', models.CharField(blank=True, choices=[('door', 'Checked in at the door'), ('self', 'Scanned the check-in code')], max_length=10)),
-                ('checked_in_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendances', to='topic_sessions.topicsession')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("online_at", models.DateTimeField(blank=True, null=True)),
+                ("checked_in_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "check_in_method",
+                    models.CharField(
+                        blank=True, choices=[("door", "Checked in at the door"), ("self", "Scanned the check-in code")], max_length=10
+                    ),
+                ),
+                (
+                    "checked_in_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attendances", to="topic_sessions.topicsession"
+                    ),
+                ),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'attendance',
-                'verbose_name_plural': 'attendances',
-                'constraints': [models.UniqueConstraint(fields=('session', 'user'), name='attendance_once_per_person')],
+                "verbose_name": "attendance",
+                "verbose_name_plural": "attendances",
+                "constraints": [models.UniqueConstraint(fields=("session", "user"), name="attendance_once_per_person")],
             },
         ),
         migrations.CreateModel(
-            name='FloorRequest',
+            name="FloorRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('in_room', models.BooleanField(default=False)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting'), ('speaking', 'Speaking'), ('done', 'Has spoken'), ('withdrawn', 'Withdrawn')], default='waiting', max_length=10)),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('limit_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('agenda_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='topic_sessions.agendaitem')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='floor_requests', to='topic_sessions.topicsession')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
+                ("in_room", models.BooleanField(default=False)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("waiting", "Waiting"), ("speaking", "Speaking"), ("done", "Has spoken"), ("withdrawn", "Withdrawn")],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("limit_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "agenda_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="topic_sessions.agendaitem",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="floor_requests", to="topic_sessions.topicsession"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'request to speak',
-                'verbose_name_plural': 'requests to speak',
-                'ordering': ['session', 'raised_at', 'pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['waiting', 'speaking']), ('user__isnull', False)), fields=('session', 'user'), name='floor_one_open_request_per_user'), models.UniqueConstraint(condition=models.Q(('state', 'speaking')), fields=('session',), name='floor_one_speaker'), models.CheckConstraint(condition=models.Q(models.Q(('state', 'speaking'), _negated=True), ('started_at__isnull', False), _connector='OR'), name='floor_speaking_has_start')],
+                "verbose_name": "request to speak",
+                "verbose_name_plural": "requests to speak",
+                "ordering": ["session", "raised_at", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state__in", ["waiting", "speaking"]), ("user__isnull", False)),
+                        fields=("session", "user"),
+                        name="floor_one_open_request_per_user",
+                    ),
+                    models.UniqueConstraint(condition=models.Q(("state", "speaking")), fields=("session",), name="floor_one_speaker"),
+                    models.CheckConstraint(
+                        condition=models.Q(models.Q(("state", "speaking"), _negated=True), ("started_at__isnull", False), _connector="OR"),
+                        name="floor_speaking_has_start",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('topic_sessions', '0002_meeting'),
+        ("topic_sessions", "0002_meeting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='idempotency_key',
-            field=models.CharField(blank=True, default='', max_length=100),
+            model_name="message",
+            name="idempotency_key",
+            field=models.CharField(blank=True, default="", max_length=100),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key', ''), _negated=True), fields=('session', 'author', 'idempotency_key'), name='message_unique_idempotency_key'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key", ""), _negated=True),
+                fields=("session", "author", "idempotency_key"),
+                name="message_unique_idempotency_key",
+            ),
         ),
     ]

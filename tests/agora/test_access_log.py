@@ -21,13 +21,22 @@ def test_secret_query_values_are_redacted_from_access_log_lines() -> None:
     stream = io.StringIO()
     logging_server = Server.__new__(Server)  # only its action logger is used here
     logging_server.action_logger = AccessLogGenerator(stream)
-    details = {"path": "/s/1/motions/2/results/?fragment=1&receipt=Zq8xMyReceipt_1234", "status": 302, "method": "GET", "client": "10.0.0.2:5000", "size": 0}
+    details = {
+        "path": "/s/1/motions/2/results/?fragment=1&receipt=Zq8xMyReceipt_1234",
+        "status": 302,
+        "method": "GET",
+        "client": "10.0.0.2:5000",
+        "size": 0,
+    }
     logging_server.log_action("http", "complete", details)
     line = stream.getvalue()
     assert "Zq8xMyReceipt_1234" not in line and "receipt=[redacted]" in line and "fragment=1" in line
     assert redact("/x/?receipts=3&page=2") == "/x/?receipts=3&page=2"  # other parameters stay
     # Inside a login redirect's next=, encoded once or twice.
-    assert redact("/accounts/login/?next=/r/%3Ffragment%3D1%26receipt%3DSEC%26x%3D1") == "/accounts/login/?next=/r/%3Ffragment%3D1%26receipt%3D[redacted]%26x%3D1"
+    assert (
+        redact("/accounts/login/?next=/r/%3Ffragment%3D1%26receipt%3DSEC%26x%3D1")
+        == "/accounts/login/?next=/r/%3Ffragment%3D1%26receipt%3D[redacted]%26x%3D1"
+    )
     assert redact("/a/?next=%2Fr%2F%253Freceipt%253DSEC") == "/a/?next=%2Fr%2F%253Freceipt%253D[redacted]"
 
 

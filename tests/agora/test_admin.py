@@ -59,7 +59,9 @@ def test_a_moderator_corrects_a_households_area_in_their_community(world: World)
     form = client.get(url).content.decode()
     # Only their own buildings are offered.
     assert "福建路9号楼" not in form and mine.building.name in form
-    response = client.post(url, {"building": mine.building_id, "unit": mine.unit, "room": mine.room, "exclusive_area": "91.50", "owner_key": mine.owner_key})
+    response = client.post(
+        url, {"building": mine.building_id, "unit": mine.unit, "room": mine.room, "exclusive_area": "91.50", "owner_key": mine.owner_key}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     mine.refresh_from_db()
     assert mine.exclusive_area == Decimal("91.50")

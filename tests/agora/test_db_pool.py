@@ -50,7 +50,9 @@ def request(wrapper: DatabaseWrapper) -> int:
 def terminate(pid: int) -> None:
     """The database ends that session (a restart, an administrator), and it is gone."""
     db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres", dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"] or "postgres", dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         deadline = time.monotonic() + 5
         while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0] and time.monotonic() < deadline:

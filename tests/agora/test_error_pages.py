@@ -64,7 +64,9 @@ def test_404_never_offers_a_way_back_to_another_site() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.agora.error_urls")
-@pytest.mark.parametrize("headers,sentence", [(ZH, "这个页面只对本社区的部分成员或主持人开放"), (EN, "This page is only for certain members or moderators")])
+@pytest.mark.parametrize(
+    "headers,sentence", [(ZH, "这个页面只对本社区的部分成员或主持人开放"), (EN, "This page is only for certain members or moderators")]
+)
 def test_403_says_who_may_see_the_page_and_the_way_home(world: World, headers: dict, sentence: str) -> None:
     client = Client()
     client.force_login(world.resident)
@@ -86,7 +88,9 @@ def test_403_for_a_visitor_asks_them_to_log_in(headers: dict, sentence: str, log
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("headers,sentence,back", [(ZH, "您提交的表单已失效", "返回上一页"), (EN, "The form you sent has expired", "Go back")])
+@pytest.mark.parametrize(
+    "headers,sentence,back", [(ZH, "您提交的表单已失效", "返回上一页"), (EN, "The form you sent has expired", "Go back")]
+)
 def test_a_refused_form_gets_the_friendly_403_page(world: World, headers: dict, sentence: str, back: str) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.resident)

@@ -67,7 +67,9 @@ def test_a_moderators_admin_changes_of_tenure_tags_and_household_are_audited(wor
     admin_change_resident(client, tenant, tenure=Tenure.OWNER, tags=[world.car_owner.pk, elderly.pk], household=new_home.pk)
 
     tenure = events("roster.tenure")
-    assert [(e.detail["before"], e.detail["after"], e.actor_id, e.detail["via"]) for e in tenure] == [("tenant", "owner", world.moderator.pk, "admin")]
+    assert [(e.detail["before"], e.detail["after"], e.actor_id, e.detail["via"]) for e in tenure] == [
+        ("tenant", "owner", world.moderator.pk, "admin")
+    ]
     assert tenure[0].community_id == world.community.pk and tenure[0].ip_address == "10.1.2.3"
     assert tenure[0].detail["resident"] == "res3"
     tags = events("roster.tags")
@@ -92,10 +94,17 @@ def test_a_moderators_admin_changes_of_area_and_owner_are_audited(world: World) 
     home = Resident.objects.get(user=world.resident).household
     AuditEvent.objects.all().delete()
     url = reverse("admin:agora_household_change", args=[home.pk])
-    response = client.post(url, {"building": home.building_id, "unit": home.unit, "room": home.room, "exclusive_area": "120.00", "owner_key": "O-NEW"})
+    response = client.post(
+        url, {"building": home.building_id, "unit": home.unit, "room": home.room, "exclusive_area": "120.00", "owner_key": "O-NEW"}
+    )
     assert response.status_code == 302
     (area,) = events("roster.area")
-    assert (area.detail["before"], area.detail["after"], area.actor_id, area.detail["household"]) == ("80.00", "120.00", world.moderator.pk, str(home))
+    assert (area.detail["before"], area.detail["after"], area.actor_id, area.detail["household"]) == (
+        "80.00",
+        "120.00",
+        world.moderator.pk,
+        str(home),
+    )
     (owner,) = events("roster.owner")
     assert owner.detail["after"] == "O-NEW" and owner.actor_id == world.moderator.pk
 
@@ -180,7 +189,9 @@ def test_swapping_a_tag_in_the_admin_is_one_audit_row(world: World) -> None:
     resident = Resident.objects.get(user=world.resident)  # a car owner
     AuditEvent.objects.all().delete()
     admin_change_resident(client, resident, tags=[elderly.pk])
-    assert [(e.detail["before"], e.detail["after"], e.actor_id) for e in events("roster.tags")] == [(["car_owner"], ["elderly"], world.moderator.pk)]
+    assert [(e.detail["before"], e.detail["after"], e.actor_id) for e in events("roster.tags")] == [
+        (["car_owner"], ["elderly"], world.moderator.pk)
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

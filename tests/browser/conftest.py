@@ -73,7 +73,13 @@ def browser(shared_browser: Any) -> Iterator[Any]:
 
 
 def new_page(
-    browser: Any, *, viewport: dict[str, int] | None = None, language: str | None = None, elder: bool = False, base_url: str = "", javascript: bool = True
+    browser: Any,
+    *,
+    viewport: dict[str, int] | None = None,
+    language: str | None = None,
+    elder: bool = False,
+    base_url: str = "",
+    javascript: bool = True,
 ) -> Any:
     """A page in a fresh browser context (its own cookies: one person per context)."""
     context = browser.new_context(viewport=viewport or PHONE, locale="zh-CN", java_script_enabled=javascript)

@@ -163,7 +163,10 @@ def _build_site(world: World) -> Site:
     record = published(world, title="楼道堆物清理")
     adjourned = held_session(world, title="小区安全巡逻", hidden_text="")
     item = minutes_services.action_item_create(
-        session=record.session, by=world.moderator, what="在东门划出夜间停车线", responsible="物业公司",
+        session=record.session,
+        by=world.moderator,
+        what="在东门划出夜间停车线",
+        responsible="物业公司",
         due_on=timezone.localdate() + timedelta(days=30),
     )
     minutes_services.action_item_update(item=item, by=world.moderator, status=ActionStatus.IN_PROGRESS, note="已联系物业")
@@ -185,15 +188,22 @@ def _build_site(world: World) -> Site:
     # Votes: one open approve/reject, one open ranked (numbered choices), one closed with a result.
     from voting.services import MotionSettings, motion_close, motion_create, motion_open
 
-    yes_no = motion_open(motion=motion_create(session=live, by=world.moderator, text="东门夜间划线停车", settings=MotionSettings()), by=world.moderator)
+    yes_no = motion_open(
+        motion=motion_create(session=live, by=world.moderator, text="东门夜间划线停车", settings=MotionSettings()), by=world.moderator
+    )
     ranked = motion_open(
-        motion=motion_create(session=live, by=world.moderator, text="车位分配方式",
-                             settings=MotionSettings(kind="ranked", options=("按户抽签", "按登记先后", "按需评分"))),
+        motion=motion_create(
+            session=live,
+            by=world.moderator,
+            text="车位分配方式",
+            settings=MotionSettings(kind="ranked", options=("按户抽签", "按登记先后", "按需评分")),
+        ),
         by=world.moderator,
     )
     closed = motion_open(
-        motion=motion_create(session=live, by=world.moderator, text="是否成立停车管理小组",
-                             settings=MotionSettings(secret=False, results_live=True)),
+        motion=motion_create(
+            session=live, by=world.moderator, text="是否成立停车管理小组", settings=MotionSettings(secret=False, results_live=True)
+        ),
         by=world.moderator,
     )
     from tests.voting.helpers import vote
@@ -396,7 +406,16 @@ def horizontal_overflow(page: Any) -> list[str]:
     return list(page.evaluate(HORIZONTAL_OVERFLOW_JS))
 
 
-def role_page(browser: Any, base: str, role: str, *, language: str, elder: bool, viewport: dict[str, int] | None = None, device_scale_factor: float | None = None) -> Any:
+def role_page(
+    browser: Any,
+    base: str,
+    role: str,
+    *,
+    language: str,
+    elder: bool,
+    viewport: dict[str, int] | None = None,
+    device_scale_factor: float | None = None,
+) -> Any:
     if device_scale_factor:
         context = browser.new_context(viewport=viewport, device_scale_factor=device_scale_factor, locale="zh-CN")
         context.add_cookies(
@@ -439,7 +458,9 @@ def test_page_shares_cover_every_page_once() -> None:
 
 
 @pytest.mark.parametrize("role,language,share", CASES)
-def test_every_page_has_no_serious_axe_violations(role: str, language: str, share: int, tx_world: World, daphne_server, shared_browser) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_has_no_serious_axe_violations(
+    role: str, language: str, share: int, tx_world: World, daphne_server, shared_browser
+) -> None:  # type: ignore[no-untyped-def]
     base = daphne_server.url
     site = build_site(tx_world)
     pages = pages_share(site.pages[role], share, SHARES[role])

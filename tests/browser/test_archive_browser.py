@@ -38,7 +38,9 @@ def _search_and_print(page: Any, base: str, *, query: str, name: str) -> None:
     screenshot(page, f"archive-print-{name}")
 
 
-def test_visitor_finds_minutes_by_searching_and_prints_them_chinese_phone(daphne_server: Any, browser: Any, archive: dict[str, Any]) -> None:
+def test_visitor_finds_minutes_by_searching_and_prints_them_chinese_phone(
+    daphne_server: Any, browser: Any, archive: dict[str, Any]
+) -> None:
     page = new_page(browser, viewport=PHONE, base_url=daphne_server.url)
     _search_and_print(page, daphne_server.url, query="停车", name="zh-phone")
     assert "会议纪要" in page.inner_text(".minutes-kind")

@@ -165,7 +165,9 @@ def measure(page: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("language", ("zh-hans", "en"))
 @pytest.mark.same_on_both_passes  # computed styles of rendered pages: the database and channel layer cannot change them
-def test_elder_mode_meets_its_numbers_on_the_key_pages(language: str, tx_world: World, daphne_server, shared_browser, record_property) -> None:  # type: ignore[no-untyped-def]
+def test_elder_mode_meets_its_numbers_on_the_key_pages(
+    language: str, tx_world: World, daphne_server, shared_browser, record_property
+) -> None:  # type: ignore[no-untyped-def]
     base = daphne_server.url
     site = build_site(tx_world)
     pages: dict[str, Any] = {}
@@ -192,8 +194,10 @@ def test_elder_mode_meets_its_numbers_on_the_key_pages(language: str, tx_world: 
             page.locator(motion).scroll_into_view_if_needed()
         m = measure(page)
         record_property(f"{name}-{language}", {k: v for k, v in m.items() if not isinstance(v, list)})
-        print(f"{name} [{language}]: body {m['bodyText']}px, smallest text {m['minText']}px over {m['textCount']} texts, "
-              f"lowest contrast {m['minContrast']:.2f}:1 ({m['minContrastAt']}), smallest target {m['minTargetW']:.0f}×{m['minTargetH']:.0f} over {m['targetCount']} controls")
+        print(
+            f"{name} [{language}]: body {m['bodyText']}px, smallest text {m['minText']}px over {m['textCount']} texts, "
+            f"lowest contrast {m['minContrast']:.2f}:1 ({m['minContrastAt']}), smallest target {m['minTargetW']:.0f}×{m['minTargetH']:.0f} over {m['targetCount']} controls"
+        )
         assert m["textCount"] > 5 and m["targetCount"] > 3, f"{name}: nothing measured"
         assert m["bodyText"] >= MIN_TEXT_PX
         failures += [f"{name} [{language}] text under {MIN_TEXT_PX}px: {s}" for s in m["small"]]

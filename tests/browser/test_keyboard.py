@@ -77,7 +77,9 @@ class Keyboard:
         if not (info and info["matches"]):
             # Chromium may keep the focus start point where it was on the previous page: go back up.
             self.tab_to(".skip-link", backwards=True, limit=80)
-            assert self.page.evaluate("document.activeElement === document.querySelector('body a, body button, body input')"), "the skip link is not the first control"
+            assert self.page.evaluate("document.activeElement === document.querySelector('body a, body button, body input')"), (
+                "the skip link is not the first control"
+            )
             info = self.focused(".skip-link")
         assert info is not None and info["visible"]
         self.page.keyboard.press("Enter")
@@ -93,7 +95,9 @@ class Keyboard:
     [("normal", DESKTOP, "zh-hans"), ("elder", PHONE, "en")],
     ids=["normal-desktop-zh", "elder-phone-en"],
 )
-def test_a_resident_takes_part_with_the_keyboard_alone(mode: str, viewport: dict[str, int], language: str, tx_world: World, daphne_server, shared_browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_takes_part_with_the_keyboard_alone(
+    mode: str, viewport: dict[str, int], language: str, tx_world: World, daphne_server, shared_browser
+) -> None:  # type: ignore[no-untyped-def]
     base = daphne_server.url
     site: Site = build_site(tx_world)
     elder = mode == "elder"
@@ -156,9 +160,7 @@ def test_a_resident_takes_part_with_the_keyboard_alone(mode: str, viewport: dict
     else:
         keys.tab_to("#messages .message:first-child button.react[data-kind=agree]", backwards=True)
     page.keyboard.press("Space")
-    wait_until(page,
-        f"Number(document.querySelector('#messages .message .count-agree').textContent) === {before + 1}"
-    )
+    wait_until(page, f"Number(document.querySelector('#messages .message .count-agree').textContent) === {before + 1}")
 
     # Raise a hand with Space; the focus moves to the button that lowers it, not to the page.
     keys.tab_to("#hand-raise", backwards=True)

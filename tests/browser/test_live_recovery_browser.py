@@ -50,7 +50,9 @@ def test_a_keep_alive_that_failed_during_an_outage_leaves_no_error_under_the_com
     assert page.is_visible("#composer-error")
 
 
-def test_the_projector_shows_an_open_vote_at_once_and_keeps_its_question_as_the_count_moves(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_projector_shows_an_open_vote_at_once_and_keeps_its_question_as_the_count_moves(
+    tx_world: World, daphne_server, browser
+) -> None:  # type: ignore[no-untyped-def]
     motion = open_motion(tx_world.session, tx_world.moderator, text="东门夜间划线停车")
     vote(motion, tx_world.resident, "yes")
     room = meeting_room_ensure(session=tx_world.session)

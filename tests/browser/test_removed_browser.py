@@ -18,7 +18,11 @@ def test_the_removed_person_sees_a_notice_not_the_discussion(tx_world: World, da
     message_post(session=tx_world.session, author=tx_world.resident2, text="东门晚上车太多")
     Participant.objects.create(session=tx_world.session, user=tx_world.resident, removed=True)
     url = f"{base}/sessions/{tx_world.session.pk}/"
-    for language, elder, notice in ((None, False, "主持人已将您移出本次议事"), ("en", False, "A moderator removed you"), (None, True, "主持人已将您移出本次议事")):
+    for language, elder, notice in (
+        (None, False, "主持人已将您移出本次议事"),
+        ("en", False, "A moderator removed you"),
+        (None, True, "主持人已将您移出本次议事"),
+    ):
         page = new_page(browser, language=language, elder=elder, base_url=base)
         login(page, base, "res1")
         response = page.goto(url)

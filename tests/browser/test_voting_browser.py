@@ -65,9 +65,7 @@ def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_wo
         " idempotency_key: 'second-device-key-0001', client_id: 'b' + id + '-99'})",
         [motion.pk, no_option],
     )
-    first.wait_for_function(
-        "sel => (document.querySelector(sel + ' .ballot-error') || {}).textContent", arg=card, timeout=5000
-    )
+    first.wait_for_function("sel => (document.querySelector(sel + ' .ballot-error') || {}).textContent", arg=card, timeout=5000)
     assert "第一次投票的设备" in first.locator(f"{card} .ballot-error").inner_text()  # receipt_needed
     assert first.locator("#composer-error").is_hidden()
     live_tally = moderator.locator(f"{card} .tally").inner_text()

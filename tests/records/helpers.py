@@ -88,7 +88,9 @@ def voted_session(world: World) -> TopicSession:
     for user, choice in ((world.resident, "yes"), (world.resident2, "yes"), (world.outsider, "no")):
         ballots.ballot_cast(motion=motion, voter=user, choice=[code[choice]], idempotency_key=secrets.token_urlsafe(16))
     in_person_count_enter(
-        motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[code["yes"]], count=5), InPersonEntry(choice=[code["abstain"]], count=1)]
+        motion=motion,
+        by=world.moderator,
+        entries=[InPersonEntry(choice=[code["yes"]], count=5), InPersonEntry(choice=[code["abstain"]], count=1)],
     )
     motion_close(motion=motion, by=world.moderator)
     topic_session_adjourn(session=session, by=world.moderator)

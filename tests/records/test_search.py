@@ -53,8 +53,17 @@ def archive(world):  # type: ignore[no-untyped-def]
         texts=("一楼住户担心采光", "Elevator budget is 400k", "地库不受影响"),
         summary="电梯方案下月公示。",
     )
-    internal = published(world, title="内部：物业费调整", texts=("停车费也要调整吗",), visibility=Visibility.MEMBERS, summary="物业费暂不调整。")
-    far = published(world, title="共享停车试点", community=world.other_community, moderator=world.other_moderator, texts=("错峰停车",), summary="试点三个月。")
+    internal = published(
+        world, title="内部：物业费调整", texts=("停车费也要调整吗",), visibility=Visibility.MEMBERS, summary="物业费暂不调整。"
+    )
+    far = published(
+        world,
+        title="共享停车试点",
+        community=world.other_community,
+        moderator=world.other_moderator,
+        texts=("错峰停车",),
+        summary="试点三个月。",
+    )
     return {"parking": parking, "lift": lift, "internal": internal, "far": far}
 
 

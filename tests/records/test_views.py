@@ -78,7 +78,10 @@ def test_archive_filters_and_pagination_are_plain_links(world) -> None:  # type:
     record = MinutesRecord.objects.first()
     year = record.held_on.year
     assert "共 23 份" in client.get(f"/archive/?year={year}&month={record.held_on.month}").content.decode()
-    assert "还没有发布的会议纪要" in client.get(f"/archive/?year={year}&month={record.held_on.month % 12 + 1}").content.decode() or year != record.held_on.year
+    assert (
+        "还没有发布的会议纪要" in client.get(f"/archive/?year={year}&month={record.held_on.month % 12 + 1}").content.decode()
+        or year != record.held_on.year
+    )
     assert "共 23 份" in client.get("/archive/?category=parking&outcome=none").content.decode()
     assert "还没有发布的会议纪要" in client.get("/archive/?outcome=passed").content.decode()
     assert "还没有发布的会议纪要" in client.get(f"/archive/?community={world.other_community.slug}").content.decode()
@@ -126,7 +129,7 @@ def test_the_page_of_a_record_that_fails_verification_says_so(world, change) -> 
     client.force_login(world.resident)
     intact = client.get(f"/minutes/{record.pk}/").content.decode()
     assert "校验未通过" not in intact and 'class="warn verification-failed"' not in intact
-    (field, value), = change.items()
+    ((field, value),) = change.items()
     if field == "published_by":
         value = world.resident2
     if field == "canonical":

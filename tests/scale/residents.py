@@ -51,7 +51,10 @@ class Resident:
         self.ws = await websockets.connect(
             f"{server.ws_url}/ws/sessions/{self.session_id}/",
             additional_headers={"Cookie": self.cookie, "Origin": server.url},
-            open_timeout=15, ping_interval=None, compression=None, **extra,
+            open_timeout=15,
+            ping_interval=None,
+            compression=None,
+            **extra,
         )
         self._reader = asyncio.ensure_future(self._read(self.ws))
         await self.ws.send(json.dumps({"type": "hello", "last_seq": self.last_seq}))
@@ -67,7 +70,9 @@ class Resident:
                     self.seqs.append(frame["seq"])
                 elif kind == "synced":
                     self._synced.set()
-                answer = self._answers.pop(str(frame.get("client_id")), None) if kind in {"message.ack", "error", "ballot.receipt"} else None
+                answer = (
+                    self._answers.pop(str(frame.get("client_id")), None) if kind in {"message.ack", "error", "ballot.receipt"} else None
+                )
                 if answer is not None and not answer.done():
                     answer.set_result(frame)
         except websockets.ConnectionClosed:
@@ -111,4 +116,3 @@ async def until(predicate: Any, *, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
         await asyncio.sleep(0.05)
-

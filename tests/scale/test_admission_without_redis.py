@@ -59,5 +59,8 @@ def test_removed_untagged_and_reset_people_are_closed_while_redis_is_down(tx_wor
             assert ack["seq"] not in person.seqs, person.name
         await stayer.close()
 
-    with private_redis() as redis, daphne_servers(1, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="admission-test")) as (server,):
+    with (
+        private_redis() as redis,
+        daphne_servers(1, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="admission-test")) as (server,),
+    ):
         asyncio.run(asyncio.wait_for(scenario(), 90))

@@ -26,11 +26,33 @@ def test_bench_runs_20_residents_against_agora_and_both_baselines(tmp_path: Path
     completed = subprocess.run(
         [
             # 16 posts in 4 s: more than one account may post (a burst of 10, then 1 per second).
-            sys.executable, "-m", "bench", "--clients", "20", "--rates", "4", "--seconds", "4", "--drain", "5",
-            "--single-count", "2", "--vote-seconds", "1", "--layer", "memory",
-            "--database", f"sqlite:///{tmp_path / 'bench.sqlite3'}", "--out", str(out),
+            sys.executable,
+            "-m",
+            "bench",
+            "--clients",
+            "20",
+            "--rates",
+            "4",
+            "--seconds",
+            "4",
+            "--drain",
+            "5",
+            "--single-count",
+            "2",
+            "--vote-seconds",
+            "1",
+            "--layer",
+            "memory",
+            "--database",
+            f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+            "--out",
+            str(out),
         ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "| connected | 20 | 20 | 20 |" in completed.stdout

@@ -42,7 +42,9 @@ class ConnectionCounter:
 
     def __init__(self, application_name: str) -> None:
         db = connection.settings_dict
-        self.conninfo = f"host={db.get('HOST') or '127.0.0.1'} port={db.get('PORT') or 5432} user={db.get('USER') or 'postgres'} dbname=postgres"
+        self.conninfo = (
+            f"host={db.get('HOST') or '127.0.0.1'} port={db.get('PORT') or 5432} user={db.get('USER') or 'postgres'} dbname=postgres"
+        )
         self.params = (db["NAME"], application_name)
         self.samples: list[int] = []
         self._stop = threading.Event()
@@ -86,12 +88,14 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
 ) -> None:
     monkeypatch.delenv("AGORA_DB_CONN_MAX_AGE", raising=False)  # what production runs
     name = f"agora-pool-test-{uuid.uuid4().hex[:8]}"
-    env = server_env(extra={
-        "AGORA_DB_APPLICATION_NAME": name,
-        "AGORA_DB_POOL_MAX_SIZE": str(CEILING),
-        "AGORA_DB_POOL_MIN_SIZE": str(KEPT),
-        "AGORA_DB_POOL_MAX_IDLE": "1",
-    })
+    env = server_env(
+        extra={
+            "AGORA_DB_APPLICATION_NAME": name,
+            "AGORA_DB_POOL_MAX_SIZE": str(CEILING),
+            "AGORA_DB_POOL_MIN_SIZE": str(KEPT),
+            "AGORA_DB_POOL_MAX_IDLE": "1",
+        }
+    )
     motion = voting.motion_create(session=tx_world.session, by=tx_world.moderator, text="东门划线停车")
     voting.motion_open(motion=motion, by=tx_world.moderator)
     yes = motion.options.order_by("position").first()
@@ -110,10 +114,18 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
                 if attempt == 2:
                     raise
                 await asyncio.sleep(0.5)
-        receipts.append(await person.request(
-            {"type": "ballot.cast", "motion_id": motion.pk, "choice": yes.pk, "idempotency_key": f"pool-key-{n:024d}", "client_id": person.name},
-            timeout=30,
-        ))
+        receipts.append(
+            await person.request(
+                {
+                    "type": "ballot.cast",
+                    "motion_id": motion.pk,
+                    "choice": yes.pk,
+                    "idempotency_key": f"pool-key-{n:024d}",
+                    "client_id": person.name,
+                },
+                timeout=30,
+            )
+        )
 
     async def ballots() -> None:
         await asyncio.gather(*(cast(person, n) for n, person in enumerate(people)))
@@ -124,7 +136,8 @@ def test_three_processes_never_hold_more_than_their_ceiling_and_give_connections
         with counter, ThreadPoolExecutor(max_workers=PROCESSES * PAGE_LOOPS_PER_PROCESS) as pool:
             loads = [
                 pool.submit(page_loads, server, people[i].cookie, tx_world.session.pk)
-                for server in servers for i in range(PAGE_LOOPS_PER_PROCESS)
+                for server in servers
+                for i in range(PAGE_LOOPS_PER_PROCESS)
             ]
             asyncio.run(asyncio.wait_for(ballots(), 60))
             statuses = [status for load in loads for status in load.result(timeout=60)]

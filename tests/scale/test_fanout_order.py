@@ -24,7 +24,10 @@ def _store(world: World, text: str) -> dict:
     session.save(update_fields=["last_seq"])
     message = Message.objects.create(session=session, seq=session.last_seq, author=world.moderator, text_html=text)
     return live_event(
-        kind="message", payload={"seq": message.seq, "id": message.pk}, template="sessions/partials/_message.html", context={"m": message_data(message)}
+        kind="message",
+        payload={"seq": message.seq, "id": message.pk},
+        template="sessions/partials/_message.html",
+        context={"m": message_data(message)},
     )
 
 

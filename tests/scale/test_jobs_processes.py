@@ -58,7 +58,10 @@ class JobWorker:
         self.log_path = log_dir / f"run_jobs-{name}.log"
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_jobs", "--interval", "0.1"],
-            cwd=ROOT, env=server_env(), stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=server_env(),
+            stdout=self.log_path.open("wb"),
+            stderr=subprocess.STDOUT,
         )
         _wait(lambda: "running" in self.log(), timeout=30, what=f"worker {name} to start ({self.log_path})")
         self.worker_id = self.log().split("job worker ", 1)[1].split(" ", 1)[0]
@@ -102,8 +105,11 @@ def test_two_workers_close_each_motion_once_even_when_each_close_is_delivered_tw
         return opened
 
     def all_closed(opened: list[Motion]) -> None:
-        _wait(lambda: not Motion.objects.filter(pk__in=[m.pk for m in opened], state=MotionState.OPEN).exists(),
-              timeout=60, what="every motion closed by the workers")
+        _wait(
+            lambda: not Motion.objects.filter(pk__in=[m.pk for m in opened], state=MotionState.OPEN).exists(),
+            timeout=60,
+            what="every motion closed by the workers",
+        )
         _wait(lambda: DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2 * MOTIONS, timeout=30, what="every job row finished")
 
     async def scenario() -> list[Motion]:
@@ -111,7 +117,11 @@ def test_two_workers_close_each_motion_once_even_when_each_close_is_delivered_tw
         try:
             opened = await database_sync_to_async(open_them)()
             await database_sync_to_async(all_closed)(opened)
-            await until(lambda: len([f for f in watcher.frames if f.get("type") == "motion.closed"]) >= MOTIONS, timeout=30, what="the watcher saw every close")
+            await until(
+                lambda: len([f for f in watcher.frames if f.get("type") == "motion.closed"]) >= MOTIONS,
+                timeout=30,
+                what="the watcher saw every close",
+            )
             await asyncio.sleep(1)  # a duplicate announcement would arrive now
             return opened
         finally:
@@ -150,7 +160,11 @@ def test_a_close_due_while_everything_was_down_happens_at_the_next_start(tx_worl
 
     second = start_daphne(log_dir=tmp_path)
     try:
-        _wait(lambda: Motion.objects.filter(pk=motion.pk, state=MotionState.CLOSED).exists(), timeout=30, what="the next start to close the motion")
+        _wait(
+            lambda: Motion.objects.filter(pk=motion.pk, state=MotionState.CLOSED).exists(),
+            timeout=30,
+            what="the next start to close the motion",
+        )
     finally:
         second.stop()  # at once: the job in hand, if any, finishes before the process exits
     motion.refresh_from_db()
@@ -168,7 +182,9 @@ def test_a_real_server_closes_a_motion_at_its_time_and_the_room_sees_it(tx_world
         try:
             at = timezone.now() + timedelta(seconds=2)
             motion = await database_sync_to_async(open_motion)(tx_world.session, tx_world.moderator, closes_at=at)
-            await until(lambda: any(f.get("type") == "motion.closed" for f in resident.frames), timeout=30, what="motion.closed in the room")
+            await until(
+                lambda: any(f.get("type") == "motion.closed" for f in resident.frames), timeout=30, what="motion.closed in the room"
+            )
             await asyncio.sleep(1)  # a second close would be announced now
             return motion
         finally:

@@ -25,7 +25,10 @@ TEXT = "东门晚上能不能划线停车?" * 25  # ~1.5 KB of HTML and JSON per
 def test_a_replay_of_3000_messages_reaches_a_client_with_a_small_buffer_without_a_drop(tx_world: World, tmp_path: Path) -> None:
     now = timezone.now()
     Message.objects.bulk_create(
-        [Message(session=tx_world.session, seq=seq, author=tx_world.resident2, text_html=f"{seq}: {TEXT}", created_at=now) for seq in range(1, COUNT + 1)],
+        [
+            Message(session=tx_world.session, seq=seq, author=tx_world.resident2, text_html=f"{seq}: {TEXT}", created_at=now)
+            for seq in range(1, COUNT + 1)
+        ],
         batch_size=500,
     )
     TopicSession.objects.filter(pk=tx_world.session.pk).update(last_seq=COUNT)

@@ -50,14 +50,22 @@ def test_a_frozen_redis_delays_no_acknowledgement_and_tallies_catch_up_without_a
         return answer, time.monotonic() - started
 
     def ballot(person: Resident) -> dict[str, Any]:
-        return {"type": "ballot.cast", "motion_id": motion.pk, "choice": yes.pk, "idempotency_key": f"freeze-{person.name}-0123456789", "client_id": person.name}
+        return {
+            "type": "ballot.cast",
+            "motion_id": motion.pk,
+            "choice": yes.pk,
+            "idempotency_key": f"freeze-{person.name}-0123456789",
+            "client_id": person.name,
+        }
 
     async def scenario() -> None:
         for i, person in enumerate(everyone):
             await person.connect(servers[i % 2])
         answer, _took = await timed(people[0], ballot(people[0]))
         assert answer["type"] == "ballot.receipt", answer
-        await until(lambda: all((_tally(p, motion.pk) or {}).get("total") == 1 for p in everyone), timeout=15, what="the first tally everywhere")
+        await until(
+            lambda: all((_tally(p, motion.pk) or {}).get("total") == 1 for p in everyone), timeout=15, what="the first tally everywhere"
+        )
 
         redis.freeze()
         try:
@@ -76,7 +84,8 @@ def test_a_frozen_redis_delays_no_acknowledgement_and_tallies_catch_up_without_a
         # Nobody votes again: the stored ballots reach every tally, and the post every resident.
         await until(
             lambda: all((_tally(p, motion.pk) or {}).get("total") == 3 for p in everyone),
-            timeout=30, what="every resident's tally at the 3 stored ballots",
+            timeout=30,
+            what="every resident's tally at the 3 stored ballots",
         )
         print(f"acknowledged while frozen: {took}; tallies converged {time.monotonic() - thawed:.1f} s after SIGCONT")
         shown = _tally(people[3], motion.pk)
@@ -86,11 +95,16 @@ def test_a_frozen_redis_delays_no_acknowledgement_and_tallies_catch_up_without_a
             await person.close()
 
     # Leaving: the servers stop first, then Redis (SIGCONT first, should a failure leave it frozen).
-    with private_redis() as redis, daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="freeze-test")) as servers:
+    with (
+        private_redis() as redis,
+        daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="freeze-test")) as servers,
+    ):
         asyncio.run(asyncio.wait_for(scenario(), 150))
 
 
-def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_without_a_new_ballot(tx_world: World, tmp_path: Path) -> None:
+def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_without_a_new_ballot(
+    tx_world: World, tmp_path: Path
+) -> None:
     motion = open_motion(tx_world.session, tx_world.moderator)  # secret: counts only
     yes = motion.options.order_by("position").first()
     assert yes is not None
@@ -100,7 +114,13 @@ def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_
     screen: list[dict[str, Any]] = []
 
     def ballot(person: Resident) -> dict[str, Any]:
-        return {"type": "ballot.cast", "motion_id": motion.pk, "choice": yes.pk, "idempotency_key": f"down-{person.name}-0123456789", "client_id": person.name}
+        return {
+            "type": "ballot.cast",
+            "motion_id": motion.pk,
+            "choice": yes.pk,
+            "idempotency_key": f"down-{person.name}-0123456789",
+            "client_id": person.name,
+        }
 
     def screen_total() -> int | None:
         tallies = [f for f in screen if f.get("type") == "tally" and f.get("motion_id") == motion.pk]
@@ -121,7 +141,11 @@ def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_
         )
         reader = asyncio.ensure_future(watch_screen(projector))
         assert (await people[0].request(ballot(people[0])))["type"] == "ballot.receipt"
-        await until(lambda: all((_tally(p, motion.pk) or {}).get("total") == 1 for p in people) and screen_total() == 1, timeout=15, what="the first tally everywhere")
+        await until(
+            lambda: all((_tally(p, motion.pk) or {}).get("total") == 1 for p in people) and screen_total() == 1,
+            timeout=15,
+            what="the first tally everywhere",
+        )
 
         redis.kill()
         for person in people[1:3]:  # one on each process
@@ -132,7 +156,8 @@ def test_ballots_stored_while_redis_is_down_reach_every_tally_and_the_projector_
         # Nobody votes again.
         await until(
             lambda: all((_tally(p, motion.pk) or {}).get("total") == 3 for p in people) and screen_total() == 3,
-            timeout=30, what="every resident's tally and the projector at the 3 stored ballots",
+            timeout=30,
+            what="every resident's tally and the projector at the 3 stored ballots",
         )
         last = [f for f in screen if f.get("type") == "tally"][-1]
         assert "options" not in last, "a secret vote shows only the number of ballots while open"

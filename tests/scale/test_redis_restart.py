@@ -53,7 +53,8 @@ def test_redis_restart_loses_nothing_acknowledged_and_residents_resync(tx_world:
         texts = {text for _seq, text in stored}
         await until(
             lambda: all(p.seqs[-1:] == [stored[-1][0]] for p in [moderator, *people]),
-            timeout=30, what="every resident resynced to the last stored message",
+            timeout=30,
+            what="every resident resynced to the last stored message",
         )
         await asyncio.sleep(0.5)
         for person in [moderator, *people]:
@@ -73,7 +74,10 @@ def test_redis_restart_loses_nothing_acknowledged_and_residents_resync(tx_world:
         for person in [moderator, *people]:
             assert person.seqs == seqs, f"{person.name} got {person.seqs}, stored {seqs}"
 
-    with private_redis() as redis, daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="restart-test")) as servers:
+    with (
+        private_redis() as redis,
+        daphne_servers(2, log_dir=tmp_path, env=server_env(redis_url=redis.url, prefix="restart-test")) as servers,
+    ):
         asyncio.run(asyncio.wait_for(scenario(), 120))
 
 

@@ -25,7 +25,10 @@ LONG_TEXT = "东门晚上能不能划线停车?" * 150  # ~1,800 characters: ~11
 def test_a_reader_that_stops_is_dropped_and_the_room_goes_on(tx_world: World, tmp_path: Path) -> None:
     server = start_daphne(log_dir=tmp_path, env={"AGORA_SLOW_READER_MAX_BYTES": str(128 * 1024)})
     moderator = Resident("mod", session_cookie(tx_world.moderator), tx_world.session.pk)
-    others = [Resident(f"r{i}", session_cookie(resident_make(tx_world.community, tags=[tx_world.car_owner])), tx_world.session.pk) for i in range(3)]
+    others = [
+        Resident(f"r{i}", session_cookie(resident_make(tx_world.community, tags=[tx_world.car_owner])), tx_world.session.pk)
+        for i in range(3)
+    ]
     slow = Resident("slow", session_cookie(tx_world.resident), tx_world.session.pk)
 
     async def scenario() -> None:
@@ -51,7 +54,9 @@ def test_a_reader_that_stops_is_dropped_and_the_room_goes_on(tx_world: World, tm
             assert answer["type"] == "message.ack", answer
             posted += 1
             # The room is not slowed: everyone else has every message so far (bounded wait).
-            await until(lambda posted=posted: all(len(p.seqs) == posted for p in others), timeout=10, what=f"message {posted} reached the room")
+            await until(
+                lambda posted=posted: all(len(p.seqs) == posted for p in others), timeout=10, what=f"message {posted} reached the room"
+            )
         assert "dropping a slow reader" in server.log_path.read_text(errors="replace"), f"not dropped after {posted} messages"
 
         slow.ws.transport.resume_reading()

@@ -44,7 +44,11 @@ def test_a_failed_login_says_so_in_chinese(world: World) -> None:
 async def test_logout_closes_the_users_open_websockets_at_once(tx_world: World) -> None:
     client = Client()
     await database_sync_to_async(client.force_login)(tx_world.resident)
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
     comm = WebsocketCommunicator(application, f"/ws/sessions/{tx_world.session.pk}/", headers=headers)
     assert (await comm.connect())[0]
     await comm.send_json_to({"type": "hello", "last_seq": 0})
@@ -60,7 +64,11 @@ async def test_logout_closes_the_users_open_websockets_at_once(tx_world: World) 
 async def test_deactivating_a_user_closes_their_websockets(tx_world: World) -> None:
     client = Client()
     await database_sync_to_async(client.force_login)(tx_world.resident)
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
     comm = WebsocketCommunicator(application, f"/ws/sessions/{tx_world.session.pk}/", headers=headers)
     assert (await comm.connect())[0]
 
@@ -109,7 +117,11 @@ def test_votes_and_minutes_are_in_the_moderators_security_log(world: World) -> N
     record = minutes_services.minutes_publish(session=session, by=world.moderator)
     minutes_services.minutes_correct(record=record, by=world.moderator, summaries={"general": "通过,全体同意。"}, reason="补充")
     events = AuditEvent.objects.filter(community=world.community, actor=world.moderator)
-    kinds = list(events.filter(kind__in=["motion.opened", "motion.in_person", "motion.closed", "minutes.published", "minutes.corrected"]).order_by("pk").values_list("kind", flat=True))
+    kinds = list(
+        events.filter(kind__in=["motion.opened", "motion.in_person", "motion.closed", "minutes.published", "minutes.corrected"])
+        .order_by("pk")
+        .values_list("kind", flat=True)
+    )
     assert kinds == ["motion.opened", "motion.in_person", "motion.closed", "minutes.published", "minutes.corrected"]
     assert events.get(kind="motion.in_person").detail["ballots"] == 6
     assert events.get(kind="motion.closed").detail["outcome"] == "passed"

@@ -52,7 +52,12 @@ def test_production_mode_refuses_unsafe_settings(env: dict[str, str], needle: st
 def test_pages_send_a_strict_csp_and_carry_no_inline_script(world: World) -> None:
     client = Client()
     client.force_login(world.moderator)
-    for url in [reverse("topic_sessions:list"), reverse("topic_sessions:detail", args=[world.session.pk]), reverse("login"), reverse("audit_log", args=[world.community.slug])]:
+    for url in [
+        reverse("topic_sessions:list"),
+        reverse("topic_sessions:detail", args=[world.session.pk]),
+        reverse("login"),
+        reverse("audit_log", args=[world.community.slug]),
+    ]:
         response = client.get(url)
         csp = response["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp

@@ -16,10 +16,15 @@ from tests.factories import World
 from tests.sessions.live_helpers import connect, drain, receive_until
 
 scalars = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False) | st.text(max_size=30)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=10)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=10
+)
 known_types = st.sampled_from(["hello", "message.post", "reaction.set", "ping", "nope", "", "MESSAGE.POST"])
 frames = st.one_of(
-    st.fixed_dictionaries({"type": known_types}, optional={"text": values, "last_seq": values, "message_id": values, "kind": values, "reply_to": values, "client_id": values}),
+    st.fixed_dictionaries(
+        {"type": known_types},
+        optional={"text": values, "last_seq": values, "message_id": values, "kind": values, "reply_to": values, "client_id": values},
+    ),
     values.map(json.dumps),
     st.text(max_size=50),
 )

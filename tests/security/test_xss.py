@@ -21,11 +21,64 @@ from tests.factories import World
 
 CORPUS = [line for line in (Path(__file__).parent / "xss_corpus.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
 # Tags the page itself uses; user text may only add ALLOWED_TAGS inside them.
-PAGE_TAGS = {"html", "head", "body", "meta", "title", "link", "script", "a", "span", "div", "header", "nav", "main", "footer", "form", "input",
-             "button", "p", "h1", "h2", "section", "ol", "ul", "li", "time", "label", "textarea", "article", "details", "summary", "blockquote", "br", "b", "strong", "i", "em", "table", "thead", "tbody", "tr", "th", "td", "fieldset", "legend", "select", "option",
-             "h3", "img", "code",  # the meeting panel: queue and attendance headings, QR images, room links
-             "aside", "dl", "dt", "dd", "mark", "caption",  # minutes, follow-up and needs pages; search hits are <mark>ed
-             *(f"{{http://www.w3.org/2000/svg}}{tag}" for tag in ("svg", "rect", "text", "title"))}  # a resolution's chart
+PAGE_TAGS = {
+    "html",
+    "head",
+    "body",
+    "meta",
+    "title",
+    "link",
+    "script",
+    "a",
+    "span",
+    "div",
+    "header",
+    "nav",
+    "main",
+    "footer",
+    "form",
+    "input",
+    "button",
+    "p",
+    "h1",
+    "h2",
+    "section",
+    "ol",
+    "ul",
+    "li",
+    "time",
+    "label",
+    "textarea",
+    "article",
+    "details",
+    "summary",
+    "blockquote",
+    "br",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "fieldset",
+    "legend",
+    "select",
+    "option",
+    "h3",
+    "img",
+    "code",  # the meeting panel: queue and attendance headings, QR images, room links
+    "aside",
+    "dl",
+    "dt",
+    "dd",
+    "mark",
+    "caption",  # minutes, follow-up and needs pages; search hits are <mark>ed
+    *(f"{{http://www.w3.org/2000/svg}}{tag}" for tag in ("svg", "rect", "text", "title")),
+}  # a resolution's chart
 SCRIPT_URL_PREFIXES = ("javascript:", "vbscript:", "data:")
 
 
@@ -58,8 +111,14 @@ def test_every_session_input_is_inert_on_pages_and_live_fragments(world: World) 
     client.force_login(world.moderator)
     for i, payload in enumerate(CORPUS):
         session = services.topic_session_create(
-            community=world.community, by=world.moderator, title=f"议题{i} {payload}"[:120], starts_at=timezone.now(),
-            description=payload, place=payload[:120], agenda=[payload[:200]], audience_tags=[world.car_owner],
+            community=world.community,
+            by=world.moderator,
+            title=f"议题{i} {payload}"[:120],
+            starts_at=timezone.now(),
+            description=payload,
+            place=payload[:120],
+            agenda=[payload[:200]],
+            audience_tags=[world.car_owner],
         )
         services.topic_session_schedule(session=session, by=world.moderator)
         services.topic_session_open(session=session, by=world.moderator)
@@ -72,7 +131,13 @@ def test_every_session_input_is_inert_on_pages_and_live_fragments(world: World) 
         data = message_data(first)
         for language in ("zh-hans", "en"):
             for role in ("moderator", "participant"):
-                html = render_variant(event_id=f"x{i}{language}{role}", template="sessions/partials/_message.html", context={"m": data}, language=language, role=role)
+                html = render_variant(
+                    event_id=f"x{i}{language}{role}",
+                    template="sessions/partials/_message.html",
+                    context={"m": data},
+                    language=language,
+                    role=role,
+                )
                 assert_inert(html, where=f"live {payload!r}")
 
 

@@ -40,7 +40,10 @@ def test_payload_is_inert_in_votes_meeting_minutes_follow_up_and_needs(world: Wo
     room = meeting.meeting_room_ensure(session=session)
     _quietly(voting.motion_create, session=session, by=mod, text=payload[:500], description=payload)  # stays a draft
     choice = voting.motion_create(
-        session=session, by=mod, text=f"选址 {payload}"[:500], description=payload,
+        session=session,
+        by=mod,
+        text=f"选址 {payload}"[:500],
+        description=payload,
         settings=voting.MotionSettings(kind="single", secret=False, options=(f"东门 {payload}"[:200], "西门")),
     )
     voting.motion_open(motion=choice, by=mod)  # residents see the ballot with the options
@@ -69,7 +72,11 @@ def test_payload_is_inert_in_votes_meeting_minutes_follow_up_and_needs(world: Wo
     minutes.minutes_draft_save(session=session, by=mod, summaries={"general": f"总结 {payload}"}, visibility="public")
     item = _quietly(
         minutes.action_item_create,
-        session=session, by=mod, what=f"划线 {payload}", responsible=f"物业 {payload}"[:120], due_on=timezone.localdate() + timedelta(days=7),
+        session=session,
+        by=mod,
+        what=f"划线 {payload}",
+        responsible=f"物业 {payload}"[:120],
+        due_on=timezone.localdate() + timedelta(days=7),
     )
     _check(moderator, reverse("minutes:draft", args=[session.pk]), payload)  # a draft's page exists until it is published
     record = minutes.minutes_publish(session=session, by=mod)

@@ -81,7 +81,11 @@ def test_the_batch_recheck_agrees_with_the_admission_everywhere(world: World) ->
 
     User = get_user_model()
     session = world.session
-    everyone = {name: user for name, user in {**every_kind_of_person(world), "inactive moderator": User.objects.get(pk=world.moderator.pk)}.items() if user.is_authenticated}
+    everyone = {
+        name: user
+        for name, user in {**every_kind_of_person(world), "inactive moderator": User.objects.get(pk=world.moderator.pk)}.items()
+        if user.is_authenticated
+    }
     User.objects.filter(pk=everyone["inactive moderator"].pk).update(is_active=False)
     everyone["inactive moderator"].is_active = False  # type: ignore[attr-defined]
     for state, audience, removed in itertools.product(SessionState.values, ([], [world.car_owner]), (False, True)):

@@ -74,10 +74,10 @@ async def test_sender_receives_own_message_exactly_once(tx_world: World) -> None
 
 
 XSS = [
-    '<script>alert(1)</script>hi',
-    '<img src=x onerror=alert(1)>',
+    "<script>alert(1)</script>hi",
+    "<img src=x onerror=alert(1)>",
     '<a href="javascript:alert(1)">x</a>',
-    '<svg><animate onbegin=alert(1) attributeName=x dur=1s>',
+    "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
     '"><iframe src=//evil>',
 ]
 
@@ -210,8 +210,17 @@ async def test_reactions_are_counted_once_per_person(tx_world: World) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["not json", "[]", '{"type": 5}', '{"type": "nope"}', '{"type": "message.post"}', '{"type": "message.post", "text": "x", "reply_to": 1e400}',
-     '{"type": "hello", "last_seq": -1}', '{"type": "reaction.set", "message_id": "x"}', '{"type": "hello", "last_seq": 99999999999999999999999}'],
+    [
+        "not json",
+        "[]",
+        '{"type": 5}',
+        '{"type": "nope"}',
+        '{"type": "message.post"}',
+        '{"type": "message.post", "text": "x", "reply_to": 1e400}',
+        '{"type": "hello", "last_seq": -1}',
+        '{"type": "reaction.set", "message_id": "x"}',
+        '{"type": "hello", "last_seq": 99999999999999999999999}',
+    ],
 )
 async def test_malformed_input_gets_an_error_frame_and_the_room_goes_on(tx_world: World, raw: str) -> None:
     a, _ = await connect(tx_world.resident, tx_world.session.pk)

@@ -40,7 +40,9 @@ async def test_a_hidden_message_does_not_reach_residents_through_a_reply_that_qu
     replayed = {f["seq"]: f["html"] for f in await receive_until(early, "synced") if f["type"] == "message"}
     assert SECRET in replayed[reply.seq]
 
-    await database_sync_to_async(moderation.message_hide)(session=tx_world.session, by=tx_world.moderator, message_id=quoted.pk, reason="隐私")
+    await database_sync_to_async(moderation.message_hide)(
+        session=tx_world.session, by=tx_world.moderator, message_id=quoted.pk, reason="隐私"
+    )
 
     # Live: the resident's reply is re-rendered without the quoted words.
     updates = {f["seq"]: f["html"] for f in await drain(early, 0.8) if f["type"] == "message.updated"}
@@ -135,7 +137,9 @@ def _uninvite(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "change"), [("resident", _remove), ("resident", _untag), ("resident", _reset_password), ("observer", _uninvite)], ids=["removed", "untagged", "password_reset", "uninvited"]
+    ("who", "change"),
+    [("resident", _remove), ("resident", _untag), ("resident", _reset_password), ("observer", _uninvite)],
+    ids=["removed", "untagged", "password_reset", "uninvited"],
 )
 async def test_a_person_no_longer_admitted_is_closed_within_seconds_without_the_channel_layer(tx_world: World, who: str, change) -> None:  # noqa: ANN001
     gone, _ = await connect(getattr(tx_world, who), tx_world.session.pk)

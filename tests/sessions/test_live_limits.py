@@ -80,7 +80,9 @@ async def test_a_hand_flood_is_refused_and_the_queue_keeps_the_last_allowed_stat
     await flooder.send_json_to({"type": "hand.raise", "client_id": "again"})
     reply = (await receive_until(flooder, "error"))[-1]
     assert (reply["code"], reply["request_type"], reply["client_id"]) == ("rate_limited", "hand.raise", "again")
-    states = await database_sync_to_async(lambda: list(FloorRequest.objects.filter(user=tx_world.resident).values_list("state", flat=True)))()
+    states = await database_sync_to_async(
+        lambda: list(FloorRequest.objects.filter(user=tx_world.resident).values_list("state", flat=True))
+    )()
     assert states == [FloorRequestState.WITHDRAWN]  # raised once, lowered once; the refused raise did nothing
     await flooder.disconnect()
 

@@ -29,7 +29,9 @@ def _no_vote_timers(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _projector(token: str) -> WebsocketCommunicator:
-    comm = WebsocketCommunicator(application, f"/ws/projector/{token}/", headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+    comm = WebsocketCommunicator(
+        application, f"/ws/projector/{token}/", headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    )
     ok, _ = await comm.connect(timeout=5)
     assert ok
     return comm
@@ -41,7 +43,13 @@ def _two_open_votes(world: World) -> tuple[int, int]:
     vote(secret, world.resident, "yes")
     vote(secret, world.resident2, "no")
     public = open_motion(
-        world.session, world.moderator, text="充电桩装在哪里", kind="single", secret=False, results_live=True, options=["北门车棚", "地下车库"]
+        world.session,
+        world.moderator,
+        text="充电桩装在哪里",
+        kind="single",
+        secret=False,
+        results_live=True,
+        options=["北门车棚", "地下车库"],
     )
     vote(public, world.resident, "地下车库")
     return secret.pk, public.pk

@@ -97,7 +97,9 @@ async def test_a_hidden_message_disappears_for_residents_and_stays_for_moderator
     await drain(mod, 0.3)
     await drain(alice, 0.1)
     mod_frames: list[dict[str, Any]] = []
-    assert (await request(mod, {"type": "message.hide", "message_id": message.pk, "reason": "无关广告"}, mod_frames))["type"] == "meeting.ack"
+    assert (await request(mod, {"type": "message.hide", "message_id": message.pk, "reason": "无关广告"}, mod_frames))[
+        "type"
+    ] == "meeting.ack"
     seen_by_alice = [f for f in await drain(alice, 0.5) if f["type"] == "message.updated"]
     seen_by_mod = [f for f in mod_frames + await drain(mod, 0.3) if f["type"] == "message.updated"]
     assert seen_by_alice[0]["seq"] == message.seq and seen_by_alice[0]["hidden"] is True
@@ -157,7 +159,9 @@ async def test_joining_online_is_remembered_for_attendance(tx_world: World) -> N
 
 
 async def projector(token: str) -> tuple[WebsocketCommunicator, bool]:
-    comm = WebsocketCommunicator(application, f"/ws/projector/{token}/", headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+    comm = WebsocketCommunicator(
+        application, f"/ws/projector/{token}/", headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    )
     ok, _ = await comm.connect(timeout=5)
     return comm, ok
 

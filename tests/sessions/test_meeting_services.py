@@ -64,15 +64,15 @@ def test_a_clock_behind_the_start_never_shows_negative_elapsed_time() -> None:
     assert floor_elapsed_seconds(started_at=T0, now=T0 - timedelta(seconds=3)) == 0
 
 
-@pytest.mark.parametrize(
-    "every,since,wait", [(0, 1, 0), (30, None, 0), (30, 0, 30), (30, 10, 20), (30, 29.5, 1), (30, 30, 0), (30, 90, 0)]
-)
+@pytest.mark.parametrize("every,since,wait", [(0, 1, 0), (30, None, 0), (30, 0, 30), (30, 10, 20), (30, 29.5, 1), (30, 30, 0), (30, 90, 0)])
 def test_slow_mode_wait(every: int, since: float | None, wait: int) -> None:
     last = None if since is None else T0 - timedelta(seconds=since)
     assert slow_mode_wait_seconds(slow_mode_seconds=every, last_message_at=last, now=T0) == wait
 
 
-@pytest.mark.parametrize("typed,code,valid", [("k7px3m", "K7PX3M", True), (" K7P-X3M ", "K7PX3M", True), ("K7PX3", "K7PX3", False), ("O0I1L5", "O0I1L5", False)])
+@pytest.mark.parametrize(
+    "typed,code,valid", [("k7px3m", "K7PX3M", True), (" K7P-X3M ", "K7PX3M", True), ("K7PX3", "K7PX3", False), ("O0I1L5", "O0I1L5", False)]
+)
 def test_join_codes_are_forgiving_to_type_but_strict_in_alphabet(typed: str, code: str, valid: bool) -> None:
     assert normalize_join_code(typed) == code
     assert is_valid_join_code(code) is valid
@@ -306,8 +306,12 @@ def test_hiding_announces_each_viewer_their_own_rendering(world: World, django_c
         moderation.message_hide(session=world.session, by=world.moderator, message_id=m.pk, reason="广告")
     _group, event = sent.call_args.args
     assert event["kind"] == "message.updated" and event["payload"]["seq"] == m.seq
-    resident_html = render_variant(event_id=event["id"], template=event["template"], context=event["context"], language="zh-hans", role="participant")
-    moderator_html = render_variant(event_id=event["id"], template=event["template"], context=event["context"], language="zh-hans", role="moderator")
+    resident_html = render_variant(
+        event_id=event["id"], template=event["template"], context=event["context"], language="zh-hans", role="participant"
+    )
+    moderator_html = render_variant(
+        event_id=event["id"], template=event["template"], context=event["context"], language="zh-hans", role="moderator"
+    )
     assert resident_html.strip() == ""
     assert "要隐藏的话" in moderator_html and "广告" in moderator_html
 

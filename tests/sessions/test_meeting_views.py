@@ -235,7 +235,9 @@ def test_the_projector_page_needs_only_its_link_and_its_qr_codes_decode_to_the_j
 
 def test_the_join_qr_on_the_session_page_decodes_to_the_join_url(world: World) -> None:
     room = services.meeting_room_ensure(session=world.session)
-    page = as_user(world.resident).get(reverse("topic_sessions:detail", args=[world.session.pk]), HTTP_HOST="127.0.0.1:8000").content.decode()
+    page = (
+        as_user(world.resident).get(reverse("topic_sessions:detail", args=[world.session.pk]), HTTP_HOST="127.0.0.1:8000").content.decode()
+    )
     src = re.search(r'<img class="qr" src="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert decode_qr_png(fetch_png(as_user(world.resident), src)) == f"http://127.0.0.1:8000/j/{room.join_code}/"
 
@@ -299,6 +301,7 @@ def test_another_communitys_code_answers_exactly_like_a_code_that_does_not_exist
     unknown = as_user(world.other_resident).get("/j/KKKKKK/")
     theirs = as_user(world.other_resident).get(f"/j/{room.join_code}/")
     assert theirs.status_code == unknown.status_code == 404
+
     def page(response) -> str:  # type: ignore[no-untyped-def]
         return re.sub(r'(CSRFToken": |csrfmiddlewaretoken" value=)"\w+"', "", response.content.decode())  # a new token each time
 

@@ -65,8 +65,12 @@ def test_transition_announces_after_commit_only(world: World) -> None:
 
 def test_create_cleans_text_and_builds_agenda(world: World) -> None:
     session = services.topic_session_create(
-        community=world.community, by=world.moderator, title="<b>停车</b>议事<script>x</script>",
-        starts_at=timezone.now(), description='<img src=x onerror=alert(1)>说明', agenda=["登记", "", "管理"],
+        community=world.community,
+        by=world.moderator,
+        title="<b>停车</b>议事<script>x</script>",
+        starts_at=timezone.now(),
+        description="<img src=x onerror=alert(1)>说明",
+        agenda=["登记", "", "管理"],
     )
     assert session.title == "停车议事x"
     assert "onerror" not in session.description and "说明" in session.description
@@ -80,7 +84,10 @@ def test_resident_cannot_create_a_session(world: World) -> None:
 
 
 def test_messages_get_increasing_sequence_numbers(world: World) -> None:
-    seqs = [services.message_post(session=world.session, author=u, text=f"m{i}").seq for i, u in enumerate([world.resident, world.resident2, world.moderator, world.observer])]
+    seqs = [
+        services.message_post(session=world.session, author=u, text=f"m{i}").seq
+        for i, u in enumerate([world.resident, world.resident2, world.moderator, world.observer])
+    ]
     assert seqs == [1, 2, 3, 4]
     world.session.refresh_from_db()
     assert world.session.last_seq == 4

@@ -28,7 +28,10 @@ def test_anonymous_visitors_are_sent_to_login(world: World) -> None:
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-@pytest.mark.parametrize("who,status", [("resident", 200), ("observer", 200), ("moderator", 200), ("outsider", 404), ("other_resident", 404), ("other_moderator", 404)])
+@pytest.mark.parametrize(
+    "who,status",
+    [("resident", 200), ("observer", 200), ("moderator", 200), ("outsider", 404), ("other_resident", 404), ("other_moderator", 404)],
+)
 def test_who_sees_a_session(world: World, who: str, status: int) -> None:
     response = as_user(getattr(world, who)).get(reverse("topic_sessions:detail", args=[world.session.pk]))
     assert response.status_code == status
@@ -139,7 +142,14 @@ def test_moderator_creates_a_session_with_audience_and_agenda(world: World) -> N
     starts = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         reverse("topic_sessions:create", args=[world.community.slug]),
-        {"title": "租户车位怎么办", "category": "parking", "starts_at": starts, "place": "议事厅", "audience_tags": [world.car_owner.pk], "agenda": "现状\n方案"},
+        {
+            "title": "租户车位怎么办",
+            "category": "parking",
+            "starts_at": starts,
+            "place": "议事厅",
+            "audience_tags": [world.car_owner.pk],
+            "agenda": "现状\n方案",
+        },
     )
     session = TopicSession.objects.get(title="租户车位怎么办")
     assert response.status_code == 302
@@ -148,7 +158,10 @@ def test_moderator_creates_a_session_with_audience_and_agenda(world: World) -> N
 
 
 def test_a_bad_form_keeps_the_typing_and_says_what_is_wrong(world: World) -> None:
-    response = as_user(world.moderator).post(reverse("topic_sessions:create", args=[world.community.slug]), {"title": "我的标题", "category": "parking", "starts_at": "not a date"})
+    response = as_user(world.moderator).post(
+        reverse("topic_sessions:create", args=[world.community.slug]),
+        {"title": "我的标题", "category": "parking", "starts_at": "not a date"},
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "我的标题" in page and 'class="error"' in page
 

@@ -51,7 +51,13 @@ ONE_CONDITION_FAILS = [
     ("quorum area fails: 60 of 780 m²", votes(yes=SMALL[:6]), False, Outcome.NO_QUORUM, (True, False, True, True)),
     ("pass headcount fails: 5 of 8 < 3/4", votes(yes=["big", *SMALL[:4]], no=SMALL[4:7]), True, Outcome.FAILED, (True, True, False, True)),
     ("pass area fails: 80 of 780 m² < 3/4", votes(yes=SMALL, no=["big"]), True, Outcome.FAILED, (True, True, True, False)),
-    ("ordinary: pass headcount fails (4 of 8)", votes(yes=["big", *SMALL[:3]], no=SMALL[3:7]), False, Outcome.FAILED, (True, True, False, True)),
+    (
+        "ordinary: pass headcount fails (4 of 8)",
+        votes(yes=["big", *SMALL[:3]], no=SMALL[3:7]),
+        False,
+        Outcome.FAILED,
+        (True, True, False, True),
+    ),
     ("ordinary: pass area fails", votes(yes=SMALL, abstain=["big"]), False, Outcome.FAILED, (True, True, True, False)),
     ("ordinary: passes", votes(yes=["big", *SMALL[:4]], no=SMALL[4:7]), False, Outcome.PASSED, (True, True, True, True)),
 ]
@@ -73,9 +79,7 @@ def test_each_condition_fails_in_turn(
 
 
 def test_result_shows_both_tallies_and_both_bases() -> None:
-    result = art278_tally(
-        units=BUILDING, ballots=votes(yes=["big", "s1", "s2", "s3"], no=["s4", "s5"], abstain=["s6"]), is_major=True
-    )
+    result = art278_tally(units=BUILDING, ballots=votes(yes=["big", "s1", "s2", "s3"], no=["s4", "s5"], abstain=["s6"]), is_major=True)
     assert (result.eligible.owners, result.eligible.area, result.units) == (9, Decimal("780"), 9)
     assert (result.participating.owners, result.participating.area) == (7, Decimal("760"))
     assert (result.yes.owners, result.yes.area) == (4, Decimal("730"))

@@ -49,7 +49,9 @@ async def test_a_whole_vote_live(tx_world: World) -> None:
     assert status["can_vote"] and not status["voted"]
 
     idem = key()
-    await a.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": idem, "client_id": "c1"})
+    await a.send_json_to(
+        {"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": idem, "client_id": "c1"}
+    )
     receipt = of_type(await receive_until(a, "ballot.receipt"), "ballot.receipt")[0]
     assert receipt["client_id"] == "c1" and len(receipt["receipt"]) >= 22 and not receipt["replayed"]
     await a.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": idem})
@@ -136,7 +138,9 @@ async def test_ineligible_people_are_refused_with_a_sentence(tx_world: World) ->
     tenant = await database_sync_to_async(resident_make)(tx_world.community, "tenant", tags=[tx_world.car_owner], tenure="tenant")
     for user in (tx_world.observer, tenant):
         comm, _ = await connect(user, tx_world.session.pk, language="en")
-        await comm.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": key()})
+        await comm.send_json_to(
+            {"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": key()}
+        )
         error = of_type(await receive_until(comm, "error"), "error")[0]
         assert error["code"] == "not_eligible" and "vote" in error["message"]
         await comm.disconnect()
@@ -169,7 +173,9 @@ async def test_tally_broadcasts_are_throttled_and_end_exact(tx_world: World, set
     assert 1 <= len(tallies) <= 6  # 12 ballots, a few frames per second at most
     assert tallies[-1]["ballots"] == 12  # the trailing frame reads every committed ballot
     await database_sync_to_async(services.in_person_count_enter)(
-        motion=motion, by=tx_world.moderator, entries=[services.InPersonEntry(choice=[yes], count=2)]  # 14 eligible
+        motion=motion,
+        by=tx_world.moderator,
+        entries=[services.InPersonEntry(choice=[yes], count=2)],  # 14 eligible
     )
     await database_sync_to_async(services.motion_close)(motion=motion, by=tx_world.moderator)
     closed = of_type(await receive_until(watcher, "motion.closed"), "motion.closed")[0]
@@ -188,7 +194,9 @@ async def test_a_motion_closes_by_itself_at_the_set_time(tx_world: World, settin
     motion = await draft(tx_world)
     mod, _ = await connect(tx_world.moderator, tx_world.session.pk)
     a, _ = await connect(tx_world.resident, tx_world.session.pk)
-    await database_sync_to_async(services.motion_open)(motion=motion, by=tx_world.moderator, closes_at=timezone.now() + timedelta(seconds=1.5))
+    await database_sync_to_async(services.motion_open)(
+        motion=motion, by=tx_world.moderator, closes_at=timezone.now() + timedelta(seconds=1.5)
+    )
     await receive_until(a, "motion.opened")
     await a.send_json_to({"type": "ballot.cast", "motion_id": motion.pk, "choice": [await opt(motion, "yes")], "idempotency_key": key()})
     await receive_until(a, "ballot.receipt")

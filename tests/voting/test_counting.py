@@ -345,9 +345,7 @@ def test_counts_add_up(cast: list[ApproveRejectBallot], setting: tuple[Base, Thr
 
 OPTIONS = ["a", "b", "c", "d"]
 plurality_ballots = st.lists(st.builds(PluralityBallot, st.sampled_from(OPTIONS), weights), max_size=30)
-approval_ballots = st.lists(
-    st.builds(ApprovalBallot, st.frozensets(st.sampled_from(OPTIONS)), weights), max_size=30
-)
+approval_ballots = st.lists(st.builds(ApprovalBallot, st.frozensets(st.sampled_from(OPTIONS)), weights), max_size=30)
 
 
 @given(plurality_ballots, st.randoms(use_true_random=False))
@@ -380,9 +378,7 @@ def test_approval_is_independent_of_ballot_order(cast: list[ApprovalBallot], rnd
 
 
 @given(approval_ballots, st.frozensets(st.sampled_from(OPTIONS)), weights)
-def test_approving_the_approval_winner_keeps_it_winning(
-    cast: list[ApprovalBallot], others: frozenset[str], weight: object
-) -> None:
+def test_approving_the_approval_winner_keeps_it_winning(cast: list[ApprovalBallot], others: frozenset[str], weight: object) -> None:
     before = approval_tally(options=OPTIONS, ballots=cast)
     if before.winner is None:
         return

@@ -17,15 +17,15 @@ from voting.services import InPersonEntry
 pytestmark = pytest.mark.django_db
 
 
-
-
 def test_an_area_weighted_room_entry_without_area_is_refused_and_close_still_works(world: World) -> None:
     motion = open_motion(world.session, world.moderator, ballot_unit="household", weight_mode="area")
     no_area = world.resident2.residencies.get().household
     no_area.exclusive_area = None
     no_area.save()
     with pytest.raises(Refused, match=r"floor area|面积") as info:
-        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])])
+        services.in_person_count_enter(
+            motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])]
+        )
     assert info.value.code == "no_area"
     assert not Participation.objects.filter(motion=motion).exists()
     vote(motion, world.resident, "yes")
@@ -38,7 +38,9 @@ def test_a_close_never_fails_on_a_stored_room_ballot_without_area(world: World) 
 
     motion = open_motion(world.session, world.moderator, ballot_unit="household", weight_mode="area")
     household = world.resident2.residencies.get().household
-    InPersonCount.objects.create(motion=motion, choice=[option(motion, "no")], count=1, weight=Decimal("0"), household=household, entered_by=world.moderator)
+    InPersonCount.objects.create(
+        motion=motion, choice=[option(motion, "no")], count=1, weight=Decimal("0"), household=household, entered_by=world.moderator
+    )
     vote(motion, world.resident, "yes")
     result = services.motion_close(motion=motion, by=world.moderator)
     assert result.outcome == "passed" and "no_area_ignored" in result.data["notes"]
@@ -51,7 +53,9 @@ def test_art278_a_unit_without_area_entered_in_the_room_is_refused(world: World)
     motion = open_motion(world.session, world.moderator, kind="art278")
     eligible_before = services.selectors.eligible_base(motion).headcount
     with pytest.raises(Refused, match=r"floor area|面积") as info:
-        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])])
+        services.in_person_count_enter(
+            motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[no_area])]
+        )
     assert info.value.code == "no_area"
     vote(motion, world.resident, "yes")
     result = services.motion_close(motion=motion, by=world.moderator)
@@ -100,7 +104,9 @@ def test_a_household_with_no_one_eligible_cannot_be_entered_in_the_room(world: W
     motion = open_motion(world.session, world.moderator, ballot_unit="household")
     outsider_home = world.outsider.residencies.get().household  # not a car owner: not in the audience
     with pytest.raises(Refused) as info:
-        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[outsider_home])])
+        services.in_person_count_enter(
+            motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[outsider_home])]
+        )
     assert info.value.code == "not_eligible"
 
 
@@ -148,7 +154,9 @@ def test_an_online_ballot_and_the_base_agree_on_everyone(world: World, rule: dic
     Resident.objects.filter(user=everyone["unverified"]).update(verified=False)
     everyone["removed"] = resident_make(world.community, "removed1", tags=[world.car_owner])
     Participant.objects.create(session=world.session, user=everyone["removed"], removed=True)
-    everyone["no area"] = resident_make(world.community, "noarea1", tags=[world.car_owner], household=household_make(world.community, area="0.00"))
+    everyone["no area"] = resident_make(
+        world.community, "noarea1", tags=[world.car_owner], household=household_make(world.community, area="0.00")
+    )
     everyone["inactive"] = resident_make(world.community, "inactive1", tags=[world.car_owner])
     get_user_model().objects.filter(pk=everyone["inactive"].pk).update(is_active=False)
     everyone["inactive"] = get_user_model().objects.get(pk=everyone["inactive"].pk)

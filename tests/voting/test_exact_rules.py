@@ -37,14 +37,32 @@ def url(name: str, motion: Motion) -> str:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2/3", Fraction(2, 3)), (" 2 / 3 ", Fraction(2, 3)), ("60%", Fraction(3, 5)), ("60", Fraction(3, 5)), ("66.5%", Fraction(133, 200)), ("2／3", Fraction(2, 3)), ("abc", None), ("1/0", None)],
+    [
+        ("2/3", Fraction(2, 3)),
+        (" 2 / 3 ", Fraction(2, 3)),
+        ("60%", Fraction(3, 5)),
+        ("60", Fraction(3, 5)),
+        ("66.5%", Fraction(133, 200)),
+        ("2／3", Fraction(2, 3)),
+        ("abc", None),
+        ("1/0", None),
+    ],
 )
 def test_a_quorum_is_read_as_an_exact_fraction(text: str, expected: Fraction | None) -> None:
     assert parse_quorum(text) == expected
 
 
 def motion_form(world: World, **data: str) -> MotionForm:
-    fields = {"text": "东门划线", "kind": "approve_reject", "eligibility": "audience", "ballot_unit": "person", "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half", **data}
+    fields = {
+        "text": "东门划线",
+        "kind": "approve_reject",
+        "eligibility": "audience",
+        "ballot_unit": "person",
+        "weight_mode": "equal",
+        "base": "yes_no",
+        "threshold": "more_than_half",
+        **data,
+    }
     return MotionForm(fields, session=world.session)
 
 
@@ -132,7 +150,9 @@ def test_the_ballot_form_carries_the_sentence_for_a_repeated_rank(world: World) 
 
 
 def test_household_room_ballots_for_a_ranked_vote_keep_the_whole_ranking(world: World) -> None:
-    motion = open_motion(world.session, world.moderator, kind="ranked", ballot_unit="household", secret=False, options=["摇号", "老人优先", "拍卖"])
+    motion = open_motion(
+        world.session, world.moderator, kind="ranked", ballot_unit="household", secret=False, options=["摇号", "老人优先", "拍卖"]
+    )
     h1 = world.resident.residencies.get().household
     h2 = world.resident2.residencies.get().household
     response = client_for(world.moderator).post(url("in_person", motion), {"ballots": f"{h1} {h2}: 3 1"})
@@ -172,7 +192,9 @@ def test_art278_near_the_boundary_shows_exact_figures_and_names_the_measure_shor
     areas = ["100.00"] * 5 + ["99.00"] + ["100.00"] * 2 + ["101.00"]
     homes = [household_make(c, room=f"70{i}", area=a, owner_key=f"Q{i}") for i, a in enumerate(areas)]
     motion = open_motion(world.session, world.moderator, kind="art278")
-    services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=homes[:6])])
+    services.in_person_count_enter(
+        motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=homes[:6])]
+    )
     result = services.motion_close(motion=motion, by=world.moderator)
     art = result.data["art278"]
     assert (art["quorum_headcount"]["value"], art["quorum_headcount"]["base"], art["quorum_headcount"]["met"]) == ("6", "9", True)

@@ -280,7 +280,10 @@ def brute_force_endings(options: str, ballots: list[RankedBallot]) -> set[tuple[
     def run(choices: tuple[int, ...]) -> tuple[str, object]:
         left, history, used = list(options), [], 0
         while True:
-            counts = {o: sum((exact(b.weight) for b in ballots if next((r for r in b.ranking if r in left), None) == o), Fraction(0)) for o in left}
+            counts = {
+                o: sum((exact(b.weight) for b in ballots if next((r for r in b.ranking if r in left), None) == o), Fraction(0))
+                for o in left
+            }
             history.append(counts)
             total = sum(counts.values())
             for o in left:
@@ -314,9 +317,7 @@ def brute_force_endings(options: str, ballots: list[RankedBallot]) -> set[tuple[
 
 
 SMALL = "ABCD"
-small_ballots = st.lists(
-    st.builds(RankedBallot, st.lists(st.sampled_from(SMALL), unique=True, max_size=3).map(tuple)), max_size=14
-)
+small_ballots = st.lists(st.builds(RankedBallot, st.lists(st.sampled_from(SMALL), unique=True, max_size=3).map(tuple)), max_size=14)
 
 
 @settings(max_examples=400)

@@ -86,7 +86,9 @@ def test_after_close_no_order_id_or_transaction_ties_a_ballot_to_its_voter(world
     # The attacker's best guesses: ballots in storage order, in id order, in receipt-hash order,
     # each against the voters in the order they voted (participation storage order).
     voters_in_order = [row[0] for row in _physical(Participation, motion.pk, "voter_id")]
-    by_voter = dict(zip(Participation.objects.filter(motion=motion).order_by("at", "pk").values_list("voter_id", flat=True), choices, strict=True))
+    by_voter = dict(
+        zip(Participation.objects.filter(motion=motion).order_by("at", "pk").values_list("voter_id", flat=True), choices, strict=True)
+    )
     truth = [by_voter[v] for v in voters_in_order]
     guesses = {
         "storage order": [row[0] for row in _physical(Ballot, motion.pk, "choice")],
@@ -167,7 +169,9 @@ def test_the_automatic_close_mixes_too(world: World) -> None:
     Motion.objects.filter(pk=motion.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
     assert closing.motion_close_due(session_id=world.session.pk) == [motion.pk]
     assert not SealedBallot.objects.filter(motion=motion).exists()
-    assert sorted(Ballot.objects.filter(motion=motion).values_list("choice", flat=True)) == sorted([[option(motion, "yes")], [option(motion, "no")]])
+    assert sorted(Ballot.objects.filter(motion=motion).values_list("choice", flat=True)) == sorted(
+        [[option(motion, "yes")], [option(motion, "no")]]
+    )
     if connection.vendor == "postgresql":
         assert len(set(_xmins(Ballot, motion.pk))) == 1
 

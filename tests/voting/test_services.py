@@ -159,13 +159,17 @@ def test_household_in_person_and_online_exclude_each_other(world: World) -> None
     motion = open_motion(world.session, world.moderator, ballot_unit="household")
     h1 = world.resident.residencies.get().household
     h2 = world.resident2.residencies.get().household
-    services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[h1])])
+    services.in_person_count_enter(
+        motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[h1])]
+    )
     with pytest.raises(Refused) as info:
         vote(motion, world.resident, "no")
     assert info.value.code == "voted_in_person"
     vote(motion, world.resident2, "no")
     with pytest.raises(Refused, match=str(h2)):
-        services.in_person_count_enter(motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[h2])])
+        services.in_person_count_enter(
+            motion=motion, by=world.moderator, entries=[InPersonEntry(choice=[option(motion, "yes")], households=[h2])]
+        )
     result = services.motion_close(motion=motion, by=world.moderator)
     yes = next(o for o in result.data["options"] if o["code"] == "yes")
     assert (yes["online"], yes["in_person"], yes["total"]) == (0, 1, 1)
@@ -229,7 +233,9 @@ def test_residents_cannot_act_as_moderators(world: World, action: str) -> None:
         "open": lambda: services.motion_open(motion=draft, by=world.resident),
         "close": lambda: services.motion_close(motion=live, by=world.resident),
         "discard": lambda: services.motion_discard(motion=draft, by=world.resident),
-        "in_person": lambda: services.in_person_count_enter(motion=live, by=world.resident, entries=[InPersonEntry(choice=[option(live, "yes")], count=9)]),
+        "in_person": lambda: services.in_person_count_enter(
+            motion=live, by=world.resident, entries=[InPersonEntry(choice=[option(live, "yes")], count=9)]
+        ),
     }
     with pytest.raises(NotAllowed):
         calls[action]()

@@ -63,7 +63,18 @@ def test_drafts_are_for_moderators_only(world: World) -> None:
 def test_moderator_drafts_a_motion_with_the_form(world: World) -> None:
     response = client_for(world.moderator).post(
         reverse("voting:create", kwargs={"session_id": world.session.pk}),
-        {"text": "西侧空地改建停车位", "kind": "art278", "eligibility": "owners", "ballot_unit": "household", "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half", "major_matter": "on", "secret": "on", "allow_change": "on"},
+        {
+            "text": "西侧空地改建停车位",
+            "kind": "art278",
+            "eligibility": "owners",
+            "ballot_unit": "household",
+            "weight_mode": "equal",
+            "base": "yes_no",
+            "threshold": "more_than_half",
+            "major_matter": "on",
+            "secret": "on",
+            "allow_change": "on",
+        },
     )
     assert response.status_code == 302
     motion = Motion.objects.get(text="西侧空地改建停车位")
@@ -73,7 +84,16 @@ def test_moderator_drafts_a_motion_with_the_form(world: World) -> None:
 def test_form_refusals_keep_what_was_typed(world: World) -> None:
     response = client_for(world.moderator, language="en").post(
         reverse("voting:create", kwargs={"session_id": world.session.pk}),
-        {"text": "Pick a gate", "kind": "single", "options": "East", "eligibility": "audience", "ballot_unit": "person", "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half"},
+        {
+            "text": "Pick a gate",
+            "kind": "single",
+            "options": "East",
+            "eligibility": "audience",
+            "ballot_unit": "person",
+            "weight_mode": "equal",
+            "base": "yes_no",
+            "threshold": "more_than_half",
+        },
     )
     html = response.content.decode()
     assert response.status_code == 200 and "at least two options" in html and "Pick a gate" in html
@@ -116,7 +136,9 @@ def test_refused_ballot_is_a_sentence_not_an_error_page(world: World) -> None:
     response = client_for(world.outsider).post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20})
     assert response.status_code == 404  # the outsider cannot even see the session
     services.motion_close(motion=motion, by=world.moderator)
-    response = client_for(world.resident, language="en").post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20}, follow=True)
+    response = client_for(world.resident, language="en").post(
+        url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "k" * 20}, follow=True
+    )
     assert "Voting on this motion is closed" in response.content.decode()
     assert not stored_ballots(motion)
 
@@ -143,7 +165,9 @@ def test_in_person_form_records_counts_with_the_moderator(world: World) -> None:
     for username in ("res5", "res6"):  # 4 eligible car owners, all in the room
         resident_make(world.community, username, tags=[world.car_owner])
     motion = open_motion(world.session, world.moderator)
-    response = client_for(world.moderator).post(url("in_person", motion), {f"o{option(motion, 'yes')}": "3", f"o{option(motion, 'no')}": "1"})
+    response = client_for(world.moderator).post(
+        url("in_person", motion), {f"o{option(motion, 'yes')}": "3", f"o{option(motion, 'no')}": "1"}
+    )
     assert response.status_code == 302
     assert sorted(InPersonCount.objects.values_list("count", "entered_by__username")) == [(1, "mod"), (3, "mod")]
     assert "(线上 0,现场 4)" in page(world, world.resident) or "现场 4" in page(world, world.resident)
@@ -172,7 +196,13 @@ def test_ranked_no_javascript_ballot(world: World) -> None:
 
 
 def test_motion_and_option_text_cannot_inject_markup(world: World) -> None:
-    motion = open_motion(world.session, world.moderator, text='<script>alert(1)</script>停车', kind="single", options=['<img src=x onerror=alert(1)>东门', "西门"])
+    motion = open_motion(
+        world.session,
+        world.moderator,
+        text="<script>alert(1)</script>停车",
+        kind="single",
+        options=["<img src=x onerror=alert(1)>东门", "西门"],
+    )
     html = page(world, world.resident)
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "停车" in html and "东门" in html
@@ -202,7 +232,9 @@ def test_elder_mode_without_javascript_asks_before_the_ballot_is_cast(world: Wor
 def test_ranked_elder_confirmation_keeps_the_order(world: World) -> None:
     motion = open_motion(world.session, world.moderator, text="大门朝哪边", kind="ranked", options=["东门", "西门", "南门"])
     east, _west, south = (option(motion, label) for label in ("东门", "西门", "南门"))
-    asked = client_for(world.resident, elder=True).post(url("ballot", motion), {"rank": [str(south), str(east), ""], "idempotency_key": "r" * 20})
+    asked = client_for(world.resident, elder=True).post(
+        url("ballot", motion), {"rank": [str(south), str(east), ""], "idempotency_key": "r" * 20}
+    )
     html = asked.content.decode()
     assert asked.status_code == 200
     assert html.index("南门") < html.index("东门") and "<li>西门</li>" not in html
@@ -231,7 +263,9 @@ def test_elder_confirmation_refuses_first_what_the_ballot_would_refuse(world: Wo
 
 def test_without_elder_mode_the_ballot_is_cast_at_once(world: World) -> None:
     motion = open_motion(world.session, world.moderator)
-    response = client_for(world.resident).post(url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "n" * 20, "confirmed": ""})
+    response = client_for(world.resident).post(
+        url("ballot", motion), {"choice": option(motion, "yes"), "idempotency_key": "n" * 20, "confirmed": ""}
+    )
     assert response.status_code == 200 and len(stored_ballots(motion)) == 1
 
 

@@ -63,9 +63,7 @@ def approve_reject_tally(
         numbers[choice] += 1
     yes, no, abstain = totals[Choice.YES], totals[Choice.NO], totals[Choice.ABSTAIN]
 
-    participation = participation_of(
-        ballots=sum(numbers.values()), weight=yes + no + abstain, eligible=eligible, quorum=quorum
-    )
+    participation = participation_of(ballots=sum(numbers.values()), weight=yes + no + abstain, eligible=eligible, quorum=quorum)
     if base is Base.ALL_ELIGIBLE:
         if eligible is None:
             raise ValueError("base ALL_ELIGIBLE needs the eligible total")
@@ -76,9 +74,7 @@ def approve_reject_tally(
         base_total = yes + no
 
     threshold_met = threshold.met(yes, base_total)
-    balanced = (
-        threshold is Threshold.MORE_THAN_HALF and base_total > 0 and yes == no and 2 * yes == base_total
-    )
+    balanced = threshold is Threshold.MORE_THAN_HALF and base_total > 0 and yes == no and 2 * yes == base_total
     if not participation.quorum_reached:
         outcome, reason = Outcome.NO_QUORUM, Reason.QUORUM_NOT_REACHED
     elif threshold_met:

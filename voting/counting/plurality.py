@@ -35,9 +35,7 @@ def checked_options(options: Sequence[str]) -> tuple[str, ...]:
     return ordered
 
 
-def choice_result(
-    *, options: tuple[str, ...], votes: Mapping[str, Fraction], participation: Participation
-) -> ChoiceResult:
+def choice_result(*, options: tuple[str, ...], votes: Mapping[str, Fraction], participation: Participation) -> ChoiceResult:
     """Winner or tie from per-option totals (shared by single choice and approval)."""
     counts = tuple(OptionCount(option=o, votes=votes[o]) for o in options)
     top = max(c.votes for c in counts)
@@ -76,7 +74,5 @@ def plurality_tally(
             raise ValueError(f"ballot names unknown option {ballot.option!r}")
         votes[ballot.option] += positive_weight(ballot.weight)
         number += 1
-    participation = participation_of(
-        ballots=number, weight=sum(votes.values(), Fraction(0)), eligible=eligible, quorum=quorum
-    )
+    participation = participation_of(ballots=number, weight=sum(votes.values(), Fraction(0)), eligible=eligible, quorum=quorum)
     return choice_result(options=ordered, votes=votes, participation=participation)

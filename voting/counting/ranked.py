@@ -81,9 +81,7 @@ def ranked_tally(
         if unknown:
             raise ValueError(f"ballot ranks unknown options {sorted(unknown)}")
         parsed.append((ranking, positive_weight(ballot.weight)))
-    participation = participation_of(
-        ballots=len(parsed), weight=sum((w for _, w in parsed), Fraction(0)), eligible=eligible, quorum=quorum
-    )
+    participation = participation_of(ballots=len(parsed), weight=sum((w for _, w in parsed), Fraction(0)), eligible=eligible, quorum=quorum)
     # Identical rankings counted together: a round costs one step per distinct ranking.
     grouped: dict[tuple[str, ...], tuple[Fraction, int]] = {}
     for ranking, weight in parsed:
@@ -133,7 +131,10 @@ def ranked_tally(
                 )
             loser = pick(continuing)
             this_round = replace(
-                this_round, eliminated=(loser,), tied_for_last=tuple(continuing), tie_break=TieBreak.DRAW,
+                this_round,
+                eliminated=(loser,),
+                tied_for_last=tuple(continuing),
+                tie_break=TieBreak.DRAW,
                 undecided=tuple(continuing),
             )
         elif step.undecided:
@@ -275,9 +276,7 @@ def _count_round(groups: _Groups, continuing: list[str]) -> tuple[dict[str, int]
     return counts, exhausted, exhausted_ballots
 
 
-def _break_last_place_tie(
-    last: list[str], history: list[dict[str, int]]
-) -> tuple[str | None, TieBreak | None, int | None, list[str]]:
+def _break_last_place_tie(last: list[str], history: list[dict[str, int]]) -> tuple[str | None, TieBreak | None, int | None, list[str]]:
     """(loser, how, round number, still-tied options). ``loser`` is None when undecidable."""
     # Round 1 first (first preferences), then the earlier rounds from the latest backwards.
     # The current round is where they tie, so it is skipped; round 1 is not looked at twice.

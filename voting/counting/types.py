@@ -173,9 +173,7 @@ class Participation:
     quorum_reached: bool  # True when no quorum is set
 
 
-def participation_of(
-    *, ballots: int, weight: Fraction, eligible: Weight | None, quorum: Weight | None
-) -> Participation:
+def participation_of(*, ballots: int, weight: Fraction, eligible: Weight | None, quorum: Weight | None) -> Participation:
     eligible_f = exact(eligible) if eligible is not None else None
     quorum_f = exact(quorum) if quorum is not None else None
     if eligible_f is not None and (eligible_f < 0 or weight > eligible_f):

@@ -9,160 +9,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agora', '0002_audit_event'),
-        ('topic_sessions', '0002_meeting'),
+        ("agora", "0002_audit_event"),
+        ("topic_sessions", "0002_meeting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Motion',
+            name="Motion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=300, verbose_name='motion')),
-                ('description', models.TextField(blank=True, verbose_name='details')),
-                ('kind', models.CharField(choices=[('approve_reject', 'Approve / reject'), ('single', 'Single choice'), ('approval', 'Approval (any number of options)'), ('ranked', 'Ranked (instant runoff)'), ('art278', "Owners' joint decision (Civil Code Art. 278)")], default='approve_reject', max_length=20, verbose_name='kind')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('open', 'Voting open'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='state')),
-                ('eligibility', models.CharField(choices=[('audience', "The session's audience"), ('owners', 'Owners only')], default='audience', max_length=10, verbose_name='who may vote')),
-                ('ballot_unit', models.CharField(choices=[('person', 'One ballot per person'), ('household', 'One ballot per household')], default='person', max_length=10, verbose_name='ballots')),
-                ('weight_mode', models.CharField(choices=[('equal', 'Equal weight'), ('area', 'Weighted by exclusive floor area')], default='equal', max_length=10, verbose_name='weights')),
-                ('base', models.CharField(choices=[('yes_no', 'Yes + no'), ('yes_no_abstain', 'Yes + no + abstain'), ('all_eligible', 'All eligible voters')], default='yes_no', max_length=20, verbose_name='majority of')),
-                ('threshold', models.CharField(choices=[('more_than_half', 'More than 1/2'), ('at_least_two_thirds', 'At least 2/3'), ('at_least_three_quarters', 'At least 3/4')], default='more_than_half', max_length=30, verbose_name='threshold')),
-                ('quorum_percent', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='quorum (% of eligible)')),
-                ('major_matter', models.BooleanField(default=False, verbose_name='major matter (3/4 under Art. 278)')),
-                ('secret', models.BooleanField(default=True, verbose_name='secret ballot')),
-                ('allow_change', models.BooleanField(default=True, verbose_name='ballots may be changed until close')),
-                ('results_live', models.BooleanField(default=False, verbose_name='show results while voting')),
-                ('max_choices', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='at most this many choices (approval)')),
-                ('closes_at', models.DateTimeField(blank=True, null=True, verbose_name='closes automatically at')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('agenda_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='motions', to='topic_sessions.agendaitem')),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='motions', to='topic_sessions.topicsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.CharField(max_length=300, verbose_name="motion")),
+                ("description", models.TextField(blank=True, verbose_name="details")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("approve_reject", "Approve / reject"),
+                            ("single", "Single choice"),
+                            ("approval", "Approval (any number of options)"),
+                            ("ranked", "Ranked (instant runoff)"),
+                            ("art278", "Owners' joint decision (Civil Code Art. 278)"),
+                        ],
+                        default="approve_reject",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("open", "Voting open"), ("closed", "Closed")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "eligibility",
+                    models.CharField(
+                        choices=[("audience", "The session's audience"), ("owners", "Owners only")],
+                        default="audience",
+                        max_length=10,
+                        verbose_name="who may vote",
+                    ),
+                ),
+                (
+                    "ballot_unit",
+                    models.CharField(
+                        choices=[("person", "One ballot per person"), ("household", "One ballot per household")],
+                        default="person",
+                        max_length=10,
+                        verbose_name="ballots",
+                    ),
+                ),
+                (
+                    "weight_mode",
+                    models.CharField(
+                        choices=[("equal", "Equal weight"), ("area", "Weighted by exclusive floor area")],
+                        default="equal",
+                        max_length=10,
+                        verbose_name="weights",
+                    ),
+                ),
+                (
+                    "base",
+                    models.CharField(
+                        choices=[("yes_no", "Yes + no"), ("yes_no_abstain", "Yes + no + abstain"), ("all_eligible", "All eligible voters")],
+                        default="yes_no",
+                        max_length=20,
+                        verbose_name="majority of",
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.CharField(
+                        choices=[
+                            ("more_than_half", "More than 1/2"),
+                            ("at_least_two_thirds", "At least 2/3"),
+                            ("at_least_three_quarters", "At least 3/4"),
+                        ],
+                        default="more_than_half",
+                        max_length=30,
+                        verbose_name="threshold",
+                    ),
+                ),
+                ("quorum_percent", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="quorum (% of eligible)")),
+                ("major_matter", models.BooleanField(default=False, verbose_name="major matter (3/4 under Art. 278)")),
+                ("secret", models.BooleanField(default=True, verbose_name="secret ballot")),
+                ("allow_change", models.BooleanField(default=True, verbose_name="ballots may be changed until close")),
+                ("results_live", models.BooleanField(default=False, verbose_name="show results while voting")),
+                (
+                    "max_choices",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="at most this many choices (approval)"),
+                ),
+                ("closes_at", models.DateTimeField(blank=True, null=True, verbose_name="closes automatically at")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agenda_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="motions",
+                        to="topic_sessions.agendaitem",
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="motions", to="topic_sessions.topicsession"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'motion',
-                'verbose_name_plural': 'motions',
-                'ordering': ['session', 'created_at', 'pk'],
+                "verbose_name": "motion",
+                "verbose_name_plural": "motions",
+                "ordering": ["session", "created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='InPersonCount',
+            name="InPersonCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('choice', models.JSONField()),
-                ('count', models.PositiveIntegerField()),
-                ('weight', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=12)),
-                ('area', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('entered_at', models.DateTimeField(auto_now_add=True)),
-                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agora.household')),
-                ('motion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='in_person_counts', to='voting.motion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("choice", models.JSONField()),
+                ("count", models.PositiveIntegerField()),
+                ("weight", models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=12)),
+                ("area", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                ("entered_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "entered_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agora.household"
+                    ),
+                ),
+                (
+                    "motion",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="in_person_counts", to="voting.motion"),
+                ),
             ],
             options={
-                'verbose_name': 'in-person count',
-                'verbose_name_plural': 'in-person counts',
-                'ordering': ['motion', 'entered_at', 'pk'],
+                "verbose_name": "in-person count",
+                "verbose_name_plural": "in-person counts",
+                "ordering": ["motion", "entered_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Ballot',
+            name="Ballot",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('choice', models.JSONField()),
-                ('weight', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=12)),
-                ('area', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('receipt_hash', models.CharField(max_length=64, unique=True)),
-                ('motion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ballots', to='voting.motion')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("choice", models.JSONField()),
+                ("weight", models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=12)),
+                ("area", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                ("receipt_hash", models.CharField(max_length=64, unique=True)),
+                ("motion", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="ballots", to="voting.motion")),
             ],
             options={
-                'verbose_name': 'ballot',
-                'verbose_name_plural': 'ballots',
+                "verbose_name": "ballot",
+                "verbose_name_plural": "ballots",
             },
         ),
         migrations.CreateModel(
-            name='MotionOption',
+            name="MotionOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('code', models.CharField(blank=True, max_length=10)),
-                ('label', models.CharField(max_length=120, verbose_name='option')),
-                ('motion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='options', to='voting.motion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
+                ("code", models.CharField(blank=True, max_length=10)),
+                ("label", models.CharField(max_length=120, verbose_name="option")),
+                ("motion", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="options", to="voting.motion")),
             ],
             options={
-                'ordering': ['motion', 'position'],
+                "ordering": ["motion", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Participation',
+            name="Participation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit_key', models.CharField(max_length=80)),
-                ('channel', models.CharField(choices=[('online', 'Online'), ('in_person', 'In person')], max_length=10)),
-                ('key_digest', models.CharField(blank=True, max_length=64)),
-                ('receipt_sealed', models.CharField(blank=True, max_length=128)),
-                ('receipt_check', models.CharField(blank=True, max_length=64)),
-                ('changes', models.PositiveSmallIntegerField(default=0)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('ballot', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='voting.ballot')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agora.household')),
-                ('motion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='voting.motion')),
-                ('voter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("unit_key", models.CharField(max_length=80)),
+                ("channel", models.CharField(choices=[("online", "Online"), ("in_person", "In person")], max_length=10)),
+                ("key_digest", models.CharField(blank=True, max_length=64)),
+                ("receipt_sealed", models.CharField(blank=True, max_length=128)),
+                ("receipt_check", models.CharField(blank=True, max_length=64)),
+                ("changes", models.PositiveSmallIntegerField(default=0)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "ballot",
+                    models.OneToOneField(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="voting.ballot"
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agora.household"
+                    ),
+                ),
+                (
+                    "motion",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="participations", to="voting.motion"),
+                ),
+                (
+                    "voter",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'participation',
-                'verbose_name_plural': 'participations',
+                "verbose_name": "participation",
+                "verbose_name_plural": "participations",
             },
         ),
         migrations.CreateModel(
-            name='Resolution',
+            name="Resolution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('passed', 'Passed'), ('failed', 'Failed'), ('no_quorum', 'No quorum'), ('tie', 'Tie'), ('winner', 'Decided')], max_length=12, verbose_name='outcome')),
-                ('data', models.JSONField()),
-                ('receipt_hashes', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('motion', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='resolution', to='voting.motion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("no_quorum", "No quorum"),
+                            ("tie", "Tie"),
+                            ("winner", "Decided"),
+                        ],
+                        max_length=12,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("data", models.JSONField()),
+                ("receipt_hashes", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "motion",
+                    models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name="resolution", to="voting.motion"),
+                ),
             ],
             options={
-                'verbose_name': 'resolution',
-                'verbose_name_plural': 'resolutions',
+                "verbose_name": "resolution",
+                "verbose_name_plural": "resolutions",
             },
         ),
         migrations.AddIndex(
-            model_name='motion',
-            index=models.Index(fields=['state', 'closes_at'], name='voting_moti_state_5c0394_idx'),
+            model_name="motion",
+            index=models.Index(fields=["state", "closes_at"], name="voting_moti_state_5c0394_idx"),
         ),
         migrations.AddConstraint(
-            model_name='motion',
-            constraint=models.CheckConstraint(condition=models.Q(('quorum_percent__isnull', True), ('quorum_percent__lte', 100), _connector='OR'), name='motion_quorum_percent_range'),
+            model_name="motion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quorum_percent__isnull", True), ("quorum_percent__lte", 100), _connector="OR"),
+                name="motion_quorum_percent_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='motion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'closed'), _negated=True), ('closed_at__isnull', False), _connector='OR'), name='motion_closed_has_time'),
+            model_name="motion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("state", "closed"), _negated=True), ("closed_at__isnull", False), _connector="OR"),
+                name="motion_closed_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inpersoncount',
-            constraint=models.CheckConstraint(condition=models.Q(('count__gte', 1)), name='in_person_count_positive'),
+            model_name="inpersoncount",
+            constraint=models.CheckConstraint(condition=models.Q(("count__gte", 1)), name="in_person_count_positive"),
         ),
         migrations.AddConstraint(
-            model_name='motionoption',
-            constraint=models.UniqueConstraint(fields=('motion', 'position'), name='option_unique_position'),
+            model_name="motionoption",
+            constraint=models.UniqueConstraint(fields=("motion", "position"), name="option_unique_position"),
         ),
         migrations.AddConstraint(
-            model_name='participation',
-            constraint=models.UniqueConstraint(fields=('motion', 'unit_key'), name='participation_one_per_unit'),
+            model_name="participation",
+            constraint=models.UniqueConstraint(fields=("motion", "unit_key"), name="participation_one_per_unit"),
         ),
         migrations.AddConstraint(
-            model_name='participation',
-            constraint=models.UniqueConstraint(condition=models.Q(('channel', 'online')), fields=('motion', 'voter'), name='participation_one_online_per_voter'),
+            model_name="participation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("channel", "online")), fields=("motion", "voter"), name="participation_one_online_per_voter"
+            ),
         ),
     ]

@@ -7,24 +7,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('voting', '0001_initial'),
+        ("voting", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SealedBallot',
+            name="SealedBallot",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('channel', models.CharField(choices=[('online', 'Online'), ('in_person', 'In person')], max_length=10)),
-                ('sealed', models.BinaryField()),
-                ('lookup', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('motion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sealed_ballots', to='voting.motion')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("channel", models.CharField(choices=[("online", "Online"), ("in_person", "In person")], max_length=10)),
+                ("sealed", models.BinaryField()),
+                ("lookup", models.CharField(blank=True, db_index=True, max_length=64)),
+                (
+                    "motion",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="sealed_ballots", to="voting.motion"),
+                ),
             ],
             options={
-                'verbose_name': 'sealed ballot',
-                'verbose_name_plural': 'sealed ballots',
+                "verbose_name": "sealed ballot",
+                "verbose_name_plural": "sealed ballots",
             },
         ),
     ]

@@ -22,7 +22,6 @@ def fraction_to_percent(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("voting", "0002_sealed_ballots"),
     ]

@@ -162,7 +162,15 @@ def pending(*, kind: str | None = None, key: str | None = None, finished: bool =
     out = []
     for row in rows.order_by("run_after", "enqueued_at"):
         kwargs = row.args_kwargs.get("kwargs", {})
-        out.append(Pending(kind=kwargs.get("kind", ""), key=kwargs.get("key", ""), at=row.run_after, status=row.status, attempt=int(kwargs.get("attempt", 0))))
+        out.append(
+            Pending(
+                kind=kwargs.get("kind", ""),
+                key=kwargs.get("key", ""),
+                at=row.run_after,
+                status=row.status,
+                attempt=int(kwargs.get("attempt", 0)),
+            )
+        )
     return out
 
 
@@ -174,8 +182,14 @@ def _library_worker(worker_id: str) -> LibraryWorker:
     from django_tasks_db.management.commands.db_worker import Worker
 
     return Worker(
-        queue_names=[run_job.queue_name], interval=0, batch=True, backend_name=run_job.backend,
-        startup_delay=False, max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+        queue_names=[run_job.queue_name],
+        interval=0,
+        batch=True,
+        backend_name=run_job.backend,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
     )
 
 

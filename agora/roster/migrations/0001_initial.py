@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,141 +17,195 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Community',
+            name="Community",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, verbose_name='short name')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('district', models.CharField(blank=True, max_length=100, verbose_name='district / street')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True, verbose_name="short name")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("district", models.CharField(blank=True, max_length=100, verbose_name="district / street")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'community',
-                'verbose_name_plural': 'communities',
-                'ordering': ['name'],
+                "verbose_name": "community",
+                "verbose_name_plural": "communities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name_zh', models.CharField(max_length=30, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(max_length=30, verbose_name='name (English)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(unique=True)),
+                ("name_zh", models.CharField(max_length=30, verbose_name="name (Chinese)")),
+                ("name_en", models.CharField(max_length=30, verbose_name="name (English)")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['slug'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='DisplayPreference',
+            name="DisplayPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('elder_mode', models.BooleanField(default=False)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='display_preference', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("elder_mode", models.BooleanField(default=False)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="display_preference", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'display preference',
-                'verbose_name_plural': 'display preferences',
+                "verbose_name": "display preference",
+                "verbose_name_plural": "display preferences",
             },
         ),
         migrations.CreateModel(
-            name='Grid',
+            name="Grid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grids', to='agora.community')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("community", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="grids", to="agora.community")),
             ],
             options={
-                'verbose_name': 'grid',
-                'verbose_name_plural': 'grids',
+                "verbose_name": "grid",
+                "verbose_name_plural": "grids",
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='building')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='buildings', to='agora.community')),
-                ('grid', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='buildings', to='agora.grid')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50, verbose_name="building")),
+                (
+                    "community",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="buildings", to="agora.community"),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="buildings", to="agora.grid"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'building',
-                'verbose_name_plural': 'buildings',
-                'ordering': ['community', 'name'],
+                "verbose_name": "building",
+                "verbose_name_plural": "buildings",
+                "ordering": ["community", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit', models.CharField(blank=True, max_length=20, verbose_name='unit')),
-                ('room', models.CharField(max_length=20, verbose_name='room')),
-                ('exclusive_area', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='exclusive floor area (m²)')),
-                ('owner_key', models.CharField(blank=True, max_length=64, verbose_name='owner reference')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='households', to='agora.building')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("unit", models.CharField(blank=True, max_length=20, verbose_name="unit")),
+                ("room", models.CharField(max_length=20, verbose_name="room")),
+                (
+                    "exclusive_area",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=9,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="exclusive floor area (m²)",
+                    ),
+                ),
+                ("owner_key", models.CharField(blank=True, max_length=64, verbose_name="owner reference")),
+                (
+                    "building",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="households", to="agora.building"),
+                ),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
-                'ordering': ['building__name', 'unit', 'room'],
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
+                "ordering": ["building__name", "unit", "room"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('moderator', 'Moderator'), ('observer', 'Observer'), ('resident', 'Resident')], max_length=20, verbose_name='role')),
-                ('title', models.CharField(blank=True, help_text='e.g. Party secretary, property company', max_length=60, verbose_name='title')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='agora.community')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("moderator", "Moderator"), ("observer", "Observer"), ("resident", "Resident")],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(blank=True, help_text="e.g. Party secretary, property company", max_length=60, verbose_name="title"),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="agora.community"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
             },
         ),
         migrations.CreateModel(
-            name='Resident',
+            name="Resident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenure', models.CharField(choices=[('owner', 'Owner'), ('tenant', 'Tenant')], max_length=10, verbose_name='tenure')),
-                ('verified', models.BooleanField(default=False, verbose_name='verified')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='residents', to='agora.community')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='residents', to='agora.household')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='residencies', to=settings.AUTH_USER_MODEL)),
-                ('tags', models.ManyToManyField(blank=True, related_name='residents', to='agora.tag', verbose_name='tags')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("tenure", models.CharField(choices=[("owner", "Owner"), ("tenant", "Tenant")], max_length=10, verbose_name="tenure")),
+                ("verified", models.BooleanField(default=False, verbose_name="verified")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                (
+                    "community",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="residents", to="agora.community"),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="residents", to="agora.household"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="residencies", to=settings.AUTH_USER_MODEL),
+                ),
+                ("tags", models.ManyToManyField(blank=True, related_name="residents", to="agora.tag", verbose_name="tags")),
             ],
             options={
-                'verbose_name': 'resident',
-                'verbose_name_plural': 'residents',
+                "verbose_name": "resident",
+                "verbose_name_plural": "residents",
             },
         ),
         migrations.AddConstraint(
-            model_name='grid',
-            constraint=models.UniqueConstraint(fields=('community', 'name'), name='grid_unique_name'),
+            model_name="grid",
+            constraint=models.UniqueConstraint(fields=("community", "name"), name="grid_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.UniqueConstraint(fields=('community', 'name'), name='building_unique_name'),
+            model_name="building",
+            constraint=models.UniqueConstraint(fields=("community", "name"), name="building_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.UniqueConstraint(fields=('building', 'unit', 'room'), name='household_unique_address'),
+            model_name="household",
+            constraint=models.UniqueConstraint(fields=("building", "unit", "room"), name="household_unique_address"),
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.CheckConstraint(condition=models.Q(('exclusive_area__isnull', True), ('exclusive_area__gte', 0), _connector='OR'), name='household_area_not_negative'),
+            model_name="household",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("exclusive_area__isnull", True), ("exclusive_area__gte", 0), _connector="OR"),
+                name="household_area_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'community'), name='membership_one_role_per_community'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("user", "community"), name="membership_one_role_per_community"),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.UniqueConstraint(fields=('user', 'community'), name='resident_one_household_per_community'),
+            model_name="resident",
+            constraint=models.UniqueConstraint(fields=("user", "community"), name="resident_one_household_per_community"),
         ),
     ]

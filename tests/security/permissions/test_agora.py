@@ -52,7 +52,9 @@ class AgoraCtx:
         w = self.admin
         session = voted_session(w)
         item = session.agenda_items.get()
-        minutes_services.minutes_draft_save(session=session, by=w.moderator, summaries={str(item.pk): "同意"}, visibility=Visibility.MEMBERS)
+        minutes_services.minutes_draft_save(
+            session=session, by=w.moderator, summaries={str(item.pk): "同意"}, visibility=Visibility.MEMBERS
+        )
         minutes_services.minutes_publish(session=session, by=w.moderator)
         return w
 
@@ -62,7 +64,11 @@ class AgoraCtx:
         w = self.voted
         session = TopicSession.objects.get(title="东门夜间划线停车")
         action = minutes_services.action_item_create(
-            session=session, by=w.moderator, what="东门安装夜间照明", responsible="物业公司", due_on=timezone.localdate() + timedelta(days=9)
+            session=session,
+            by=w.moderator,
+            what="东门安装夜间照明",
+            responsible="物业公司",
+            due_on=timezone.localdate() + timedelta(days=9),
         )
         minutes_services.action_item_update(item=action, by=w.moderator, status=ActionStatus.DONE, note="已完工")
         action.refresh_from_db()
@@ -197,8 +203,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("audit_log", "get"): Case(
         url=lambda c: (c.audit, reverse("audit_log", kwargs={"community_slug": c.world.community.slug}))[1], secret=lambda c: c.audit
     ),
-    ("set_language", "post"): Case(url=lambda c: reverse("set_language"), ok=302, data=lambda c: {"language": "en", "next": "/"}, check=_language_set),
-    ("admin:index", "get"): Case(url=lambda c: (c.admin, reverse("admin:index"))[1], refused=NOT_STAFF_302, anonymous=302, check=_to_admin_login),
+    ("set_language", "post"): Case(
+        url=lambda c: reverse("set_language"), ok=302, data=lambda c: {"language": "en", "next": "/"}, check=_language_set
+    ),
+    ("admin:index", "get"): Case(
+        url=lambda c: (c.admin, reverse("admin:index"))[1], refused=NOT_STAFF_302, anonymous=302, check=_to_admin_login
+    ),
     **{
         (f"admin:{model}_changelist", "get"): Case(
             url=lambda c, model=model, state=state: (getattr(c, state), reverse(f"admin:{model}_changelist"))[1],
@@ -229,8 +239,11 @@ CASES: dict[tuple[str, str], Case] = {
         refused=NOT_STAFF_302,
         anonymous=302,
         data=lambda c: {
-            "building": c.household.building_id, "unit": c.household.unit, "room": c.household.room,
-            "exclusive_area": "91.50", "owner_key": c.household.owner_key,
+            "building": c.household.building_id,
+            "unit": c.household.unit,
+            "room": c.household.room,
+            "exclusive_area": "91.50",
+            "owner_key": c.household.owner_key,
         },
         snapshot=lambda c: list(Household.objects.order_by("pk").values_list("pk", "building_id", "room", "exclusive_area")),
         check=_to_admin_login,

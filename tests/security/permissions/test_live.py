@@ -237,12 +237,18 @@ def snapshot(session: TopicSession) -> dict[str, Any]:
     return {
         **fingerprint(session),
         "session_row": TopicSession.objects.filter(pk=session.pk).values_list("state", "last_seq", "current_agenda_item_id").get(),
-        "floor_full": list(FloorRequest.objects.filter(session=session).order_by("pk").values_list("pk", "user_id", "state", "started_at", "ended_at")),
-        "messages_full": list(Message.objects.filter(session=session).order_by("pk").values_list("pk", "seq", "author_id", "text_html", "reply_to_id")),
+        "floor_full": list(
+            FloorRequest.objects.filter(session=session).order_by("pk").values_list("pk", "user_id", "state", "started_at", "ended_at")
+        ),
+        "messages_full": list(
+            Message.objects.filter(session=session).order_by("pk").values_list("pk", "seq", "author_id", "text_html", "reply_to_id")
+        ),
         "reactions": list(Reaction.objects.filter(message__session=session).order_by("pk").values_list("message_id", "user_id", "kind")),
         "motions": list(motions.order_by("pk").values_list("pk", "state", "opened_at", "closed_at")),
         "ballots": Ballot.objects.filter(motion__in=motions).count(),
-        "participations": list(Participation.objects.filter(motion__in=motions).order_by("pk").values_list("motion_id", "unit_key", "changes")),
+        "participations": list(
+            Participation.objects.filter(motion__in=motions).order_by("pk").values_list("motion_id", "unit_key", "changes")
+        ),
         "in_person": InPersonCount.objects.filter(motion__in=motions).count(),
         "resolutions": list(Resolution.objects.filter(motion__in=motions).order_by("pk").values_list("motion_id", "outcome")),
     }

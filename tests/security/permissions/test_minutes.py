@@ -102,7 +102,11 @@ class MinutesCtx:
 
     def _item(self, what: str) -> ActionItem:
         return services.action_item_create(
-            session=self.members.session, by=self.world.moderator, what=what, responsible="物业公司", due_on=timezone.localdate() + timedelta(days=30)
+            session=self.members.session,
+            by=self.world.moderator,
+            what=what,
+            responsible="物业公司",
+            due_on=timezone.localdate() + timedelta(days=30),
         )
 
     @cached_property
@@ -148,7 +152,12 @@ def _drafts(c: MinutesCtx) -> list[tuple[Any, ...]]:
 
 def _draft_form(c: MinutesCtx, *, publish: bool) -> dict[str, str]:
     first = c.adjourned.agenda_items.order_by("position").first()
-    return {"visibility": Visibility.MEMBERS, f"summary_{first.pk}": "权限表写的概要", "summary_general": "", "publish": "1" if publish else "0"}
+    return {
+        "visibility": Visibility.MEMBERS,
+        f"summary_{first.pk}": "权限表写的概要",
+        "summary_general": "",
+        "publish": "1" if publish else "0",
+    }
 
 
 def _items(c: MinutesCtx) -> tuple[list[Any], list[Any]]:
@@ -194,7 +203,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("minutes:json", "get"): Case(url=_record_url("minutes:json"), anonymous=404, secret=_members_title),
     ("minutes:markdown", "get"): Case(url=_record_url("minutes:markdown"), anonymous=404, secret=_members_title),
     ("minutes:votes_csv", "get"): Case(url=_record_url("minutes:votes_csv"), anonymous=404, secret=lambda c: "同意在东门夜间划线停车"),
-    ("minutes:correct", "get"): Case(url=_record_url("minutes:correct"), refused=MEMBERS_403, secret=lambda c: "同意划线，夜间限停。", seen_by=frozenset({"moderator"})),
+    ("minutes:correct", "get"): Case(
+        url=_record_url("minutes:correct"), refused=MEMBERS_403, secret=lambda c: "同意划线，夜间限停。", seen_by=frozenset({"moderator"})
+    ),
     ("minutes:correct", "post"): Case(
         url=_record_url("minutes:correct"),
         ok=302,
@@ -284,7 +295,10 @@ CASES: dict[tuple[str, str], Case] = {
         url=lambda c: reverse("needs:to_session", kwargs={"need_id": c.need.pk}),
         ok=302,
         refused=MEMBERS_403,
-        data=lambda c: {"title": "权限表：楼道照明专场", "starts_at": (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")},
+        data=lambda c: {
+            "title": "权限表：楼道照明专场",
+            "starts_at": (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+        },
         snapshot=_needs,
     ),
 }

@@ -65,7 +65,9 @@ class VotingCtx:
     @cached_property
     def tied(self) -> Motion:
         """A closed single-choice motion that ended in a tie (one ballot each way)."""
-        motion = open_motion(self.world.session, self.world.moderator, text="平局：充电桩装在东门还是西门", kind="single", options=["东门", "西门"])
+        motion = open_motion(
+            self.world.session, self.world.moderator, text="平局：充电桩装在东门还是西门", kind="single", options=["东门", "西门"]
+        )
         vote(motion, self.world.resident, "东门")
         vote(motion, self.world.resident2, "西门")
         services.motion_close(motion=motion, by=self.world.moderator)
@@ -104,8 +106,15 @@ CASES: dict[tuple[str, str], Case] = {
         ok=302,
         refused=SEEN_403,
         data=lambda c: {
-            "text": "权限表：同意增设充电桩", "kind": "approve_reject", "eligibility": "audience", "ballot_unit": "person",
-            "weight_mode": "equal", "base": "yes_no", "threshold": "more_than_half", "secret": "on", "allow_change": "on",
+            "text": "权限表：同意增设充电桩",
+            "kind": "approve_reject",
+            "eligibility": "audience",
+            "ballot_unit": "person",
+            "weight_mode": "equal",
+            "base": "yes_no",
+            "threshold": "more_than_half",
+            "secret": "on",
+            "allow_change": "on",
         },
         snapshot=_motions,
     ),
