@@ -52,7 +52,7 @@ lint: install-test
 # Each pass's output is printed whole when it ends (--output-sync). TEST_PASSES_AT_ONCE=1 runs them
 # one after the other; PYTEST_WORKERS=0 runs each pass serially.
 TEST_PASSES_AT_ONCE ?= 2
-test: install-test translations
+test: lint translations
 	$(MAKE) --no-print-directory -j$(TEST_PASSES_AT_ONCE) --output-sync=target test-embedded test-production
 
 test-embedded:
