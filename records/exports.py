@@ -156,25 +156,31 @@ def when(iso: str | None) -> str:
     return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
+def _field(label: str, value: str) -> str:
+    """``label: value``, with the colon of the reader's language (full-width in Chinese)."""
+    return _("%(label)s: %(value)s") % {"label": label, "value": value}
+
+
 def minutes_markdown(*, record: MinutesRecord, permalink: str) -> str:
     c = record.content
     s = c["session"]
     motions = {m["id"]: m for m in c.get("motions", [])}
     out: list[str] = []
     heading = _("Correction") if c["kind"] == "correction" else _("Minutes")
-    out.append(f"# {heading}: {_md(s['title'])}")
+    out.append(f"# {_field(heading, _md(s['title']))}")
     out.append("")
-    out.append(f"- {_('Community')}: {_md(c['community']['name'])}")
-    out.append(f"- {_('Category')}: {_label(Category, s['category'])}")
-    out.append(f"- {_('Held on')}: {when(s['starts_at'])}")
+    out.append(f"- {_field(_('Community'), _md(c['community']['name']))}")
+    out.append(f"- {_field(_('Category'), _label(Category, s['category']))}")
+    out.append(f"- {_field(_('Held on'), when(s['starts_at']))}")
     if s.get("place"):
-        out.append(f"- {_('Place')}: {_md(s['place'])}")
-    out.append(f"- {_('Who may read')}: {_label(Visibility, c['visibility'])}")
-    out.append(f"- {_('Published')}: {when(c['published_at'])} · {_md(c['published_by'])}")
-    out.append(f"- {_('Permalink')}: {permalink}")
+        out.append(f"- {_field(_('Place'), _md(s['place']))}")
+    out.append(f"- {_field(_('Who may read'), _label(Visibility, c['visibility']))}")
+    out.append(f"- {_field(_('Published'), when(c['published_at']) + ' · ' + _md(c['published_by']))}")
+    out.append(f"- {_field(_('Permalink'), permalink)}")
     out.append(f"- SHA-256: `{record.content_hash}`")
     if c.get("corrects"):
-        out.append(f"- {_('Corrects')}: `{c['corrects']['hash']}` — {_md(c['corrects']['reason'])}")
+        corrects = c["corrects"]
+        out.append("- " + _field(_("Corrects"), f"`{corrects['hash']}` — {_md(corrects['reason'])}"))
     a = c["attendance"]
     out += ["", f"## {_('Attendance')}", ""]
     out.append(
@@ -202,7 +208,7 @@ def minutes_markdown(*, record: MinutesRecord, permalink: str) -> str:
         if section["messages"]:
             out += ["", f"**{_('Discussion')}**", ""]
             for m in section["messages"]:
-                out.append(f"- #{m['seq']} {_md(speaker(m))}: {_md(m['text'])}")
+                out.append(f"- #{m['seq']} {_field(_md(speaker(m)), _md(m['text']))}")
         if section["hidden_count"]:
             out.append("")
             out.append(_("(%(n)d message(s) hidden by a moderator are not shown.)") % {"n": section["hidden_count"]})

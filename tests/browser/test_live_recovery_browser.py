@@ -17,7 +17,7 @@ from tests.voting.helpers import open_motion, vote
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 # What the server answers a ping while its database is away (sessions/consumers.py, server_error).
-PING_FAILED = {"type": "error", "code": "server_error", "message": "出了点问题,请再试一次。", "request_type": "ping"}
+PING_FAILED = {"type": "error", "code": "server_error", "message": "出了点问题，请再试一次。", "request_type": "ping"}
 
 
 def test_a_keep_alive_that_failed_during_an_outage_leaves_no_error_under_the_composer(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]

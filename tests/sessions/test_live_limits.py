@@ -61,7 +61,7 @@ async def test_a_reaction_flood_is_refused_in_words_and_changes_nothing(tx_world
         refused += [f for f in await drain(flooder, 0.6) if f["type"] == "error"]
     elapsed = time.monotonic() - started
     assert [f["code"] for f in refused] == ["rate_limited"] * 5
-    assert all(f["request_type"] == "reaction.set" and f["message"] == "操作太频繁了,请稍等片刻再试。" for f in refused)
+    assert all(f["request_type"] == "reaction.set" and f["message"] == "操作太频繁了，请稍等片刻再试。" for f in refused)
     kinds = await database_sync_to_async(lambda: list(Reaction.objects.values_list("kind", flat=True)))()
     assert kinds == ["agree"]  # none of the refused "disagree" was stored
     shown = [f for f in await drain(author, 0.6) if f["type"] == "reaction"]

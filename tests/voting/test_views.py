@@ -170,7 +170,7 @@ def test_in_person_form_records_counts_with_the_moderator(world: World) -> None:
     )
     assert response.status_code == 302
     assert sorted(InPersonCount.objects.values_list("count", "entered_by__username")) == [(1, "mod"), (3, "mod")]
-    assert "(线上 0,现场 4)" in page(world, world.resident) or "现场 4" in page(world, world.resident)
+    assert "（线上 0，现场 4）" in page(world, world.resident) or "现场 4" in page(world, world.resident)
 
 
 def test_household_in_person_form_takes_addresses(world: World) -> None:
