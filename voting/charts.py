@@ -12,10 +12,12 @@ from fractions import Fraction
 from typing import Any
 
 WIDTH = 600
-ROW = 88
+# Room for elder mode's 40-unit labels: a row holds a label line and a value line whose font boxes
+# (about 1.15 em each) neither touch each other, the bar, nor the next row's label.
+ROW = 96
 BAR_HEIGHT = 34
-LABEL_BASELINE = 32
-BAR_TOP = 42
+LABEL_BASELINE = 36
+BAR_TOP = 48
 VALUE_ROOM = 170  # room on the right of the longest bar for its number
 
 
@@ -56,7 +58,7 @@ def bar_chart(
                 bar_y=y + BAR_TOP,
                 bar_width=max(width, 2),
                 value_x=max(width, 2) + 10,
-                value_y=y + BAR_TOP + BAR_HEIGHT - 7,
+                value_y=y + BAR_TOP + BAR_HEIGHT,  # on the bar's bottom line: clear of the label above
                 highlight=bool(highlight and row.get("id") in highlight),
             )
         )
