@@ -77,7 +77,12 @@ def run_later(delay: float, func: Callable[..., Any], *args: Any, on_error: Call
 
 
 class Coalescer:
-    """One leading send and at most one trailing send per key per ``interval()`` seconds."""
+    """One leading send and at most one trailing send per key per ``interval()`` seconds.
+
+    The sends of one key never overlap: each reads the state and hands it on, and the trailing
+    one waits while the leading one is still at it, so a count read earlier is never announced
+    after a count read later (a slow leading send under load used to overtake the trailing one).
+    """
 
     PRUNE_ABOVE = 10_000
 
@@ -86,6 +91,7 @@ class Coalescer:
         self._lock = threading.Lock()
         self._last_sent: dict[Any, float] = {}  # key → when its last send left this process
         self._trailing: set[Any] = set()
+        self._gates: dict[Any, threading.Lock] = {}  # key → held while one of its sends runs
 
     def submit(self, key: Any, *, send_now: Callable[[], None], send_later: Callable[[], None]) -> None:
         """``send_now`` sends what the caller read; ``send_later`` reads afresh when it fires."""
@@ -103,16 +109,23 @@ class Coalescer:
                     for old, at in list(self._last_sent.items()):
                         if now - at > interval and old not in self._trailing:
                             del self._last_sent[old]
+                            self._gates.pop(old, None)
         if wait > 0:
             run_later(wait, self._fire, key, send_later, on_error=lambda: self._forget(key))
         else:
-            send_now()
+            self._send(key, send_now)
 
     def _fire(self, key: Any, send_later: Callable[[], None]) -> None:
         with self._lock:
             self._trailing.discard(key)
             self._last_sent[key] = time.monotonic()
-        send_later()
+        self._send(key, send_later)
+
+    def _send(self, key: Any, send: Callable[[], None]) -> None:
+        with self._lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            send()
 
     def _forget(self, key: Any) -> None:
         with self._lock:
@@ -123,3 +136,4 @@ class Coalescer:
         with self._lock:
             self._last_sent.clear()
             self._trailing.clear()
+            self._gates.clear()
