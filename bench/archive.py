@@ -237,6 +237,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
+    from agora.infra import hashchain as chain
     from agora.roster.models import (
         Building,
         Community,
@@ -246,7 +247,7 @@ def _fill(options: argparse.Namespace, *, deadline: float) -> dict[str, Any]:
         Role,
         Tenure,
     )
-    from records import chain, search
+    from records import search
     from records.content import outcome_of
     from records.models import ChainHead, MinutesRecord, SearchToken
     from sessions.models import AgendaItem, Message, SessionState, TopicSession

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agora.infra import hashchain as chain
 from agora.infra.errors import NotAllowed, Refused
 from agora.infra.isotime import iso_utc
 from agora.infra.sanitize import clean_plain_text
@@ -20,7 +21,7 @@ from agora.roster.audit import audit_record
 from agora.roster.models import Building, Community
 from agora.roster.names import display_name
 from agora.roster.roles import is_moderator
-from records import chain, rules, search, voting_bridge
+from records import rules, search, voting_bridge
 from records.content import SCHEMA, held_on, minutes_content, outcome_of
 from records.models import (
     ActionItem,

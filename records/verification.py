@@ -16,10 +16,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agora.infra import hashchain as chain
 from agora.infra.isotime import iso_utc
 from agora.roster.models import Community
 from agora.roster.names import display_name
-from records import chain
 from records.content import SCHEMA, SCHEMA_V1, outcome_of
 from records.models import ChainHead, MinutesRecord
 

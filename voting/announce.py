@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agora.infra import jobs
-from agora.infra.broadcast import broadcast_now
+from agora.infra.broadcast import broadcast_now, user_group
 from agora.infra.coalesce import Coalescer
 from sessions.events import live_event, session_group
 
@@ -48,7 +48,7 @@ def tally_event(*, motion_id: int) -> tuple[int, dict] | None:
         template="voting/partials/_tally.html",
         context={"motion": selectors.motion_data(motion), "tally": tally},
     )
-    return motion.session_id, event
+    return motion.room_id, event
 
 
 def open_tally_events(*, session_id: int) -> list[dict]:
@@ -97,6 +97,24 @@ def tally_announce_now(*, motion_id: int) -> None:
 def tally_announce_on_commit(*, motion_id: int, session_id: int) -> None:
     """Call inside the transaction that changed the count."""
     transaction.on_commit(lambda: _tally_throttled(motion_id))
+
+
+def household_voted_on_commit(*, motion_id: int, session_id: int, household_id: int, voter_id: int, voter_name: str) -> None:
+    """Household mode: once the ballot is stored, the household's other members learn on every
+    device they have open that their household has voted, and by whom (never how); their ballot
+    form goes without a reload. Call inside the transaction that stored the ballot."""
+
+    def tell() -> None:
+        from agora.roster.models import Resident
+
+        members = Resident.objects.filter(household_id=household_id, user__isnull=False).exclude(user_id=voter_id)
+        for user_id in set(members.values_list("user_id", flat=True)):
+            broadcast_now(
+                user_group(user_id),
+                live_event(kind="ballot.household", payload={"session_id": session_id, "motion_id": motion_id, "by": voter_name}),
+            )
+
+    transaction.on_commit(tell)
 
 
 def _tally_throttled(motion_id: int) -> None:

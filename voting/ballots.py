@@ -31,9 +31,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agora.infra.errors import NotAllowed, Refused
 from agora.infra.precompiled import insert
+from agora.roster.names import display_name
 from sessions.models import SessionState, TopicSession
 from voting import rules
-from voting.announce import tally_announce_on_commit
+from voting.announce import household_voted_on_commit, tally_announce_on_commit
 from voting.choices import validate_choice
 from voting.closing import motion_close_due
 from voting.facts import VoterFacts
@@ -147,7 +148,7 @@ def ballot_preview(*, motion: Motion, voter: User, choice: Any) -> list[MotionOp
     would for the voter, the choice and the motion's state; casts nothing."""
     _unit, clean_choice = _voter_and_choice(motion, voter, choice, None)
     due = motion.state == MotionState.OPEN and motion.closes_at is not None and motion.closes_at <= timezone.now()
-    refusal = _refuse_closed(motion) if due else _not_taking_ballots(motion, motion.session.state)
+    refusal = _refuse_closed(motion) if due else _not_taking_ballots(motion, motion.room.state)
     if refusal is not None:
         raise refusal
     by_id = {o.pk: o for o in _options_of(motion)}
@@ -242,7 +243,15 @@ def _cast_locked(
             existing = Participation.objects.get(pk=locked.existing_id)
             result = _cast_again(locked, voter, unit, existing, clean_choice, idempotency_key, digest, receipt)
         if not result.replayed:
-            tally_announce_on_commit(motion_id=locked.pk, session_id=locked.session_id)
+            tally_announce_on_commit(motion_id=locked.pk, session_id=locked.room_id)
+            if locked.existing_id is None and locked.ballot_unit == BallotUnit.HOUSEHOLD:
+                household_voted_on_commit(
+                    motion_id=locked.pk,
+                    session_id=locked.room_id,
+                    household_id=unit.household.pk,
+                    voter_id=voter.pk,
+                    voter_name=display_name(voter),
+                )
         return result
 
 

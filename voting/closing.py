@@ -28,6 +28,10 @@ def close_locked(locked: Motion, *, by: User | None, at: datetime) -> Resolution
     sealed_ballots_mix(motion=locked)  # a secret vote's ballots, unsealed in a random order
     outcome, data, hashes = resolution_compute(motion=locked)
     resolution = Resolution.objects.create(motion=locked, outcome=outcome, data=data, receipt_hashes=hashes)
+    if locked.session_id is None:
+        # A decision's matter: the decision closes its matters together and says so
+        # (voting/decisions/lifecycle.py).
+        return resolution
     community_id = TopicSession.objects.values_list("community_id", flat=True).get(pk=locked.session_id)
     audit_record(
         kind="motion.closed",

@@ -103,13 +103,13 @@ def _facts_of(user: AnyUser, row: MotionRow) -> VoterFacts:
     if user.is_authenticated:
         session = session_rules.facts_from(
             user=user,
-            session_id=row.session_id,
+            session_id=row.room_id,
             community_id=row.f_community_id,
             state=row.f_session_state,
             values=[getattr(row, column) for column in FACT_COLUMNS],
         )
     else:
-        session = session_rules.anonymous_facts(session_id=row.session_id, community_id=row.f_community_id, state=row.f_session_state)
+        session = session_rules.anonymous_facts(session_id=row.room_id, community_id=row.f_community_id, state=row.f_session_state)
     area = None
     if household is not None and row.kind == MotionKind.ART278:
         area = owner_area(community_id=row.f_community_id, owner_key=owner_key_of(household))
@@ -141,7 +141,7 @@ def facts_read(*, user: AnyUser, motion: Motion) -> VoterFacts:
     between), this is "no such motion" for the caller too: ``Http404``, as loading it would
     have been, not a server error.
     """
-    found = motion_with_facts(user=user, session_id=motion.session_id, motion_id=motion.pk)
+    found = motion_with_facts(user=user, session_id=motion.room_id, motion_id=motion.pk)
     if found is None:
         raise Http404(_("That motion no longer exists."))
     return found[1]

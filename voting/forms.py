@@ -156,7 +156,7 @@ class InPersonForm(forms.Form):
 
     def _households(self) -> dict[str, Household]:
         return {
-            str(h): h for h in Household.objects.filter(building__community_id=self.motion.session.community_id).select_related("building")
+            str(h): h for h in Household.objects.filter(building__community_id=self.motion.room.community_id).select_related("building")
         }
 
     def entries(self) -> list[InPersonEntry]:

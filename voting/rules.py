@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from agora.roster.models import Household, Membership, Resident, Role, Tenure
-from agora.roster.roles import AnyUser
+from agora.roster.roles import AnyUser, is_moderator
 from sessions import rules as session_rules
 from sessions.models import Participant, TopicSession
 from voting.facts import VoterFacts, facts_read, owner_area, owner_key_of
@@ -38,6 +38,9 @@ def can_manage_motions(*, user: AnyUser, session: TopicSession) -> bool:
 
 
 def can_manage_motion(*, user: AnyUser, motion: Motion) -> bool:
+    """A live motion: ``can_manage_motions``; a decision's matter: a moderator of its community."""
+    if motion.session is None:
+        return motion.decision is not None and is_moderator(user=user, community=motion.decision.community_id)
     return can_manage_motions(user=user, session=motion.session)
 
 
@@ -137,7 +140,7 @@ def eligible_residents(motion: Motion) -> QuerySet[Resident]:
     verified residents of the community whose account is active, minus observers and people
     removed from the session; owners only, or the session's audience. (The unit's area is
     ``eligible_households``'.)"""
-    session: TopicSession = motion.session
+    session: TopicSession = motion.room
     residents = Resident.objects.filter(community_id=session.community_id, verified=True, user__is_active=True)
     observers = Membership.objects.filter(community_id=session.community_id, role=Role.OBSERVER).values("user_id")
     residents = residents.exclude(user_id__in=observers)

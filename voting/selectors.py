@@ -12,6 +12,7 @@ from django.db.models import Q, Sum
 
 from agora.infra.isotime import iso_utc
 from agora.roster.models import Household
+from agora.roster.names import display_name
 from sessions.models import TopicSession
 from voting.models import (
     BallotUnit,
@@ -25,6 +26,7 @@ from voting.models import (
 )
 from voting.rules import VoterStanding, eligible_households, eligible_residents, owner_key_of, voter_standing
 from voting.secrecy import sealed_counts
+from voting.units import decision_base
 
 
 def motion_data(motion: Motion) -> dict[str, Any]:
@@ -119,9 +121,11 @@ def eligible_base(motion: Motion) -> EligibleBase:
     anonymous counts are refused when they would exceed it, see
     ``voting.services.in_person_count_enter``)."""
     taken = set(motion.participations.values_list("unit_key", flat=True))
+    if motion.decision_id is not None:
+        return _decision_matter_base(motion)
     if motion.kind == MotionKind.ART278:
         areas: dict[str, Decimal] = defaultdict(Decimal)
-        households = Household.objects.filter(building__community_id=motion.session.community_id).filter(Q(exclusive_area__gt=0))
+        households = Household.objects.filter(building__community_id=motion.room.community_id).filter(Q(exclusive_area__gt=0))
         for household in households:
             areas[owner_key_of(household)] += household.exclusive_area or Decimal("0")
         return EligibleBase(len(areas), Decimal(len(areas)), dict(areas))
@@ -136,6 +140,18 @@ def eligible_base(motion: Motion) -> EligibleBase:
     user_ids = set(eligible_residents(motion).values_list("user_id", flat=True))
     user_ids |= {int(k.removeprefix("u:")) for k in taken if k.startswith("u:")}
     return EligibleBase(len(user_ids), Decimal(len(user_ids)), {})
+
+
+def _decision_matter_base(motion: Motion) -> EligibleBase:
+    """A decision's matter: the decision's roster (voting/units.py), not the accounts."""
+    assert motion.decision is not None
+    base = decision_base(motion.decision)
+    if motion.kind == MotionKind.ART278:
+        owners = {key.removeprefix("o:"): area for key, area in base.unit_areas.items()}
+        return EligibleBase(len(owners), Decimal(len(owners)), owners)
+    if motion.weight_mode == WeightMode.AREA:
+        return EligibleBase(len(base.unit_areas), base.area, {})
+    return EligibleBase(base.headcount, Decimal(base.headcount), {})
 
 
 def ballots_taken(motion: Motion) -> int:
@@ -171,6 +187,10 @@ def my_standing(*, motion: Motion, user: User) -> dict[str, Any]:
         "voted": participation is not None,
         "voted_in_person": participation is not None and participation.channel == "in_person",
         "voted_by_other": participation is not None and participation.voter_id not in (None, user.pk),
+        # Household mode: who of the household voted ("您家已由 X 投票"), never what.
+        "voted_by_name": display_name(participation.voter)
+        if participation is not None and participation.voter_id not in (None, user.pk)
+        else "",
     }
 
 

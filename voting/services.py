@@ -173,24 +173,24 @@ def motion_create(
 
 def motion_discard(*, motion: Motion, by: User) -> None:
     """Delete a draft that was never opened."""
-    _require_manager(user=by, session=motion.session)
+    _require_manager(user=by, session=motion.room)
     with transaction.atomic():
         locked = Motion.objects.select_for_update().get(pk=motion.pk)
         if locked.state != MotionState.DRAFT:
             raise Refused(_("Only a draft can be deleted; this motion has been opened."), code="not_draft")
-        announce(locked.session_id, live_event(kind="motion.discarded", payload={"motion_id": locked.pk}, audience="moderators"))
+        announce(locked.room_id, live_event(kind="motion.discarded", payload={"motion_id": locked.pk}, audience="moderators"))
         locked.delete()
 
 
 def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) -> Motion:
-    _require_manager(user=by, session=motion.session)
+    _require_manager(user=by, session=motion.room)
     if closes_at is not None and closes_at <= timezone.now():
         raise Refused(_("The closing time must be in the future."), code="invalid")
     with transaction.atomic():
         locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
         if locked.state != MotionState.DRAFT:
             raise Refused(_("This motion is already open or closed."), code="not_draft")
-        if locked.session.state != SessionState.LIVE:
+        if locked.room.state != SessionState.LIVE:
             raise Refused(_("Voting can only be opened while the session is live."), code="not_live")
         if closes_at is not None:
             locked.closes_at = closes_at
@@ -201,9 +201,7 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
         locked.opened_by = by
         locked.save(update_fields=["state", "opened_at", "opened_by", "closes_at"])
         _announce_motion(locked, kind="motion.opened", audience="all")
-        audit_record(
-            kind="motion.opened", community=locked.session.community_id, actor=by, session_id=locked.session_id, motion_id=locked.pk
-        )
+        audit_record(kind="motion.opened", community=locked.room.community_id, actor=by, session_id=locked.room_id, motion_id=locked.pk)
         if locked.closes_at is not None:
             auto_close_schedule(motion_id=locked.pk, at=locked.closes_at)  # stored in this transaction
     return locked
@@ -211,7 +209,7 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
 
 def motion_close(*, motion: Motion, by: User) -> Resolution:
     """Close by hand. The result is computed once, in the same transaction."""
-    _require_manager(user=by, session=motion.session)
+    _require_manager(user=by, session=motion.room)
     with transaction.atomic():
         locked = Motion.objects.select_for_update().get(pk=motion.pk)
         if locked.state == MotionState.CLOSED:
@@ -233,7 +231,7 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
     "Breaking a tie by a public draw"): the seed is SHA-256 over the motion id, the tied
     options and ``public_value`` (entered by the moderator, e.g. witnesses' numbers); anyone can
     recompute the pick. Recorded in the resolution and the audit log; once per resolution."""
-    _require_manager(user=by, session=motion.session)
+    _require_manager(user=by, session=motion.room)
     value = clean_plain_text(public_value or "").strip()[:200]
     if not value:
         raise Refused(_("Enter the public value for the draw (for example numbers called out by witnesses)."), code="invalid")
@@ -263,7 +261,7 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
         resolution.save(update_fields=["data", "outcome"])
         audit_record(
             kind="motion.tie_drawn",
-            community=locked.session.community_id,
+            community=locked.room.community_id,
             actor=by,
             session_id=locked.session_id,
             motion_id=locked.pk,
@@ -272,7 +270,7 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
             winner=winner,
         )
         announce(
-            locked.session_id,
+            locked.room_id,
             live_event(
                 kind="motion.closed",
                 payload={"motion_id": locked.pk, "outcome": "winner", "tally": selectors.tally_payload(data)},
@@ -294,7 +292,7 @@ class InPersonEntry:
 
 def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPersonEntry]) -> list[InPersonCount]:
     """Record in-person ballots; who entered them is kept. All or nothing."""
-    _require_manager(user=by, session=motion.session)
+    _require_manager(user=by, session=motion.room)
     if not entries:
         raise Refused(_("Enter at least one count."), code="invalid")
     by_household = motion.ballot_unit == BallotUnit.HOUSEHOLD or motion.kind == MotionKind.ART278
@@ -324,13 +322,13 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
             created = InPersonCount.objects.bulk_create(rows)
         audit_record(
             kind="motion.in_person",
-            community=locked.session.community_id,
+            community=locked.room.community_id,
             actor=by,
             session_id=locked.session_id,
             motion_id=locked.pk,
             ballots=sum(row.count for row in rows),
         )
-    tally_announce_on_commit(motion_id=motion.pk, session_id=motion.session_id)
+    tally_announce_on_commit(motion_id=motion.pk, session_id=motion.room_id)
     return created
 
 
@@ -353,7 +351,7 @@ def _check_room_count(locked: Motion, new: int) -> None:
 def _household_rows(locked: Motion, by: User, choice: list[int], households: Sequence[Household]) -> list[InPersonCount]:
     if not households:
         raise Refused(_("In household votes, list the households that voted in the room."), code="invalid")
-    community_id = locked.session.community_id
+    community_id = locked.room.community_id
     art278 = locked.kind == MotionKind.ART278
     eligible = None if art278 else rules.eligible_households(locked)
     rows = []
@@ -394,7 +392,7 @@ def _household_rows(locked: Motion, by: User, choice: list[int], households: Seq
 
 def _announce_motion(motion: Motion, *, kind: str, audience: str) -> None:
     announce(
-        motion.session_id,
+        motion.room_id,
         live_event(
             kind=kind,
             payload={"motion_id": motion.pk, "state": motion.state},

@@ -120,6 +120,8 @@ class Role(models.TextChoices):
     MODERATOR = "moderator", _("Moderator")
     OBSERVER = "observer", _("Observer")
     RESIDENT = "resident", _("Resident")
+    # 网格员: goes door to door for owners' decisions, in the buildings of their grids.
+    GRID_WORKER = "grid_worker", _("Grid worker")
 
 
 class Membership(models.Model):
@@ -129,6 +131,8 @@ class Membership(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     title = models.CharField(_("title"), max_length=60, blank=True, help_text=_("e.g. Party secretary, property company"))
+    # A grid worker's area: these grids' buildings (empty: none).
+    grids = models.ManyToManyField(Grid, blank=True, related_name="workers", verbose_name=_("grids"))
 
     class Meta:
         verbose_name = _("membership")

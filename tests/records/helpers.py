@@ -104,7 +104,7 @@ def reseal_as_version_1(record: MinutesRecord, *, voters: list[dict[str, object]
     result. Stands for a record published before the upgrade, still in the database."""
     import json
 
-    from records import chain
+    from agora.infra import hashchain as chain
     from records.models import ChainHead
 
     document = json.loads(record.canonical)

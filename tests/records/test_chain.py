@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from records import chain
+from agora.infra import hashchain as chain
 from records.models import ChainHead, MinutesRecord
 from records.verification import chain_verify
 from tests.records.helpers import held_session, published

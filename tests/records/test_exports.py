@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from records import chain, services
+from agora.infra import hashchain as chain
+from records import services
 from records.models import ActionItem, Visibility
 from tests.records.helpers import published, voted_session
 

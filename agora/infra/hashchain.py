@@ -1,4 +1,6 @@
-"""Canonical JSON and the per-community hash chain of published minutes. Pure: no ORM.
+"""Canonical JSON and a per-community hash chain. Pure: no ORM. Two chains use it: published
+minutes (records/, body key "minutes") and owners' decisions' steps (voting/decisions/, body key
+"decision_step").
 
 A published record is the canonical bytes of an *envelope*::
 
@@ -45,13 +47,13 @@ def content_hash(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def envelope(*, community: str, record_id: int, seq: int, prev_hash: str, minutes: dict[str, Any]) -> dict[str, Any]:
-    return {"chain": {"community": community, "id": record_id, "prev_hash": prev_hash, "seq": seq}, "minutes": minutes}
+def envelope(*, community: str, record_id: int, seq: int, prev_hash: str, minutes: dict[str, Any], key: str = "minutes") -> dict[str, Any]:
+    return {"chain": {"community": community, "id": record_id, "prev_hash": prev_hash, "seq": seq}, key: minutes}
 
 
-def seal(*, community: str, record_id: int, seq: int, prev_hash: str, minutes: dict[str, Any]) -> tuple[str, str]:
-    """The canonical text of a new record and its hash."""
-    text = canonical_json(envelope(community=community, record_id=record_id, seq=seq, prev_hash=prev_hash, minutes=minutes))
+def seal(*, community: str, record_id: int, seq: int, prev_hash: str, minutes: dict[str, Any], key: str = "minutes") -> tuple[str, str]:
+    """The canonical text of a new record and its hash (``minutes`` is the body, under ``key``)."""
+    text = canonical_json(envelope(community=community, record_id=record_id, seq=seq, prev_hash=prev_hash, minutes=minutes, key=key))
     return text, content_hash(text)
 
 
@@ -89,7 +91,7 @@ def check_record(*, community: str, record: StoredRecord) -> Problem | None:
     try:
         sealed = json.loads(record.canonical)["chain"]
     except (ValueError, KeyError, TypeError):
-        return Problem("altered", record.id, record.seq, "content is not a minutes record")
+        return Problem("altered", record.id, record.seq, "content is not a chain record")
     if sealed.get("community") != community:
         return Problem("altered", record.id, record.seq, "record belongs to another community")
     if sealed.get("seq") != record.seq or sealed.get("prev_hash") != record.prev_hash or sealed.get("id") != record.id:
