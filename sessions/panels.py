@@ -20,6 +20,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from sessions import rules, selectors
 from sessions.forms import MessageForm
@@ -41,6 +42,12 @@ class Viewer:
     @cached_property
     def moderator(self) -> bool:
         return rules.can_moderate(user=self.user, session=self.session)
+
+    @cached_property
+    def before_seq(self) -> int | None:
+        """``?before=N``: the page of messages before N instead of the latest (None: the latest)."""
+        raw = self.request.GET.get("before", "")
+        return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
 
     @cached_property
     def can_post(self) -> bool:
@@ -143,14 +150,43 @@ def meeting_panel(viewer: Viewer) -> dict[str, Any] | None:
 @session_panel("discussion", order=70, template="sessions/panels/_discussion.html")
 def discussion_panel(viewer: Viewer) -> dict[str, Any]:
     session = viewer.session
-    history = selectors.messages_after(session=session, after_seq=0, limit=100_000)
+    page = selectors.messages_page(session=session, before_seq=viewer.before_seq)
     return {
-        "history": history,
-        "last_seq": history[-1]["seq"] if history else 0,
+        "history": page["messages"],
+        "earlier_before": page["earlier_before"],
+        # Showing earlier messages (?before=): the live page goes on from the latest one.
+        "history_window": "earlier" if viewer.before_seq is not None else "latest",
+        "last_seq": page["latest_seq"],
         "can_post": viewer.can_post,
         "presence": selectors.presence_snapshot(session_id=session.pk) if session.state != SessionState.DRAFT else None,
         "form": MessageForm(initial={"text": viewer.request.session.pop("draft_text", ""), "idempotency_key": MessageForm.new_key()}),
     }
+
+
+# The resident's room on a phone: a bottom bar of the page's parts (docs/live-page.md). Each entry
+# is (key, the panel it jumps to, the element id, its label); a part whose panel is not on the page
+# has no entry. The agenda entry falls back to the session's heading (what, when, where).
+ROOM_TABS = (
+    ("discussion", "discussion", "discussion", _("Discussion")),
+    ("votes", "votes", "motions", _("Votes")),
+    ("floor", "meeting", "meeting", _("Speak")),
+    ("agenda", "agenda", "agenda", _("Agenda")),
+)
+
+
+def room_tabs(viewer: Viewer, panels: list[Shown]) -> list[dict[str, Any]]:
+    """The bottom bar for a resident's live or coming session (none for moderators, whose page is
+    the console, or for a draft)."""
+    if viewer.moderator or viewer.session.state not in (SessionState.SCHEDULED, SessionState.LIVE):
+        return []
+    names = {p.name for p in panels}
+    tabs = []
+    for key, panel, target, label in ROOM_TABS:
+        if panel in names:
+            tabs.append({"key": key, "target": target, "label": label})
+        elif key == "agenda":
+            tabs.append({"key": key, "target": "session-head", "label": label})
+    return tabs
 
 
 def page_context(viewer: Viewer) -> dict[str, Any]:
@@ -158,6 +194,7 @@ def page_context(viewer: Viewer) -> dict[str, Any]:
     panels = page_panels(viewer)
     discussion = next((p for p in panels if p.name == "discussion"), None)
     return {
+        "room_tabs": room_tabs(viewer, panels),
         "session": viewer.session,
         "is_moderator_view": viewer.moderator,
         "audience_labels": [t.label(get_language()) for t in viewer.session.audience_tags.all()],

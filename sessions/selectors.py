@@ -89,6 +89,33 @@ def messages_after(*, session: TopicSession, after_seq: int, limit: int = 500) -
     return messages_data(rows)
 
 
+# The session page shows the latest messages; earlier ones come a page at a time (a link, or the
+# live page's button that fetches the same link). The page's size and render time do not grow
+# with the history (bench/history.py, docs/performance.md "Session page history").
+HISTORY_PAGE = 80
+
+
+def messages_page(*, session: TopicSession, before_seq: int | None = None, limit: int = HISTORY_PAGE) -> dict[str, Any]:
+    """The ``limit`` messages before ``before_seq`` (the latest ones when None), oldest first, with
+    whether earlier ones exist and the session's latest sequence number."""
+    rows = Message.objects.filter(session=session).select_related("session", "reply_to").order_by("-seq")
+    if before_seq is not None:
+        rows = rows.filter(seq__lt=before_seq)
+    window = list(rows[: limit + 1])
+    earlier = len(window) > limit
+    window = window[:limit]
+    window.reverse()
+    if before_seq is None:
+        latest = window[-1].seq if window else 0
+    else:
+        latest = Message.objects.filter(session=session).order_by("-seq").values_list("seq", flat=True).first() or 0
+    return {
+        "messages": messages_data(window),
+        "earlier_before": window[0].seq if window and earlier else None,
+        "latest_seq": latest,
+    }
+
+
 def replies_data(*, message: Message) -> list[dict[str, Any]]:
     """The messages that quote ``message``, as ``messages_data``: re-rendered when it is hidden or shown."""
     rows = list(

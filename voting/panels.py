@@ -18,6 +18,8 @@ def votes_panel(viewer: Viewer) -> dict[str, Any] | None:
     moderators, and while the session is live."""
     session, user = viewer.session, viewer.user
     items = selectors.session_motions(session=session, user=user, can_manage=rules.can_manage_motions(user=user, session=session))
+    # Open votes first, newest first; then the others in their order (docs/live-page.md).
+    items.sort(key=lambda item: (item["motion"]["state"] != "open", -item["motion"]["id"] if item["motion"]["state"] == "open" else 0))
     for item in items:
         # A fresh idempotency key for the no-JavaScript form (the script makes its own).
         item["key"] = secrets.token_urlsafe(16)

@@ -94,7 +94,22 @@ def message_hide(*, session: TopicSession, by: User, message_id: int, reason: st
             session=locked, actor=by, action="message.hide", target_user_id=message.author_id, message=message, reason=reason
         )
         _announce_message(locked, message, replies=True)
+        _tell_author_hidden(locked, message)
     return message
+
+
+def _tell_author_hidden(session: TopicSession, message: Message) -> None:
+    """The author learns at once that their message was hidden, and why (on every device they
+    have open); the other residents' copy of it just goes."""
+    broadcast_on_commit(
+        user_group(message.author_id),
+        live_event(
+            kind="message.hidden_own",
+            payload={"session_id": session.pk, "id": message.pk, "seq": message.seq},
+            template="sessions/partials/_message_hidden_own.html",
+            context={"m": message_data(message)},
+        ),
+    )
 
 
 def message_unhide(*, session: TopicSession, by: User, message_id: int) -> Message:

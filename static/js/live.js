@@ -21,7 +21,7 @@
   // row so a server restart still reconnects quickly) is retried slowly, with a sentence: 5 s
   // doubling to a minute, until a connection syncs again (docs/protocol.md).
   var refusedBackoff = 5000, failedOpens = 0;
-  var replyTo = null, pendingClientId = null, pendingPost = null, counter = 0;
+  var replyTo = null, pendingClientId = null, pendingPost = null, counter = 0, everSynced = false;
   var listeners = {};
 
   function setStatus(text, cls) {
@@ -51,6 +51,8 @@
     if (!el) return;
     var existing = document.getElementById(el.id);
     if (existing) { simplify(el, existing); existing.replaceWith(el); return; }
+    // Showing earlier messages (?before=): new ones are behind the "latest messages" link.
+    if (list.dataset.window === "earlier") return;
     var nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
     simplify(el);
     list.appendChild(el);
@@ -76,14 +78,17 @@
       refusedBackoff = 5000;
       clearConnectionError();
       setStatus(root.dataset.msgOnline, "online");
+      everSynced = true;
       // A post whose ack the dropped connection never brought: send it again with the same
       // idempotency key; if it was stored, the server answers with the same ack, not a copy.
       if (pendingPost) window.AgoraLive.send(pendingPost);
+      else offlineBanner(false);
     },
     "message.ack": function (frame) {
       if (frame.client_id !== pendingClientId) return;
       pendingClientId = null;
       pendingPost = null;
+      offlineBanner(false);
       textarea.value = "";
       sessionStorage.removeItem(draftKey);
       clearReply();
@@ -109,6 +114,21 @@
       var a = el.querySelector(".count-agree"), d = el.querySelector(".count-disagree");
       if (a) a.textContent = frame.agree;
       if (d) d.textContent = frame.disagree;
+    },
+    // The author's own copy of a message a moderator hid: what was hidden and why (the others'
+    // copy just goes, meeting.js). A moderator's page shows every hidden message anyway.
+    "message.hidden_own": function (frame) {
+      if (String(frame.session_id) !== sessionId || !frame.html) return;
+      var existing = document.getElementById("msg-" + frame.seq);
+      if (existing && existing.classList.contains("is-hidden")) return;
+      var el = fragment(frame.html);
+      if (!el) return;
+      if (existing) { existing.replaceWith(el); }
+      else {
+        var after = Array.prototype.find.call(list.querySelectorAll(".message"), function (m) { return Number(m.dataset.seq) > frame.seq; });
+        list.insertBefore(el, after || null);
+      }
+      announce(el.querySelector(".own-hidden-note").textContent);
     },
     presence: function (frame) { var p = document.getElementById("presence"); if (p && frame.html) p.innerHTML = frame.html; },
     "session.state": function (frame) {
@@ -168,9 +188,26 @@
     };
   }
 
+  // Offline (docs/live-page.md): a banner that stays in view says so; a message sent meanwhile
+  // waits in the composer, its text kept, and goes once the connection is back, with its
+  // idempotency key (stored once even if it was sent twice).
+  var offlineBox = document.getElementById("room-offline");
+  var offlineText = document.getElementById("room-offline-text");
+  function offlineBanner(on, text) {
+    if (!offlineBox || !offlineText) return;
+    offlineText.hidden = !on;
+    offlineBox.classList.toggle("shown", !!on);
+    if (on && text) offlineText.textContent = text;
+  }
+  var offlineSentence = offlineText ? offlineText.textContent : "";
   // The browser knows when the network goes and comes back: don't wait for timeouts.
-  window.addEventListener("offline", function () { if (socket && socket.readyState <= 1) socket.close(); });
+  window.addEventListener("offline", function () {
+    offlineBanner(true, offlineSentence);
+    if (socket && socket.readyState <= 1) socket.close();
+  });
   window.addEventListener("online", function () {
+    if (pendingPost) offlineBanner(true, root.dataset.msgBackOnline);
+    else offlineBanner(false);
     if (closedForGood || (socket && socket.readyState <= 1)) return;
     clearTimeout(retryTimer);
     backoff = 500;
@@ -258,7 +295,11 @@
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); composer.requestSubmit(); }
     });
     composer.addEventListener("submit", function (ev) {
-      if (!socket || socket.readyState !== 1) return; // no live connection: the form posts normally
+      var offline = navigator.onLine === false;
+      var connected = socket && socket.readyState === 1;
+      // Never connected and online (no WebSockets here): the form posts normally. Offline, or
+      // between two connections: the post waits and goes after the next sync.
+      if (!connected && !offline && !everSynced) return;
       ev.preventDefault();
       var text = textarea.value.trim();
       if (!text || pendingClientId) return;
@@ -266,7 +307,9 @@
       sendBtn.disabled = true;
       errorEl.hidden = true;
       pendingPost = { type: "message.post", text: text, reply_to: replyTo, client_id: pendingClientId, idempotency_key: newKey() };
-      window.AgoraLive.send(pendingPost);
+      sessionStorage.setItem(draftKey, textarea.value);
+      if (connected && !offline) window.AgoraLive.send(pendingPost);
+      else offlineBanner(true, offlineSentence);
     });
     var cancel = document.getElementById("cancel-reply");
     if (cancel) cancel.addEventListener("click", clearReply);
@@ -357,6 +400,152 @@
       question.focus();
     }, true);
   }
+
+  // --- the room on a phone (docs/live-page.md) ------------------------------------------------
+  // A bottom bar jumps to the parts of the page (讨论 / 表决 / 发言 / 议程) and shows where the
+  // reader is; a banner at the top says at once that a vote opened or that the floor is theirs.
+  var tabs = document.getElementById("room-tabs");
+  var PRIMARY = { discussion: "#send", votes: ".motion[data-state=open] button.cast, .motion[data-state=open] .ballot", floor: "#hand-raise, #hand-lower", agenda: null };
+  function barHeight() { return tabs ? tabs.getBoundingClientRect().height : 0; }
+  function alertHeight() { var a = document.getElementById("room-alert"); return a && !a.hidden ? a.getBoundingClientRect().height : 0; }
+  // Scroll so that ``target`` starts at the top (below a shown banner) and ``action`` is on screen.
+  function bringIntoView(target, action) {
+    var top = target.getBoundingClientRect().top + window.scrollY - alertHeight() - 8;
+    window.scrollTo({ top: Math.max(0, top), behavior: "instant" });
+    if (action && action.getClientRects().length) {
+      var r = action.getBoundingClientRect(), bottom = window.innerHeight - barHeight() - 8;
+      if (r.bottom > bottom) window.scrollBy({ top: r.bottom - bottom, behavior: "instant" });
+    }
+  }
+  function focusPart(target) {
+    var heading = target.matches("[tabindex='-1']") ? target : target.querySelector("h2[tabindex='-1'], h2, h3");
+    if (!heading) return;
+    if (!heading.hasAttribute("tabindex")) heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+  function goTo(key, target) {
+    var selector = PRIMARY[key];
+    var action = selector ? Array.prototype.find.call(target.querySelectorAll(selector), function (el) { return el.getClientRects().length; }) : null;
+    var first = key === "votes" ? target.querySelector(".motion[data-state=open]") : null;
+    bringIntoView(first || target, action);
+    focusPart(first || target);
+    markCurrent(key);
+  }
+  function markCurrent(key) {
+    if (!tabs) return;
+    tabs.querySelectorAll(".room-tab").forEach(function (a) {
+      if (a.dataset.tab === key) a.setAttribute("aria-current", "location"); else a.removeAttribute("aria-current");
+    });
+  }
+  if (tabs) {
+    document.documentElement.classList.add("has-room-tabs");
+    tabs.addEventListener("click", function (ev) {
+      var a = ev.target.closest(".room-tab");
+      var target = a && document.getElementById(a.getAttribute("href").slice(1));
+      if (!target) return;
+      ev.preventDefault();
+      goTo(a.dataset.tab, target);
+    });
+    // Where the reader is: the last part whose top has passed the upper third of the screen.
+    var parts = Array.prototype.map.call(tabs.querySelectorAll(".room-tab"), function (a) {
+      return { key: a.dataset.tab, el: document.getElementById(a.getAttribute("href").slice(1)) };
+    }).filter(function (p) { return p.el; });
+    var spyQueued = false;
+    var spy = function () {
+      spyQueued = false;
+      var line = window.innerHeight / 3, current = null;
+      parts.slice().sort(function (a, b) { return a.el.getBoundingClientRect().top - b.el.getBoundingClientRect().top; })
+        .forEach(function (p) { if (p.el.getBoundingClientRect().top <= line) current = p.key; });
+      markCurrent(current);
+    };
+    window.addEventListener("scroll", function () { if (!spyQueued) { spyQueued = true; requestAnimationFrame(spy); } }, { passive: true });
+    spy();
+  }
+  function countOpenVotes() {
+    var badge = document.getElementById("tab-votes-badge");
+    if (!badge) return;
+    var n = document.querySelectorAll(".motion[data-state=open]").length;
+    badge.textContent = n ? String(n) : "";
+    badge.hidden = !n;
+  }
+  countOpenVotes();
+
+  var roomAlert = document.getElementById("room-alert");
+  function showAlert(text, goText, target, key) {
+    if (!roomAlert) return;
+    document.getElementById("room-alert-text").textContent = text;
+    var go = document.getElementById("room-alert-go");
+    go.textContent = goText;
+    go.setAttribute("href", "#" + target.id);
+    go.onclick = function (ev) { ev.preventDefault(); roomAlert.hidden = true; goTo(key, target); };
+    roomAlert.hidden = false;
+  }
+  var dismiss = document.getElementById("room-alert-dismiss");
+  if (dismiss) dismiss.addEventListener("click", function () { roomAlert.hidden = true; });
+  window.AgoraLive.on("motion.opened", function (frame) {
+    // After voting.js has put the motion on the page (it listens to the same frame).
+    setTimeout(function () {
+      countOpenVotes();
+      var el = document.getElementById("motion-" + frame.motion_id);
+      if (!el || el.dataset.state !== "open") return;
+      var title = el.querySelector("h3");
+      showAlert((root.dataset.msgVoteOpen || "") + " " + (title ? title.textContent : ""), root.dataset.msgGoVote, el, "votes");
+    }, 0);
+  });
+  window.AgoraLive.on("motion.closed", function (frame) {
+    setTimeout(countOpenVotes, 0);
+    var go = document.getElementById("room-alert-go");
+    if (roomAlert && go && go.getAttribute("href") === "#motion-" + frame.motion_id) roomAlert.hidden = true;
+  });
+  var floorMine = null;
+  window.AgoraLive.on("floor", function (frame) {
+    var mine = !!(frame.speaker && String(frame.speaker.user_id) === root.dataset.userId);
+    var meeting = document.getElementById("meeting");
+    if (mine && floorMine !== frame.speaker.id && meeting) {
+      showAlert(root.dataset.msgFloorYours || "", root.dataset.msgGoFloor, meeting, "floor");
+      announce(root.dataset.msgFloorYours || "");
+    }
+    floorMine = mine ? frame.speaker.id : null;
+  });
+
+  // Earlier messages, a page at a time: the same link a page without JavaScript follows,
+  // fetched and put above the messages already shown (the reading position stays).
+  var earlier = document.getElementById("load-earlier");
+  if (earlier) earlier.addEventListener("click", function (ev) {
+    ev.preventDefault();
+    if (earlier.getAttribute("aria-busy") === "true") return;
+    earlier.setAttribute("aria-busy", "true");
+    var label = earlier.textContent;
+    earlier.textContent = earlier.dataset.msgLoading;
+    fetch(earlier.href, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var anchor = list.querySelector(".message");
+      var before = anchor ? anchor.getBoundingClientRect().top : 0;
+      var added = document.createDocumentFragment();
+      doc.querySelectorAll("#messages > .message").forEach(function (item) {
+        if (document.getElementById(item.id)) return;
+        var el = document.importNode(item, true);
+        simplify(el);
+        added.appendChild(el);
+      });
+      list.insertBefore(added, list.firstChild);
+      if (anchor) window.scrollBy({ top: anchor.getBoundingClientRect().top - before, behavior: "instant" });
+      var next = doc.getElementById("load-earlier");
+      earlier.textContent = label;
+      earlier.removeAttribute("aria-busy");
+      if (next) earlier.setAttribute("href", next.getAttribute("href"));
+      else earlier.closest(".history-earlier").remove();
+      var first = list.querySelector(".message");
+      if (first) { first.tabIndex = -1; first.focus({ preventScroll: true }); }
+    }).catch(function () {
+      earlier.removeAttribute("aria-busy");
+      earlier.textContent = label;
+      if (errorEl) { errorEl.textContent = earlier.dataset.msgFailed; errorEl.hidden = false; }
+    });
+  });
 
   connect();
 })();

@@ -174,7 +174,8 @@
     var tpl = document.createElement("template");
     tpl.innerHTML = (frame.html || "").trim();
     var el = tpl.content.firstElementChild;
-    if (!el) { if (existing) existing.remove(); return; }
+    // The author's own note of a hidden message (live.js, "message.hidden_own") stays.
+    if (!el) { if (existing && !(frame.hidden && existing.classList.contains("own-hidden"))) existing.remove(); return; }
     if (existing) { existing.replaceWith(el); return; }
     if (!list) return;
     var after = null;

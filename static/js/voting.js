@@ -144,9 +144,20 @@
     if (!el) return null;
     var old = motionEl(id);
     if (old) old.replaceWith(el); else { var none = document.getElementById("no-motions"); if (none) none.remove(); list.appendChild(el); }
+    order();
     setUp(el);
     return el;
   }
+
+  // Open votes first (newest first), then the rest as the page rendered them (docs/live-page.md).
+  function order() {
+    var open = Array.prototype.filter.call(list.children, function (m) { return m.dataset.state === "open"; });
+    open.sort(function (a, b) { return Number(b.dataset.motionId) - Number(a.dataset.motionId); });
+    var inOrder = open.every(function (m, i) { return list.children[i] === m; });
+    if (inOrder) return;
+    for (var i = open.length - 1; i >= 0; i--) list.insertBefore(open[i], list.firstElementChild);
+  }
+  function counted(el) { var t = el.querySelector(".tally-ballots"); return t ? " " + t.textContent.trim() : ""; }
 
   // After a reconnect, motion events sent while this phone was away are not replayed:
   // take the motions from a fresh page render (it has this user's own state too).
@@ -181,7 +192,7 @@
     var el = f.html && place(f.html, f.motion_id);
     if (!el) return;
     live.send({ type: "motion.status", motion_id: f.motion_id });
-    say(msg.msgOpened + " " + (el.querySelector("h3") || {}).textContent);
+    say(msg.msgOpened + " " + (el.querySelector("h3") || {}).textContent + counted(el));
   });
   live.on("tally", function (f) {
     var el = motionEl(f.motion_id);
@@ -190,7 +201,7 @@
   });
   live.on("motion.closed", function (f) {
     var el = f.html && place(f.html, f.motion_id);
-    if (el) say(msg.msgClosed + " " + ((el.querySelector(".outcome") || {}).textContent || ""));
+    if (el) say(msg.msgClosed + " " + (el.querySelector("h3") || {}).textContent + " " + ((el.querySelector(".outcome") || {}).textContent || "").trim() + counted(el));
   });
   live.on("motion.status", function (f) {
     var el = motionEl(f.motion_id);
@@ -207,6 +218,21 @@
     var moderatorView = !!el.querySelector(".motion-actions");
     if (note && !moderatorView) note.textContent = !f.eligible ? f.reason : (f.voted && !mine.receipt ? msg.msgVoted : "");
     if (f.voted && mine.receipt) showReceipt(f.motion_id, mine.receipt, false);
+  });
+  // Household mode: another member of the household voted; this member's ballot form goes.
+  live.on("ballot.household", function (f) {
+    var el = motionEl(f.motion_id);
+    var ballot = el && el.querySelector(".ballot");
+    if (!ballot || el.dataset.state !== "open") return;
+    ballot.querySelectorAll(".ballot-form, .ballot-pending").forEach(function (form) { form.hidden = true; });
+    var note = ballot.querySelector(".household-voted");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "ok household-voted";
+      ballot.insertBefore(note, ballot.firstChild);
+    }
+    note.textContent = (msg.msgHouseholdVoted || "").replace("{name}", f.by);
+    say(note.textContent);
   });
   live.on("ballot.receipt", function (f) {
     var mine = store(f.motion_id);
