@@ -320,4 +320,6 @@ AGORA_JOBS_IN_SERVER = _env_bool("AGORA_JOBS_IN_SERVER", True)
 AGORA_JOBS_INTERVAL = float(os.environ.get("AGORA_JOBS_INTERVAL", "1"))  # seconds between polls
 AGORA_JOBS_LEASE = float(os.environ.get("AGORA_JOBS_LEASE", "300"))  # a row running longer was abandoned
 AGORA_JOBS_RETRY_DELAYS = (5, 30, 120, 600, 3600)  # seconds before each retry of a failed job
-AGORA_JOB_MODULES = ["voting.announce"]  # modules that define @job handlers
+AGORA_JOB_MODULES = ["voting.announce", "voting.decisions.lifecycle"]  # modules that define @job handlers
+# Tests only: a file holding seconds added to the clock of every process (agora/infra/clock.py).
+AGORA_TEST_CLOCK_FILE = os.environ.get("AGORA_TEST_CLOCK_FILE", "")

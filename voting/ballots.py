@@ -60,7 +60,7 @@ def receipt_hash(receipt: str) -> str:
     return hashlib.sha256(receipt.encode()).hexdigest()
 
 
-def _key_digest(motion_id: int, key: str) -> str:
+def key_digest_of(motion_id: int, key: str) -> str:
     return hashlib.sha256(f"key:{motion_id}:{key}".encode()).hexdigest()
 
 
@@ -73,17 +73,17 @@ def _pad(motion_id: int, key: str, length: int) -> bytes:
     return pad[:length]
 
 
-def _seal(motion_id: int, key: str, receipt: str) -> str:
+def receipt_seal(motion_id: int, key: str, receipt: str) -> str:
     raw = receipt.encode()
     return bytes(a ^ b for a, b in zip(raw, _pad(motion_id, key, len(raw)), strict=True)).hex()
 
 
-def _unseal(motion_id: int, key: str, sealed: str) -> str:
+def receipt_unseal(motion_id: int, key: str, sealed: str) -> str:
     raw = bytes.fromhex(sealed)
     return bytes(a ^ b for a, b in zip(raw, _pad(motion_id, key, len(raw)), strict=True)).decode()
 
 
-def _receipt_check(receipt: str, unit_key: str) -> str:
+def receipt_check_of(receipt: str, unit_key: str) -> str:
     return hashlib.sha256(f"check:{unit_key}:{receipt}".encode()).hexdigest()
 
 
@@ -122,7 +122,7 @@ def ballot_cast(
     if not isinstance(idempotency_key, str) or not KEY_PATTERN.match(idempotency_key):
         raise Refused(_("The ballot could not be read. Please reload the page and vote again."), code="bad_key")
     unit, clean_choice = _voter_and_choice(motion, voter, choice, facts)
-    digest = _key_digest(motion.pk, idempotency_key)
+    digest = key_digest_of(motion.pk, idempotency_key)
     due = False
     try:
         try:
@@ -273,8 +273,8 @@ def _cast_new(locked: Motion, voter: User, unit: rules.VotingUnit, choice: list[
         household=unit.household,
         ballot=ballot,
         key_digest=digest,
-        receipt_sealed=_seal(locked.pk, key, receipt),
-        receipt_check=_receipt_check(receipt, unit.unit_key),
+        receipt_sealed=receipt_seal(locked.pk, key, receipt),
+        receipt_check=receipt_check_of(receipt, unit.unit_key),
     )
     insert(participation)
     return CastResult(locked.pk, receipt, hashed)
@@ -293,7 +293,7 @@ def _cast_again(
     if existing.channel == Channel.IN_PERSON:
         raise Refused(_("Your household has already voted in the room, so it cannot also vote online."), code="voted_in_person")
     if existing.key_digest == digest:
-        original = _unseal(locked.pk, key, existing.receipt_sealed)
+        original = receipt_unseal(locked.pk, key, existing.receipt_sealed)
         return CastResult(locked.pk, original, receipt_hash(original), replayed=True)
     if existing.voter_id != voter.pk:
         if locked.kind == MotionKind.ART278:
@@ -303,7 +303,7 @@ def _cast_again(
     if not locked.allow_change:
         raise Refused(_("You have already voted, and this motion does not allow changing a ballot."), code="already_voted")
     # The ballot is found through the voter's own receipt (a secret ballot has no other way).
-    if not receipt or _receipt_check(receipt, unit.unit_key) != existing.receipt_check:
+    if not receipt or receipt_check_of(receipt, unit.unit_key) != existing.receipt_check:
         raise Refused(
             _("To change your ballot, use the device you first voted from: it keeps your receipt."),
             code="receipt_needed",
@@ -318,6 +318,6 @@ def _cast_again(
         ballot.save(update_fields=["choice"])
     existing.changes += 1
     existing.key_digest = digest
-    existing.receipt_sealed = _seal(locked.pk, key, original)
+    existing.receipt_sealed = receipt_seal(locked.pk, key, original)
     existing.save(update_fields=["changes", "key_digest", "receipt_sealed"])
     return CastResult(locked.pk, original, receipt_hash(original), changed=True)

@@ -33,6 +33,7 @@ from voting.models import (
     BallotUnit,
     Base,
     Channel,
+    Decision,
     Eligibility,
     InPersonCount,
     Motion,
@@ -42,6 +43,7 @@ from voting.models import (
     Participation,
     Resolution,
     Threshold,
+    UnitMode,
     WeightMode,
 )
 from voting.results import ranked_redraw
@@ -168,6 +170,52 @@ def motion_create(
             MotionOption(motion=motion, position=i, code=code, label=label) for i, (code, label) in enumerate(options, 1)
         )
         _announce_motion(motion, kind="motion.drafted", audience="moderators")
+    return motion
+
+
+def matter_create(
+    *, decision: Decision, text: str, description: str = "", settings: MotionSettings | None = None, position: int, by: User
+) -> Motion:
+    """A matter (事项) of an owners' decision: a motion with ``decision`` set, checked and given
+    its options as any motion is (voting/decisions/lifecycle.py creates them with the decision).
+    Its ballots are the decision's (one per unit, never changed: voting/decisions/ballots.py);
+    secrecy and showing counts while open are the decision's settings."""
+    settings = settings or MotionSettings()
+    text = clean_plain_text(text)[:300]
+    if not text:
+        raise Refused(_("Every matter needs a text."), code="invalid")
+    if settings.closes_at is not None:
+        raise Refused(_("A matter closes with its decision."), code="invalid")
+    _check_settings(settings)
+    options = _clean_options(settings)
+    art278 = settings.kind == MotionKind.ART278
+    area = settings.weight_mode == WeightMode.AREA
+    if art278 and decision.unit_mode != UnitMode.OWNER:
+        raise Refused(_("An Art. 278 matter counts owners: choose one ballot per owner for this decision."), code="invalid")
+    quorum = None if art278 else _quorum_of(settings)
+    motion = Motion.objects.create(
+        decision=decision,
+        position=position,
+        text=text,
+        description=clean_plain_text(description)[:2000],
+        kind=settings.kind,
+        eligibility=Eligibility.OWNERS,
+        ballot_unit=BallotUnit.HOUSEHOLD,
+        weight_mode=WeightMode.AREA if area and not art278 else WeightMode.EQUAL,
+        base=settings.base,
+        threshold=settings.threshold,
+        quorum_numerator=quorum.numerator if quorum is not None else None,
+        quorum_denominator=quorum.denominator if quorum is not None else None,
+        major_matter=settings.major_matter if art278 else False,
+        secret=decision.secret,
+        allow_change=False,
+        results_live=decision.results_live,
+        max_choices=settings.max_choices if settings.kind == MotionKind.APPROVAL else None,
+        created_by=by,
+    )
+    MotionOption.objects.bulk_create(
+        MotionOption(motion=motion, position=i, code=code, label=label) for i, (code, label) in enumerate(options, 1)
+    )
     return motion
 
 

@@ -28,14 +28,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task
+
+from agora.infra import clock
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -193,6 +196,14 @@ def _library_worker(worker_id: str) -> LibraryWorker:
     )
 
 
+def _ready(model: type[DBTaskResult]) -> Any:
+    """The library's ``ready()`` by ``agora.infra.clock`` (a test clock moves it; otherwise the same)."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import get_date_max
+
+    return model.objects.filter(status=TaskResultStatus.READY).filter(Q(run_after=get_date_max()) | Q(run_after__lte=clock.now()))
+
+
 def run_due(*, worker_id: str | None = None, limit: int = 100) -> int:
     """Claim and run due jobs one at a time, at most ``limit``; the number run."""
     from django_tasks_db.models import DBTaskResult
@@ -202,7 +213,7 @@ def run_due(*, worker_id: str | None = None, limit: int = 100) -> int:
     runner = _library_worker(worker_id)
     ran = 0
     while ran < limit:
-        ready = DBTaskResult.objects.ready().filter(backend_name=run_job.backend, queue_name=run_job.queue_name)
+        ready = _ready(DBTaskResult).filter(backend_name=run_job.backend, queue_name=run_job.queue_name)
         try:
             with exclusive_transaction(ready.db):
                 row = ready.get_locked()
@@ -238,7 +249,7 @@ def wake_at(at: datetime) -> None:
     """Run due jobs in this process at ``at`` (a timer: lost on restart; the rows are not)."""
     from agora.infra.coalesce import run_later
 
-    run_later(max(0.0, (at - timezone.now()).total_seconds()) + 0.05, _wake)
+    run_later(max(0.0, (at - clock.now()).total_seconds()) + 0.05, _wake)
 
 
 class Worker:
