@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("sessions/<int:session_id>/motions/", include("voting.urls")),
     path("sessions/", include("sessions.urls")),
+    path("decisions/", include("voting.decisions.urls")),
     path("minutes/", include("records.urls")),
     path("archive/", include(minutes_urls.archive_urlpatterns)),
     path("needs/", include(minutes_urls.needs_urlpatterns)),

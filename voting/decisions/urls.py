@@ -1,0 +1,9 @@
+"""/decisions/…: each feature of owners' decisions adds its own pages here (one include each)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "decisions"
+
+urlpatterns: list[URLPattern | URLResolver] = []
