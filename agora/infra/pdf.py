@@ -587,31 +587,37 @@ async def in_thread(chunks: Iterator[bytes], *, ahead: int = 4) -> AsyncIterator
     stops when the client goes away, and closes its database connections when it ends.
     """
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=ahead)
+    queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue(maxsize=ahead)
     stop = threading.Event()
 
     def produce() -> None:
         from django.db import connections
 
-        def put(item: bytes | BaseException | None) -> None:
-            future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
+        def put(item: bytes | Exception | None) -> bool:
+            try:
+                future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
+            except RuntimeError:  # the loop has closed: nobody reads any more
+                return False
             while not stop.is_set():
                 try:
                     future.result(timeout=1)
-                    return
+                    return True
                 except TimeoutError:
                     continue
             future.cancel()
+            return False
 
         try:
             for chunk in chunks:
-                if stop.is_set():
+                if stop.is_set() or not put(chunk):
                     return
-                put(chunk)
             put(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the reader, which raises it
+        except Exception as exc:  # noqa: BLE001 - handed to the reader, which raises it
             put(exc)
         finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # a generator's finally blocks (a cursor, a file) run in its own thread
             connections.close_all()
 
     thread = threading.Thread(target=produce, name="pdf-stream", daemon=True)
@@ -621,7 +627,7 @@ async def in_thread(chunks: Iterator[bytes], *, ahead: int = 4) -> AsyncIterator
             item = await queue.get()
             if item is None:
                 return
-            if isinstance(item, BaseException):
+            if isinstance(item, Exception):
                 raise item
             yield item
     finally:

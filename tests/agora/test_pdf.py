@@ -24,18 +24,18 @@ from django.template import Context, Template
 from PIL import Image
 from pypdf import PdfReader
 
-from agora.infra.pdf import PdfTemplate, Qr, html_to_pdf, pdf_response, qr_png, qr_svg, stream_pdf, streaming_pdf_response
+from agora.infra.pdf import PdfTemplate, Qr, html_to_pdf, pdf_response, qr_png, stream_pdf, streaming_pdf_response
 
 pytestmark = pytest.mark.same_on_both_passes
 
 A4 = (595.28, 841.89)  # points
 
-NOTICE = """{% extends "pdf/base.html" %}
+NOTICE = """{% extends "pdf/base.html" %}{% load pdf_tags %}
 {% block content %}
 <h1>关于选聘物业服务企业的表决通知</h1>
 <p>表决期间：2026年12月18日 09:00 至 2026年12月27日 23:59。</p>
 <p>本次表决的业主总人数280人，专有部分总面积24,838.57平方米。</p>
-<div class="qr">{{ qr }}</div>
+<div class="qr">{% qr_svg url size="28mm" %}</div>
 <p>业主委员会（盖章）</p>
 {% endblock %}"""
 
@@ -47,6 +47,7 @@ BALLOT = """{% extends "pdf/base.html" %}
 <p>表决码：<span data-slot="code" style="width: 50mm"></span></p>
 <span class="qr-slot" data-slot="qr"></span>
 <p>赞成 □　反对 □　弃权 □</p>
+<p style="break-before: page">背面　表决码：<span data-slot="code" style="width: 50mm" data-slot-align="right"></span></p>
 {% endblock %}"""
 
 UNITS = [
@@ -104,7 +105,7 @@ def embedded(font: dict) -> bool:
 
 @pytest.fixture(scope="module")
 def notice() -> bytes:
-    html = Template(NOTICE).render(Context({"qr": qr_svg("https://agora.example.cn/d/42/notice")}))
+    html = Template(NOTICE).render(Context({"url": "https://agora.example.cn/d/42/notice"}))
     return html_to_pdf(html)
 
 
@@ -145,18 +146,21 @@ def test_the_chinese_is_set_in_the_embedded_cjk_face(notice: bytes, tmp_path: Pa
     assert rows and all(row.split()[-5:-2] == ["yes", "yes", "yes"] for row in rows)  # embedded, subset, ToUnicode
 
 
-def test_every_unit_gets_its_own_page_with_its_own_values(ballots: bytes) -> None:
+def test_every_unit_gets_its_own_pages_with_its_own_values(ballots: bytes) -> None:
+    """The ballot has a back page (the code again): two pages a unit, in roster order."""
     reader = PdfReader(io.BytesIO(ballots))
-    assert len(reader.pages) == len(UNITS)
+    assert len(reader.pages) == 2 * len(UNITS)
     assert reader.metadata.title == "表决票"
-    for page, unit in zip(reader.pages, UNITS, strict=True):
-        box = page.mediabox
-        assert (round(float(box.width), 2), round(float(box.height), 2)) == A4
-        text = page.extract_text()
+    for number, unit in enumerate(UNITS):
+        front, back = reader.pages[2 * number], reader.pages[2 * number + 1]
+        for page in (front, back):
+            box = page.mediabox
+            assert (round(float(box.width), 2), round(float(box.height), 2)) == A4
+        text = front.extract_text()
         assert "业主共同决定事项表决票" in text  # the laid-out page
         assert unit["owner"] in text.replace("\n", "") and unit["room"] in text and unit["code"] in text
-    others = reader.pages[0].extract_text()
-    assert UNITS[1]["owner"] not in others
+        assert "背面" in back.extract_text() and unit["code"] in back.extract_text()
+    assert UNITS[1]["owner"] not in reader.pages[0].extract_text()
 
 
 def test_stamped_fonts_are_embedded_subsets(ballots: bytes, tmp_path: Path) -> None:
@@ -174,7 +178,7 @@ def test_each_ballots_qr_code_decodes_to_its_own_address(ballots: bytes, tmp_pat
     for number, unit in enumerate(UNITS, start=1):
         folder = tmp_path / str(number)
         folder.mkdir()
-        image = png_of_page(ballots, number, folder)
+        image = png_of_page(ballots, 2 * number - 1, folder)
         assert [code.text for code in zxingcpp.read_barcodes(image)] == [unit["qr"].text]
 
 
@@ -182,12 +186,13 @@ def test_a_long_name_is_shrunk_to_stay_inside_its_box(ballots: bytes, ballot_tem
     source = tmp_path / "b.pdf"
     source.write_bytes(ballots)
     html = subprocess.run(
-        [tool("pdftotext"), "-f", "2", "-l", "2", "-bbox", str(source), "-"], capture_output=True, text=True, check=True
+        [tool("pdftotext"), "-f", "3", "-l", "3", "-bbox", str(source), "-"], capture_output=True, text=True, check=True
     ).stdout
     words = [line for line in html.splitlines() if "欧阳" in line]
     assert words, html
     x_max = float(words[0].split('xMax="')[1].split('"')[0])
     (slot,) = [s for s in ballot_template.slots if s.name == "owner"]
+    assert len([s for s in ballot_template.slots if s.name == "code"]) == 2  # front and back
     assert x_max <= slot.x + slot.width + 0.5  # pdftotext's box is in points, like the slot
 
 
