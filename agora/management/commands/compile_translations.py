@@ -26,8 +26,7 @@ class Command(BaseCommand):
         for po_path in sorted(catalogs):
             mo_path = po_path.with_suffix(".mo")
             sources = _sources(po_path)
-            if mo_path.exists() and all(mo_path.stat().st_mtime >= s.stat().st_mtime for s in sources):
-                continue
+            # Always compiled (a second for all): a fresh clone's file times say nothing of which is newer.
             catalog = polib.pofile(str(po_path))
             seen = {(e.msgctxt, e.msgid) for e in catalog}
             for part in sources[1:]:
