@@ -247,7 +247,8 @@ def test_a_pdf_answer_names_the_file_in_chinese() -> None:
 
 def test_a_template_cannot_make_the_server_fetch_anything_outside(tmp_path: Path) -> None:
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 22080))
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     listener.listen()
     listener.settimeout(0.2)
     connections = []
@@ -264,8 +265,8 @@ def test_a_template_cannot_make_the_server_fetch_anything_outside(tmp_path: Path
     secret.write_bytes(qr_png("https://agora.example.cn/secret"))
     png = base64.b64encode(qr_png("https://agora.example.cn/")).decode()
     html = (
-        "<html><head><link rel=stylesheet href='http://127.0.0.1:22080/x.css'></head><body><p>公告</p>"
-        f"<img src='http://127.0.0.1:22080/x.png'><img src='{secret.as_uri()}'>"
+        f"<html><head><link rel=stylesheet href='http://127.0.0.1:{port}/x.css'></head><body><p>公告</p>"
+        f"<img src='http://127.0.0.1:{port}/x.png'><img src='{secret.as_uri()}'>"
         "<img src='data:image/png;base64," + png + "'></body></html>"
     )
     pdf = html_to_pdf(html)
