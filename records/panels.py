@@ -16,3 +16,13 @@ def minutes_panel(viewer: Viewer) -> dict[str, Any] | None:
     if state == SessionState.ARCHIVED or (state == SessionState.ADJOURNED and viewer.moderator):
         return {}
     return None
+
+
+def minutes_console_facts(*, session_id: int) -> dict[str, Any]:
+    """For the moderator's next step (sessions/meeting/console.py): are the minutes drafted, published?"""
+    from records.models import MinutesDraft, MinutesRecord
+
+    return {
+        "minutes_drafted": MinutesDraft.objects.filter(session_id=session_id).exists(),
+        "minutes_published": MinutesRecord.objects.filter(session_id=session_id).exists(),
+    }

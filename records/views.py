@@ -216,6 +216,10 @@ def minutes_draft(request: AuthenticatedHttpRequest, session_id: int) -> HttpRes
             services.minutes_draft_save(
                 session=session, by=request.user, summaries=form.summaries(), visibility=form.cleaned_data["visibility"]
             )
+            if request.POST.get("publish") == "1" and request.POST.get("confirm_publish") != "1":
+                # Publishing is final: it needs the box ticked (the draft is saved meanwhile, nothing typed is lost).
+                messages.error(request, _("The draft is saved but not published: tick the box to confirm that the minutes are final."))
+                return redirect(reverse("minutes:draft", kwargs={"session_id": session.pk}) + "#publish-confirm")
             if request.POST.get("publish") == "1":
                 record = services.minutes_publish(session=session, by=request.user)
                 messages.success(request, _("The minutes are published."))

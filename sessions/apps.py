@@ -13,6 +13,7 @@ class TopicSessionsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from agora.roster.audit import KIND_LABELS
         from sessions.live import (
             handlers,  # noqa: F401  (registers WebSocket handlers)
             sources,
@@ -23,5 +24,6 @@ class TopicSessionsConfig(AppConfig):
         from sessions.models import TopicSession
 
         sources.provide(on_connect=attendance_online_mark)
+        KIND_LABELS.setdefault("session.adjourn_undone", _("Adjourning undone"))
         # The meeting room (join code, projector link) is made when a session leaves draft.
         post_save.connect(room_for_published_session, sender=TopicSession, dispatch_uid="meeting-room-on-publish")

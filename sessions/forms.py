@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agora.infra.forms import model_choice_field
@@ -36,23 +38,40 @@ class TopicSessionForm(forms.Form):
     agenda = forms.CharField(
         label=_("Agenda (one item per line)"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000
     )
+    # Shown only once a start time in the past was entered: saving it anyway is a choice, not a slip.
+    past_ok = forms.BooleanField(label=_("Yes, the start time is in the past on purpose"), required=False)
 
-    def __init__(self, *args: Any, community: Community, language: str = "zh-hans", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, community: Community, language: str = "zh-hans", previous_starts_at: datetime | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.previous_starts_at = previous_starts_at
+        self.past_warning = False
         model_choice_field(self, "observers").queryset = get_user_model().objects.filter(
             memberships__community=community, memberships__role="observer"
         )
         self.fields["audience_tags"].label_from_instance = lambda tag: tag.label(language)  # type: ignore[attr-defined]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_at = data.get("starts_at")
+        previous = self.previous_starts_at.replace(second=0, microsecond=0) if self.previous_starts_at else None
+        changed = starts_at is not None and starts_at != previous
+        if starts_at is not None and changed and starts_at_in_past(starts_at=starts_at, now=timezone.now()) and not data.get("past_ok"):
+            self.past_warning = True
+            self.add_error(
+                "starts_at",
+                _("This start time is in the past. Check the date and time, or tick the box below to save it anyway."),
+            )
+        return data
+
     def session_fields(self) -> dict[str, Any]:
         """The session's fields as the services take them (the agenda apart: only a new session has one)."""
-        fields = ("title", "category", "description", "starts_at", "place", "audience_tags", "observers")
+        fields = ("title", "category", "description", "starts_at", "place", "audience_tags", "observers")  # not past_ok
         return {name: self.cleaned_data[name] for name in fields}
 
     @staticmethod
     def initial_for(session: TopicSession) -> dict[str, object]:
-        from django.utils import timezone
-
         return {
             "title": session.title,
             "category": session.category,
@@ -62,6 +81,11 @@ class TopicSessionForm(forms.Form):
             "audience_tags": list(session.audience_tags.all()),
             "observers": list(session.observers.all()),
         }
+
+
+def starts_at_in_past(*, starts_at: datetime, now: datetime) -> bool:
+    """A start time before now (to the minute the form shows): the moderator is warned once."""
+    return starts_at < now.replace(second=0, microsecond=0)
 
 
 class MessageForm(forms.Form):

@@ -214,6 +214,11 @@ class MeetingRoom(models.Model):
     speaker_limit_seconds = models.PositiveIntegerField(_("time limit per speaker (seconds)"), default=0)
     # People in the room who are not on the roster (guests), counted by the moderator.
     guests_in_room = models.PositiveIntegerField(_("guests in the room"), default=0)
+    # What the big screen shows, chosen by the moderator (sessions/meeting/projector.py SCREENS):
+    # "auto" follows the meeting (an open vote, else the floor); a result names its motion.
+    screen = models.CharField(_("what the big screen shows"), max_length=10, default="auto")
+    screen_motion_id = models.PositiveIntegerField(null=True, blank=True)
+    screen_sound = models.BooleanField(_("sound before speaking time runs out"), default=False)
 
     class Meta:
         verbose_name = _("meeting room")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sessions import rules, selectors
 from sessions.forms import MessageForm
+from sessions.meeting.console import console_context
 from sessions.meeting.panels import meeting_context
 from sessions.models import AttendanceIntent, SessionState, TopicSession
 
@@ -139,7 +140,7 @@ def attend_panel(viewer: Viewer) -> dict[str, Any] | None:
 
 @session_panel("moderator", order=30, template="sessions/panels/_moderator.html", visible=moderators)
 def moderator_panel(viewer: Viewer) -> dict[str, Any]:
-    return {"transitions": list(viewer.session.transitions.select_related("by"))}
+    return {"transitions": list(viewer.session.transitions.select_related("by")), **console_context(session=viewer.session)}
 
 
 @session_panel("meeting", order=60, template="sessions/meeting/_panel.html")

@@ -147,8 +147,52 @@ def topic_session_open(*, session: TopicSession, by: User) -> TopicSession:
     return _transition(session=session, by=by, to=SessionState.LIVE)
 
 
+# Adjourning can be undone for this long (the moderator pressed it by mistake, or the room
+# wants one more word); after that the minutes may already be written from it.
+ADJOURN_UNDO_SECONDS = 300
+
+
 def topic_session_adjourn(*, session: TopicSession, by: User) -> TopicSession:
+    """The move alone. The console adjourns through ``sessions.meeting.console.session_adjourn``,
+    which first refuses (or closes) open votes."""
     return _transition(session=session, by=by, to=SessionState.ADJOURNED)
+
+
+def adjourn_undo_until(*, adjourned_at: datetime | None) -> datetime | None:
+    """Until when an adjournment at ``adjourned_at`` can be undone."""
+    return adjourned_at + timedelta(seconds=ADJOURN_UNDO_SECONDS) if adjourned_at else None
+
+
+def topic_session_adjourn_undo(*, session: TopicSession, by: User, now: datetime | None = None) -> TopicSession:
+    """Back to live, within ``ADJOURN_UNDO_SECONDS`` of adjourning; logged as a transition and in
+    the audit log (``session.adjourn_undone``). Votes closed on adjourning stay closed."""
+    _require_moderator(user=by, community=session.community_id)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = TopicSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state != SessionState.ADJOURNED:
+            raise Refused(_("Only an adjourned session can be reopened."), code="bad_transition")
+        last = locked.transitions.filter(to_state=SessionState.ADJOURNED).order_by("-at", "-pk").first()
+        until = adjourn_undo_until(adjourned_at=last.at if last else None)
+        if until is None or now > until:
+            raise Refused(
+                _("Adjourning can only be undone within %(minutes)d minutes; this session stays adjourned.")
+                % {"minutes": ADJOURN_UNDO_SECONDS // 60},
+                code="undo_expired",
+            )
+        SessionTransition.objects.create(session=locked, from_state=locked.state, to_state=SessionState.LIVE, by=by)
+        audit_record(
+            kind="session.adjourn_undone",
+            community=locked.community_id,
+            actor=by,
+            session_id=locked.pk,
+            adjourned_at=last.at.isoformat() if last else "",
+        )
+        locked.state = SessionState.LIVE
+        locked.save(update_fields=["state", "updated_at"])
+        announce(locked.pk, live_event(kind="session.state", payload={"state": SessionState.LIVE}))
+    session.state = locked.state
+    return locked
 
 
 def topic_session_archive(*, session: TopicSession, by: User) -> TopicSession:

@@ -19,6 +19,7 @@ from agora.roster.roles import moderated_communities
 from sessions import rules, selectors, services
 from sessions.access import access_session
 from sessions.forms import MessageForm, TopicSessionForm
+from sessions.meeting import console
 from sessions.models import AttendanceIntent, TopicSession
 from sessions.panels import Viewer, page_context
 
@@ -65,6 +66,7 @@ def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResp
         community=session.community,
         language=get_language(),
         initial=TopicSessionForm.initial_for(session),
+        previous_starts_at=session.starts_at,
     )
     form.fields.pop("agenda")
     if request.method == "POST" and form.is_valid():
@@ -79,22 +81,52 @@ def _detail(request: HttpRequest, session_id: int, **_kwargs: object) -> str:
     return reverse("topic_sessions:detail", kwargs={"session_id": session_id})
 
 
+def _transition_back(request: HttpRequest, session_id: int, action: str = "") -> str:
+    if action == "adjourn":  # refused (a vote is open): the confirmation page says why and offers to close it
+        return reverse("topic_sessions:adjourn_confirm", kwargs={"session_id": session_id})
+    return _detail(request, session_id)
+
+
 @login_required
 @require_POST
-@refusals_answered(back=_detail)
+@refusals_answered(back=_transition_back)
 def session_transition(request: AuthenticatedHttpRequest, session_id: int, action: str) -> HttpResponse:
     session = access_session(request.user, session_id)
     actions = {
         "schedule": (services.topic_session_schedule, _("The session is scheduled and visible to its audience.")),
         "unschedule": (services.topic_session_unschedule, _("The session is back to draft.")),
         "open": (services.topic_session_open, _("The session is live.")),
-        "adjourn": (services.topic_session_adjourn, _("The session is adjourned.")),
     }
+    if action == "adjourn":
+        # Irreversible after a few minutes: asked on a page of its own first (works without JavaScript).
+        if request.POST.get("confirmed") != "1":
+            access_session(request.user, session_id, moderate=True)
+            return redirect("topic_sessions:adjourn_confirm", session_id=session.pk)
+        console.session_adjourn(session=session, by=request.user, close_open_votes=request.POST.get("close_votes") == "1")
+        messages.success(request, _("The session is adjourned. You can undo this for a few minutes."))
+        return redirect("topic_sessions:detail", session_id=session.pk)
     if action not in actions:
         raise Http404
     service, done = actions[action]
     service(session=session, by=request.user)
     messages.success(request, done)
+    return redirect("topic_sessions:detail", session_id=session.pk)
+
+
+@login_required
+def session_adjourn_confirm(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """ "Adjourn the session?": what happens, and the open votes with the choice to close them now."""
+    session = access_session(request.user, session_id, moderate=True)
+    return render(request, "sessions/adjourn_confirm.html", console.adjourn_context(session=session))
+
+
+@login_required
+@require_POST
+@refusals_answered(back=_detail)
+def session_adjourn_undo(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.user, session_id)
+    services.topic_session_adjourn_undo(session=session, by=request.user)
+    messages.success(request, _("The adjournment was undone: the session is live again."))
     return redirect("topic_sessions:detail", session_id=session.pk)
 
 

@@ -15,9 +15,15 @@ class VotingConfig(AppConfig):
         from sessions.panels import Panel, panel_register
         from voting import live  # noqa: F401  (registers WebSocket handlers)
         from voting.announce import open_tally_events, open_vote_events
-        from voting.panels import votes_panel
+        from voting.panels import motions_close_open, motions_open_count, screen_result_event, votes_panel
 
-        sources.provide(open_tallies=open_tally_events, open_votes=open_vote_events)
+        sources.provide(
+            open_tallies=open_tally_events,
+            open_votes=open_vote_events,
+            votes_count=motions_open_count,
+            votes_close=motions_close_open,
+            screen_result=screen_result_event,
+        )
         panel_register(Panel(name="votes", order=40, template="voting/partials/_session_motions.html", build=votes_panel))
 
         KIND_LABELS.setdefault("motion.tie_drawn", _("Tie decided by a public draw"))

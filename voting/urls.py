@@ -16,4 +16,5 @@ urlpatterns = [
     path("<int:motion_id>/in-person/", views.in_person_enter, name="in_person"),
     path("<int:motion_id>/results/", views.motion_results, name="results"),
     path("<int:motion_id>/results/receipt/", views.receipt_check, name="receipt_check"),
+    path("<int:motion_id>/results/screen/", views.motion_results_screen, name="results_screen"),
 ]

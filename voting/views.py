@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agora.infra.errors import NotAllowed
 from agora.infra.http import AuthenticatedHttpRequest
 from agora.infra.refusals import refusal_on, refusals_answered
-from voting import ballots, closing, selectors, services
+from voting import ballots, closing, rules, selectors, services
 from voting.access import access_motion, access_session_motions
 from voting.forms import InPersonForm, MotionForm
 from voting.models import Channel, Motion, MotionState
@@ -63,6 +64,11 @@ def _transition(request: AuthenticatedHttpRequest, session_id: int, motion_id: i
     if action == "open":
         services.motion_open(motion=motion, by=request.user)
     elif action == "close":
+        if request.POST.get("confirmed") != "1":
+            # Closing ends the vote for good: asked on a page of its own (works without JavaScript).
+            if not rules.can_manage_motions(user=request.user, session=motion.room):
+                raise NotAllowed(_("Only a moderator of this session can do that."))
+            return render(request, "voting/close_confirm.html", {"motion": motion, "session": motion.room})
         services.motion_close(motion=motion, by=request.user)
     else:
         services.motion_discard(motion=motion, by=request.user)
@@ -196,6 +202,16 @@ def motion_results(request: AuthenticatedHttpRequest, session_id: int, motion_id
     motion.refresh_from_db()
     template = "voting/partials/_results_body.html" if request.GET.get("fragment") else "voting/results.html"
     return render(request, template, _results_context(motion))
+
+
+@_without_receipt
+@login_required
+def motion_results_screen(request: AuthenticatedHttpRequest, session_id: int, motion_id: int) -> HttpResponse:
+    """The result on the room's big screen: a layout of its own, no site header, one screen."""
+    motion = access_motion(request.user, session_id, motion_id)
+    closing.motion_close_due(session_id=motion.session_id)
+    motion.refresh_from_db()
+    return render(request, "voting/results_screen.html", {**_results_context(motion), "viewer_role": "projector"})
 
 
 @login_required

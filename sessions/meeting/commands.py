@@ -209,6 +209,18 @@ def _projector_rotate(session: TopicSession, user: Any, f: Fields) -> Any:
     return services.projector_link_rotate(session=session, by=user)
 
 
+@_command("projector.show", moderator_only=True, done=_("The big screen shows it now."))
+def _projector_show(session: TopicSession, user: Any, f: Fields) -> Any:
+    return services.projector_show(
+        session=session, by=user, screen=f.text("screen", max_length=20), motion_id=f.integer("motion_id", required=False)
+    )
+
+
+@_command("projector.sound", moderator_only=True, done=_("The big screen's sound was changed."))
+def _projector_sound(session: TopicSession, user: Any, f: Fields) -> Any:
+    return services.projector_sound_set(session=session, by=user, sound=f.text("sound", max_length=5) in ("1", "on", "true"))
+
+
 def command_run(*, name: str, session_id: int, user: Any, data: Mapping[str, Any], can_moderate: bool | None = None) -> Command:
     """Run one command for ``user``. ``can_moderate`` (known at the edge) refuses early; the service checks anyway."""
     command = COMMANDS.get(name)

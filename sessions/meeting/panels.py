@@ -10,12 +10,21 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from sessions.meeting import selectors
 from sessions.models import MeetingRoom, SessionState, TopicSession
 from sessions.slow_mode import SLOW_MODE_CHOICES
 
 SPEAKER_LIMIT_CHOICES = (0, 60, 120, 180, 300, 600)
+# What the moderator can put on the big screen from the console (a result: from its vote's card).
+SCREEN_CHOICES = (
+    ("auto", _("Automatic")),
+    ("vote", _("Current vote")),
+    ("floor", _("Speakers and timer")),
+    ("agenda", _("Agenda")),
+    ("join", _("Join code and QR")),
+)
 
 
 def meeting_context(*, request: HttpRequest, session: TopicSession, moderator: bool, can_post: bool) -> dict[str, Any] | None:
@@ -47,6 +56,7 @@ def meeting_context(*, request: HttpRequest, session: TopicSession, moderator: b
             slow_mode_choices=SLOW_MODE_CHOICES,
             speaker_limit_choices=[(s, s // 60) for s in SPEAKER_LIMIT_CHOICES],
             checkin_qr=reverse("topic_sessions:meeting_checkin_qr", kwargs={"session_id": session.pk}),
+            screen_choices=SCREEN_CHOICES,
         )
         if room is not None:
             out.update(

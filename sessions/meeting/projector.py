@@ -1,7 +1,8 @@
 """The projector (大屏) connection: admitted by the secret in its link, receive-only.
 
-It sees what the room's screen shows (``SCREEN_KINDS``: agenda, floor, votes), never the chat,
-and can send nothing but a keep-alive ping.
+It sees what the room's screen shows (``SCREEN_KINDS``: agenda, floor, votes, and the
+moderator's choice of what is on the screen), never the chat, and can send nothing but a
+keep-alive ping. ``screen_context`` is what the page shows on (re)load: the same choice.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SCREEN_KINDS: dict[str, str] = {
     "tally": "vote",
     "motion.closed": "vote",  # the result, until the next vote opens
     "session.state": "reload",  # opened, adjourned: the page again
+    "screen": "screen",  # the moderator switched what the screen shows (sent to screens only)
 }
 
 
@@ -152,3 +154,26 @@ def _vote_frames(session_id: int, language: str) -> list[dict[str, Any]]:
         )
         frames.append(frame)
     return frames
+
+
+def screen_context(*, session_id: int, language: str) -> dict[str, Any]:
+    """What the screen shows when it (re)loads: the moderator's choice (``MeetingRoom.screen``),
+    the open votes, and the chosen result rendered as the live frame renders it."""
+    room = MeetingRoom.objects.filter(session_id=session_id).first()
+    screen = room.screen if room is not None else "auto"
+    result_html = ""
+    if room is not None and screen == "result" and room.screen_motion_id:
+        event = sources.screen_result(session_id=session_id, motion_id=room.screen_motion_id)
+        if event is not None:
+            result_html = render_variant(
+                event_id=event["id"], template=event["template"], context=event["context"], language=language, role="projector"
+            )
+        else:
+            screen = "auto"
+    votes = projector_votes_html(session_id=session_id, language=language)
+    return {
+        "screen": screen,
+        "screen_sound": bool(room and room.screen_sound),
+        "open_votes": votes,
+        "result_html": result_html,
+    }

@@ -413,3 +413,55 @@ def speaker_limit_set(*, session: TopicSession, by: User, seconds: int) -> Meeti
         moderation_log_record(session=locked, actor=by, action="floor.limit", limit_seconds=seconds)
         floor_announce(locked)
     return room
+
+
+# --- the big screen -------------------------------------------------------------------------
+
+# What the moderator can put on the room's screen (sessions/meeting/projector.py shows it).
+SCREENS = ("auto", "vote", "floor", "agenda", "join", "result")
+
+
+def projector_show(*, session: TopicSession, by: User, screen: str, motion_id: int | None = None) -> MeetingRoom:
+    """Switch the big screen, live: every screen showing the room follows at once, and a screen
+    that (re)loads shows the same. ``result`` names a closed vote of this session."""
+    from agora.infra.broadcast import broadcast_on_commit
+    from sessions.live import sources
+
+    require_moderator(user=by, session=session)
+    if screen not in SCREENS:
+        raise Refused(_("The big screen cannot show that."), code="bad_screen")
+    event = None
+    if screen == "result":
+        event = sources.screen_result(session_id=session.pk, motion_id=motion_id or 0)
+        if event is None:
+            raise Refused(_("Only the result of a closed vote of this session can be shown."), code="no_result")
+    else:
+        motion_id = None
+    room = meeting_room_ensure(session=session)
+    with transaction.atomic():
+        lock_session(session)
+        room.screen, room.screen_motion_id = screen, motion_id
+        room.save(update_fields=["screen", "screen_motion_id"])
+        moderation_log_record(session=session, actor=by, action="projector.show", screen=screen, motion_id=motion_id)
+        payload = {"screen": screen, "motion_id": motion_id, "sound": room.screen_sound}
+        if event is None:
+            broadcast_on_commit(projector_group(session.pk), live_event(kind="screen", payload=payload))
+        else:
+            broadcast_on_commit(projector_group(session.pk), {**event, "kind": "screen", "payload": {**event["payload"], **payload}})
+    return room
+
+
+def projector_sound_set(*, session: TopicSession, by: User, sound: bool) -> MeetingRoom:
+    """A sound on the big screen before a speaker's time runs out (the colour warning is always on)."""
+    from agora.infra.broadcast import broadcast_on_commit
+
+    require_moderator(user=by, session=session)
+    room = meeting_room_ensure(session=session)
+    with transaction.atomic():
+        lock_session(session)
+        room.screen_sound = sound
+        room.save(update_fields=["screen_sound"])
+        moderation_log_record(session=session, actor=by, action="projector.sound", sound=sound)
+        payload = {"screen": room.screen, "motion_id": room.screen_motion_id, "sound": sound, "sound_only": True}
+        broadcast_on_commit(projector_group(session.pk), live_event(kind="screen", payload=payload))
+    return room

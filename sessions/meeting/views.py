@@ -18,7 +18,7 @@ from agora.roster.accounts import client_ip
 from agora.roster.roles import is_member
 from sessions import rules
 from sessions.access import access_session
-from sessions.meeting import attendance, selectors, services
+from sessions.meeting import attendance, console, selectors, services
 from sessions.meeting.commands import COMMANDS, command_run
 from sessions.meeting.guesses import join_guess_failed, join_guess_paused
 from sessions.meeting.rules import is_valid_join_code, normalize_join_code
@@ -52,6 +52,15 @@ def meeting_action(request: AuthenticatedHttpRequest, session_id: int, action: s
     )
     messages.success(request, str(command.done))
     return redirect(_meeting_back(request, session.pk))
+
+
+@login_required
+def console_next(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """The console's next-step card alone: fetched again when a vote opens or closes, or the agenda moves."""
+    session = access_session(request.user, session_id, moderate=True)
+    response = render(request, "sessions/meeting/_next_step.html", console.console_context(session=session))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -170,7 +179,7 @@ def checkin_self(request: AuthenticatedHttpRequest, code: str, token: str) -> Ht
 
 def projector(request: HttpRequest, token: str) -> HttpResponse:
     """The room's big screen (大屏). No login: the secret link is the key, and it only shows."""
-    from sessions.meeting.projector import projector_votes_html, screen_kinds_json
+    from sessions.meeting.projector import screen_context, screen_kinds_json
 
     room = MeetingRoom.objects.select_related("session", "session__community").filter(projector_token=token).first()
     if room is None:
@@ -187,7 +196,7 @@ def projector(request: HttpRequest, token: str) -> HttpResponse:
         "checkin_qr": reverse("meeting_projector_checkin_qr", kwargs={"token": room.projector_token}),
         "floor": selectors.floor_data(session=session),
         "agenda_data": selectors.agenda_data(session=session),
-        "open_votes": projector_votes_html(session_id=session.pk, language=get_language()),
+        **screen_context(session_id=session.pk, language=get_language()),
         "screen_kinds": screen_kinds_json(),
         "viewer_role": "projector",
         "is_moderator_view": False,

@@ -30,7 +30,7 @@ def test_moderator_drafts_and_publishes_from_the_session_page(world) -> None:  #
     assert not MinutesRecord.objects.exists()
     response = client.post(
         f"/minutes/draft/{session.pk}/",
-        {"visibility": Visibility.PUBLIC, f"summary_{item.pk}": "按户抽签", "summary_general": "", "publish": "1"},
+        {"visibility": Visibility.PUBLIC, f"summary_{item.pk}": "按户抽签", "summary_general": "", "publish": "1", "confirm_publish": "1"},
         follow=True,
     )
     body = response.content.decode()

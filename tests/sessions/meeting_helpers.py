@@ -81,6 +81,8 @@ def moderator_actions(m: Meeting) -> dict[str, dict[str, Any]]:
         "checkin.record": {"user_ids": [w.resident2.pk]},
         "checkin.undo": {"user_id": m.checked_in.pk},
         "projector.rotate": {},
+        "projector.show": {"screen": "join"},
+        "projector.sound": {"sound": "1"},
     }
 
 

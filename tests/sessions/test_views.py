@@ -130,7 +130,7 @@ def test_non_moderators_cannot_move_a_session(world: World, who: str, action: st
 
 def test_moderator_adjourns_and_a_bad_move_is_explained(world: World) -> None:
     client = as_user(world.moderator)
-    client.post(reverse("topic_sessions:transition", args=[world.session.pk, "adjourn"]))
+    client.post(reverse("topic_sessions:transition", args=[world.session.pk, "adjourn"]), {"confirmed": "1"})
     world.session.refresh_from_db()
     assert world.session.state == SessionState.ADJOURNED
     response = client.post(reverse("topic_sessions:transition", args=[world.session.pk, "open"]), follow=True)

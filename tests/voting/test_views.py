@@ -147,7 +147,9 @@ def test_closing_by_hand_publishes_the_resolution_everywhere(world: World) -> No
     motion = open_motion(world.session, world.moderator)
     receipt = vote(motion, world.resident, "yes").receipt
     vote(motion, world.resident2, "yes")
-    assert client_for(world.moderator).post(url("close", motion)).status_code == 302
+    asked = client_for(world.moderator).post(url("close", motion))
+    assert asked.status_code == 200 and "现在结束表决吗？" in asked.content.decode()  # asked first
+    assert client_for(world.moderator).post(url("close", motion), {"confirmed": "1"}).status_code == 302
     for language, passed in [("zh-hans", "通过"), ("en", "Passed")]:
         html = page(world, world.resident2, language=language)
         assert passed in html and "<svg" in html and hashlib.sha256(receipt.encode()).hexdigest() in html

@@ -222,6 +222,8 @@ CASES: dict[str, Case] = {
     "checkin.record": Case(prepare=lambda c: {"user_ids": [c.person().pk]}),
     "checkin.undo": Case(prepare=lambda c: {"user_id": _checked_in(c).pk}),
     "projector.rotate": Case(),
+    "projector.show": Case(prepare=lambda c: {"screen": "agenda" if c.n() % 2 else "join"}),
+    "projector.sound": Case(prepare=lambda c: {"sound": "1" if c.n() % 2 else "0"}),
     # A draft motion is the moderators' own: everyone else is told it is not in the session.
     "motion.open": Case(prepare=lambda c: {"motion_id": c.draft_motion().pk}, reply="motion.ack", refused="not_found"),
     "motion.close": Case(prepare=lambda c: {"motion_id": c.open_motion().pk}, reply="motion.ack"),

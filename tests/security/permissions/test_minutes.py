@@ -157,6 +157,7 @@ def _draft_form(c: MinutesCtx, *, publish: bool) -> dict[str, str]:
         f"summary_{first.pk}": "权限表写的概要",
         "summary_general": "",
         "publish": "1" if publish else "0",
+        **({"confirm_publish": "1"} if publish else {}),
     }
 
 

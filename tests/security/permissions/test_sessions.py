@@ -196,6 +196,7 @@ MODERATOR_COMMANDS = [
     "message.pin", "message.unpin", "message.hide", "message.unhide",
     "participant.mute", "participant.unmute", "participant.remove", "participant.restore",
     "slow_mode.set", "guests.set", "checkin.record", "checkin.undo", "projector.rotate",
+    "projector.show", "projector.sound",
 ]  # fmt: skip
 
 # (url name, method[:variant]) -> the roles allowed; every other role is refused.
@@ -212,6 +213,9 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("topic_sessions:transition", "post:unschedule"): {"moderator"},
     ("topic_sessions:transition", "post:open"): {"moderator"},
     ("topic_sessions:transition", "post:adjourn"): {"moderator"},
+    ("topic_sessions:adjourn_confirm", "get"): {"moderator"},
+    ("topic_sessions:adjourn_undo", "post"): {"moderator"},
+    ("topic_sessions:meeting_console_next", "get"): {"moderator"},
     ("topic_sessions:meeting_log", "get"): {"moderator"},
     ("topic_sessions:meeting_checkin", "get"): {"moderator"},
     ("topic_sessions:meeting_checkin_qr", "get"): {"moderator"},
@@ -248,6 +252,14 @@ class SessionsCtx:
     @cached_property
     def scheduled(self) -> TopicSession:
         return self._session(SessionState.SCHEDULED, "预告专场：租户的车位")
+
+    @cached_property
+    def adjourned_now(self) -> TopicSession:
+        """Adjourned a moment ago: the adjournment can still be undone."""
+        from sessions.services import topic_session_adjourn
+
+        session = self._session(SessionState.LIVE, "刚休会的专场：东门划线")
+        return topic_session_adjourn(session=session, by=self.world.moderator)
 
     @cached_property
     def room(self) -> MeetingRoom:
@@ -294,6 +306,10 @@ def _transition(action: str, session: Callable[[SessionsCtx], TopicSession], ref
         refused=refused,
         snapshot=_state(session),
     )
+
+
+def _transition_to(name: str, session: Callable[[SessionsCtx], TopicSession], refused: Mapping[str, int]) -> Case:
+    return Case(url=lambda c: reverse(name, args=[session(c).pk]), ok=302, refused=refused, snapshot=_state(session))
 
 
 def _meeting_url(c: SessionsCtx, action: str) -> str:
@@ -361,7 +377,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("topic_sessions:transition", "post:schedule"): _transition("schedule", lambda c: c.draft, per_role(404)),
     ("topic_sessions:transition", "post:unschedule"): _transition("unschedule", lambda c: c.scheduled, SEEN_403),
     ("topic_sessions:transition", "post:open"): _transition("open", lambda c: c.scheduled, SEEN_403),
-    ("topic_sessions:transition", "post:adjourn"): _transition("adjourn", lambda c: c.world.session, SEEN_403),
+    ("topic_sessions:transition", "post:adjourn"): replace(
+        _transition("adjourn", lambda c: c.world.session, SEEN_403), data=lambda c: {"confirmed": "1"}
+    ),
+    ("topic_sessions:adjourn_confirm", "get"): Case(
+        url=lambda c: reverse("topic_sessions:adjourn_confirm", args=[c.world.session.pk]), refused=SEEN_403, secret=lambda c: "确定休会吗"
+    ),
+    ("topic_sessions:adjourn_undo", "post"): _transition_to("topic_sessions:adjourn_undo", lambda c: c.adjourned_now, SEEN_403),
+    ("topic_sessions:meeting_console_next", "get"): Case(
+        url=lambda c: reverse("topic_sessions:meeting_console_next", args=[c.world.session.pk]), refused=SEEN_403, secret=lambda c: "下一步"
+    ),
     ("topic_sessions:meeting_log", "get"): Case(
         url=lambda c: (c.meeting, reverse("topic_sessions:meeting_log", args=[c.world.session.pk]))[1],
         refused=SEEN_403,

@@ -46,6 +46,7 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("voting:in_person", "post"): {"moderator"},
     ("voting:results", "get"): {"observer", "resident", "moderator"},  # whoever sees the session, once opened
     ("voting:results", "get:draft"): {"moderator"},  # a draft is the moderators' own
+    ("voting:results_screen", "get"): {"observer", "resident", "moderator"},
     ("voting:receipt_check", "post"): {"observer", "resident", "moderator"},  # as the results
 }
 
@@ -120,7 +121,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     # Drafts are invisible to everyone but the moderators (404); an open motion is seen (403).
     ("voting:open", "post"): Case(url=_url("open", "draft"), ok=302, snapshot=_motions),
-    ("voting:close", "post"): Case(url=_url("close", "open"), ok=302, refused=SEEN_403, snapshot=_motions),
+    ("voting:close", "post"): Case(
+        url=_url("close", "open"), ok=302, refused=SEEN_403, data=lambda c: {"confirmed": "1"}, snapshot=_motions
+    ),
     ("voting:discard", "post"): Case(url=_url("discard", "draft"), ok=302, snapshot=_motions),
     ("voting:draw", "post"): Case(
         url=_url("draw", "tied"),
@@ -147,6 +150,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("voting:results", "get"): Case(url=_url("results", "open"), secret=lambda c: c.open.text),
     ("voting:results", "get:draft"): Case(url=_url("results", "draft"), secret=lambda c: c.draft.text),
+    ("voting:results_screen", "get"): Case(url=_url("results_screen", "open"), secret=lambda c: c.open.text),
     ("voting:receipt_check", "post"): Case(
         url=_url("receipt_check", "open"), data=lambda c: {"receipt": "x" * 24}, secret=lambda c: c.open.text
     ),
