@@ -33,6 +33,7 @@ import secrets
 import shutil
 import subprocess
 import threading
+import unicodedata
 import zlib
 from array import array
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -345,7 +346,7 @@ class _Stamper:
         self.missing: set[str] = set()
 
     def text(self, slot: Slot, value: str) -> bytes:
-        value = " ".join(value.split())
+        value = "".join(char for char in " ".join(value.split()) if unicodedata.category(char)[0] != "C")  # no controls
         if not value:
             return b""
         face, cids = self.face, []

@@ -24,7 +24,7 @@ from django.template import Context, Template
 from PIL import Image
 from pypdf import PdfReader
 
-from agora.infra.pdf import PdfTemplate, Qr, html_to_pdf, pdf_response, qr_png, stream_pdf, streaming_pdf_response
+from agora.infra.pdf import PdfTemplate, Qr, html_to_pdf, pdf_response, qr_png, render_pdf, stream_pdf, streaming_pdf_response
 
 pytestmark = pytest.mark.same_on_both_passes
 
@@ -194,6 +194,19 @@ def test_a_long_name_is_shrunk_to_stay_inside_its_box(ballots: bytes, ballot_tem
     (slot,) = [s for s in ballot_template.slots if s.name == "owner"]
     assert len([s for s in ballot_template.slots if s.name == "code"]) == 2  # front and back
     assert x_max <= slot.x + slot.width + 0.5  # pdftotext's box is in points, like the slot
+
+
+def test_render_pdf_takes_a_template_name() -> None:
+    reader = PdfReader(io.BytesIO(render_pdf("pdf/base.html", {})))
+    assert len(reader.pages) == 1
+    assert (round(float(reader.pages[0].mediabox.width), 2), round(float(reader.pages[0].mediabox.height), 2)) == A4
+
+
+def test_stamped_text_drops_control_characters_and_keeps_rare_ones(ballot_template: PdfTemplate) -> None:
+    unit = {**UNITS[0], "owner": "𠮷田\u0007\u200b 美玲"}
+    text = PdfReader(io.BytesIO(b"".join(stream_pdf(ballot_template, [unit])))).pages[0].extract_text()
+    assert "𠮷田 美玲" in text
+    assert "\x00" not in text and "\u0007" not in text
 
 
 def test_every_slot_needs_a_value_and_no_other(ballot_template: PdfTemplate) -> None:
