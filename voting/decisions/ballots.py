@@ -15,7 +15,7 @@ of a 委托书) all end here, in ``vote_record``. A unit is counted once per dec
   sha256 the published result lists.
 
 A paper ballot of a decision with double entry is held (``VoteState.AWAITING_CHECK``, the choices
-sealed) until a second clerk's entry agrees (voting/decisions/paper.py), and counted then.
+sealed) until a second clerk's entry agrees (voting/decisions/paper/), and counted then (``vote_confirm``).
 """
 
 from __future__ import annotations
@@ -308,6 +308,28 @@ def ballots_write(
                 receipt_check=receipt_check_of(matter_receipt, unit.unit_key),
             )
         )
+
+
+def vote_confirm(*, vote: DecisionVote, unit: DecisionUnit, choices: Mapping[int, Any]) -> DecisionVote:
+    """Count a held paper ballot (double entry: the second entry agreed, or a moderator entered
+    the reading of the paper after a mismatch) with these choices, under the decision's lock and
+    only in the period, as ``vote_record`` counts one. Refused if it is no longer held."""
+    matters = matters_of(vote.decision)
+    clean = clean_choices(vote.decision, matters, choices)
+    with transaction.atomic():
+        locked = Decision.objects.select_for_update().get(pk=vote.decision_id)
+        refusal = period_refusal(locked, at=clock.now())
+        if refusal is not None:
+            raise refusal
+        held = DecisionVote.objects.select_for_update().get(pk=vote.pk)
+        if held.state not in {VoteState.AWAITING_CHECK, VoteState.MISMATCH}:
+            raise Refused(_("This ballot is no longer waiting to be checked, so nothing was changed."), code="state")
+        held.state = VoteState.COUNTED
+        held.pending = None
+        held.save(update_fields=["state", "pending"])
+        ballots_write(vote=held, unit=unit, matters=matters, choices=clean, receipt=vote_receipt(held))
+        vote_recorded_on_commit(decision_id=locked.pk)
+    return held
 
 
 def held_choices(vote: DecisionVote) -> dict[int, list[int]]:
