@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from agora.infra.broadcast import user_group
 from agora.infra.errors import Refused
@@ -59,9 +60,24 @@ def sockets_reset() -> None:
 
 
 def language_from_scope(scope: Mapping[str, Any]) -> str:
-    cookie = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    """The language of this connection's frames: the language cookie, else the browser's
+    Accept-Language, as LocaleMiddleware chose the page's. A first visit with an English browser
+    has no cookie yet; its page is English, and so must its live frames be."""
     codes = {code for code, _name in settings.LANGUAGES}
-    return cookie if cookie in codes else settings.LANGUAGE_CODE
+    cookie = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    if cookie in codes:
+        return cookie
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            for accepted, _quality in parse_accept_lang_header(value.decode("latin-1")):
+                if accepted == "*":
+                    break
+                try:
+                    return translation.get_supported_language_variant(accepted)
+                except LookupError:
+                    continue
+            break
+    return settings.LANGUAGE_CODE
 
 
 class SessionConsumer(AsyncJsonWebsocketConsumer):

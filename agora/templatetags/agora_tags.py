@@ -3,7 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+
+from agora.infra.text_language import differs_from_page
 
 register = template.Library()
 
@@ -15,3 +18,11 @@ def fromiso(value: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return timezone.localtime(parsed) if timezone.is_aware(parsed) else parsed
+
+
+@register.filter
+def lang_attr(text: object) -> str:
+    """` lang="zh-Hans"` (or ` lang="en"`) when the user-written text is not in the page's
+    language, else nothing: ``<p{{ m.text_html|lang_attr }}>``."""
+    language = differs_from_page(str(text) if text is not None else None, translation.get_language())
+    return mark_safe(f' lang="{language}"') if language else ""  # noqa: S308 — one of two constants
