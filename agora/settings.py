@@ -294,6 +294,17 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # The embedded server serves its own static files; behind a proxy, the proxy does.
 AGORA_SERVE_STATIC = _env_bool("AGORA_SERVE_STATIC", True)
 
+# --- Uploaded files ---------------------------------------------------------------------
+# Signed proxies (委托书): stored under MEDIA_ROOT with a random name and served only through a
+# view that checks the reader moderates the community (voting/decisions/door/views.py), never by
+# a public MEDIA_URL: there is deliberately no static route to MEDIA_ROOT.
+MEDIA_ROOT = Path(os.environ.get("AGORA_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media-not-served/"
+AGORA_PROXY_DOCUMENT_MAX_BYTES = int(os.environ.get("AGORA_PROXY_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# A phone photo of a signed page is 2-8 MB; Django keeps up to 2.5 MB of an upload in memory and
+# spills a larger one to a temporary file.
+FILE_UPLOAD_PERMISSIONS = 0o600
+
 # --- Live discussion limits (docs/protocol.md) ------------------------------------------
 AGORA_MESSAGE_MAX_CHARS = 2000
 AGORA_MESSAGE_RATE = (5, 10)  # at most 5 messages per 10 seconds per person per session

@@ -84,7 +84,8 @@ def _label(choices: Any, value: str) -> str:
 
 
 def _role(role: str) -> str:
-    return {"moderator": _("Moderator"), "observer": _("Observer"), "resident": _("Resident")}.get(role, role)
+    labels = {"moderator": _("Moderator"), "observer": _("Observer"), "resident": _("Resident"), "grid_worker": _("Grid worker")}
+    return labels.get(role, role)
 
 
 def speaker(message: dict[str, Any]) -> str:

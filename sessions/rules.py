@@ -119,11 +119,15 @@ def attends(f: SessionFacts) -> bool:
 
 def room_role(f: SessionFacts) -> str:
     """The role a person admitted to the room has there: "moderator", "resident" or "observer"
-    (an invited observer outside the audience is an observer, whatever their community role)."""
+    (an invited observer outside the audience is an observer, whatever their community role; a
+    grid worker is a resident where they live in the community, an observer otherwise)."""
     if moderates(f):
         return "moderator"
     if f.invited and not audience(f):
         return "observer"
+    if role(f) == Role.GRID_WORKER:
+        # Community staff (网格员): a resident in the room if they live here, else an observer.
+        return "resident" if audience(f) else "observer"
     return role(f) or "observer"
 
 

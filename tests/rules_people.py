@@ -1,7 +1,8 @@
 """Every kind of person the rules tell apart, for the tests that check a rule's implementations
 agree (tests/*/test_rules_agree.py): residents (owner, tenant, household member, outside the
-audience, unverified, without floor area), observers, moderators, district admins, non-members,
-inactive accounts, the muted, the removed and the anonymous."""
+audience, unverified, without floor area), observers, grid workers (网格员: community staff, an
+observer in a session they are invited to, a resident where they live here), moderators,
+district admins, non-members, inactive accounts, the muted, the removed and the anonymous."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def every_kind_of_person(world: World) -> dict[str, Person]:
     Membership.objects.create(user=observer_resident, community=c, role=Role.OBSERVER)
     moderator_resident = resident_make(c, "modres1", tags=[car])
     Membership.objects.create(user=moderator_resident, community=c, role=Role.MODERATOR)
+    grid_resident = resident_make(c, "gridres1", tags=[car])
+    Membership.objects.create(user=grid_resident, community=c, role=Role.GRID_WORKER)
+    invited_grid = staff_make(c, Role.GRID_WORKER, "gridinv1")
+    world.session.observers.add(invited_grid)
     unverified = resident_make(c, "unverified1", tags=[car])
     Resident.objects.filter(user=unverified).update(verified=False)
     people: dict[str, Person] = {
@@ -43,6 +48,9 @@ def every_kind_of_person(world: World) -> dict[str, Person]:
         "no floor area": resident_make(c, "noarea1", tags=[car], household=household_make(c, area="0.00")),
         "invited observer": world.observer,
         "observer resident": observer_resident,
+        "grid worker": staff_make(c, Role.GRID_WORKER, "grid1"),
+        "invited grid worker": invited_grid,
+        "grid worker resident": grid_resident,
         "moderator": world.moderator,
         "moderator resident": moderator_resident,
         "district admin": admin,

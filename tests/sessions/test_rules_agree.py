@@ -31,6 +31,9 @@ LIVE_TABLE: dict[str, tuple[str, str | None]] = {
     "no floor area": ("VFJPA", "resident"),
     "invited observer": ("VFJP", "observer"),
     "observer resident": ("VFJPA", "observer"),
+    "grid worker": ("", None),  # community staff: follows a session only when invited, as an observer
+    "invited grid worker": ("VFJP", "observer"),
+    "grid worker resident": ("VFJPA", "resident"),  # lives here: takes part as a resident
     "moderator": ("VFJP", "moderator"),
     "moderator resident": ("VFJPA", "moderator"),
     "district admin": ("VFJP", "moderator"),

@@ -28,7 +28,8 @@ KINDS = {
 }
 
 # A vote of the car owners' session, by person: who may vote.
-VOTERS = {"owner", "owner2", "tenant", "household member", "no floor area", "moderator resident", "muted resident"}
+# A grid worker who lives here votes as a resident; one who does not has no household to vote for.
+VOTERS = {"owner", "owner2", "tenant", "household member", "no floor area", "moderator resident", "muted resident", "grid worker resident"}
 
 
 @pytest.mark.parametrize("audience", ["car owners", "everyone"])
