@@ -48,7 +48,7 @@ class Viewer:
     def before_seq(self) -> int | None:
         """``?before=N``: the page of messages before N instead of the latest (None: the latest)."""
         raw = self.request.GET.get("before", "")
-        return int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
+        return int(raw) if raw.isdigit() and len(raw) < 19 and int(raw) > 0 else None
 
     @cached_property
     def can_post(self) -> bool:

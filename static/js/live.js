@@ -365,7 +365,7 @@
       var question = document.createElement("p");
       question.id = "ballot-confirm-" + (form.dataset.motionId || "x");
       question.tabIndex = -1;
-      question.textContent = (root.dataset.msgConfirm || "") + " " + chosen.join("、");
+      question.textContent = (root.dataset.msgConfirm || "") + " " + chosen.join(root.dataset.listSeparator || ", ");
       box.setAttribute("aria-labelledby", question.id);
       var yes = document.createElement("button");
       yes.type = "button";
@@ -428,9 +428,17 @@
     var action = selector ? Array.prototype.find.call(target.querySelectorAll(selector), function (el) { return el.getClientRects().length; }) : null;
     var first = key === "votes" ? target.querySelector(".motion[data-state=open]") : null;
     bringIntoView(first || target, action);
+    // The discussion opens at its latest messages, just above the docked composer.
+    var latest = key === "discussion" && list.dataset.window !== "earlier" ? list.lastElementChild : null;
+    if (latest) latest.scrollIntoView({ block: "end", behavior: "instant" });
     focusPart(first || target);
     markCurrent(key);
+    // The scroll this tap just made does not move the mark (its scroll events come in the next
+    // frame); the reader's own scrolling after it does.
+    spyHeld = true;
+    requestAnimationFrame(function () { requestAnimationFrame(function () { spyHeld = false; }); });
   }
+  var spyHeld = false;
   function markCurrent(key) {
     if (!tabs) return;
     tabs.querySelectorAll(".room-tab").forEach(function (a) {
@@ -453,6 +461,7 @@
     var spyQueued = false;
     var spy = function () {
       spyQueued = false;
+      if (spyHeld) return;
       var line = window.innerHeight / 3, current = null;
       parts.slice().sort(function (a, b) { return a.el.getBoundingClientRect().top - b.el.getBoundingClientRect().top; })
         .forEach(function (p) { if (p.el.getBoundingClientRect().top <= line) current = p.key; });

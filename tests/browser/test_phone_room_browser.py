@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from agora.roster.models import Resident
 from sessions.models import AgendaItem, Message
-from tests.browser.conftest import DESKTOP, login, new_page, screenshot
+from tests.browser.conftest import DESKTOP, SCREENSHOTS, login, new_page
 from tests.factories import World, resident_make
 from tests.voting.helpers import open_motion, option, vote
 from voting.services import MotionSettings, motion_close, motion_create
@@ -35,6 +35,12 @@ IN_VIEW = """(selector) => {
   return {found: true, top: r.top, bottom: r.bottom, height: window.innerHeight, barTop: bar.top,
           onTop: !!hit && (hit === el || el.contains(hit))};
 }"""
+
+
+def screen(page: Any, name: str) -> None:
+    """What the phone shows (the viewport, not the whole page: the bar and banners are fixed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def in_view(page: Any, selector: str) -> dict[str, Any]:
@@ -112,9 +118,13 @@ def test_every_primary_action_is_one_tap_away_and_on_screen(tx_world: World, dap
             page.evaluate("document.getElementById('msg-20').scrollIntoView({block: 'center'})")
             assert_on_screen(page, "#send", f"{where}, reading message 20")
             page.wait_for_function("() => document.getElementById('tab-discussion').getAttribute('aria-current') === 'location'")
-            if size == "390x844" or elder:
-                page.click("#tab-discussion")
-                screenshot(page, f"room-{size}-{language}{'-elder' if elder else ''}")
+            mode = f"{size}-{language}{'-elder' if elder else ''}"
+            page.click("#tab-discussion")
+            screen(page, f"room-discussion-{mode}")
+            page.click("#tab-votes")
+            screen(page, f"room-votes-{mode}")
+            page.click("#tab-floor")
+            screen(page, f"room-floor-{mode}")
             page.context.close()
 
 
@@ -145,7 +155,7 @@ def test_a_vote_that_opens_and_the_floor_given_show_at_once(tx_world: World, dap
     alice.wait_for_function("() => document.getElementById('announcer').textContent.includes('充电桩装在地库西侧')")
     said = alice.inner_text("#announcer")
     assert "已投 0 票" in said, said
-    screenshot(alice, "room-vote-opened-390x844-zh")
+    screen(alice, "room-vote-opened-390x844-zh-hans")
     alice.click("#room-alert-go")  # one tap to the ballot
     assert_on_screen(alice, f"#motion-{motion.pk} button.cast", "after the banner's tap")
     assert alice.locator("#room-alert").is_hidden()
@@ -216,7 +226,7 @@ def test_offline_keeps_the_message_and_sends_it_once_when_back(tx_world: World, 
     assert alice.input_value("#id_text") == "地铁里没信号，先写好。"
     assert alice.is_disabled("#send")
     alice.click("#tab-discussion")
-    screenshot(alice, "room-offline-390x844-zh")
+    screen(alice, "room-offline-390x844-zh-hans")
     assert Message.objects.filter(session=tx_world.session).count() == 0
 
     alice.context.set_offline(False)

@@ -304,8 +304,14 @@ def test_hiding_announces_each_viewer_their_own_rendering(world: World, django_c
     m = post(world, "要隐藏的话")
     with mock.patch("agora.infra.broadcast.broadcast_now") as sent, django_capture_on_commit_callbacks(execute=True):
         moderation.message_hide(session=world.session, by=world.moderator, message_id=m.pk, reason="广告")
-    _group, event = sent.call_args.args
-    assert event["kind"] == "message.updated" and event["payload"]["seq"] == m.seq
+    events = {event["kind"]: (group, event) for group, event in (c.args for c in sent.call_args_list)}
+    _group, event = events["message.updated"]
+    assert event["payload"]["seq"] == m.seq
+    # The author alone is told, with the reason, on their own group.
+    author_group, own = events["message.hidden_own"]
+    assert author_group == f"user.{world.resident.pk}" and own["payload"]["seq"] == m.seq
+    own_html = render_variant(event_id=own["id"], template=own["template"], context=own["context"], language="zh-hans", role="participant")
+    assert "广告" in own_html and "要隐藏的话" in own_html and "隐藏" in own_html
     resident_html = render_variant(
         event_id=event["id"], template=event["template"], context=event["context"], language="zh-hans", role="participant"
     )
