@@ -7,5 +7,6 @@ from django.urls import URLPattern, URLResolver, include, path
 app_name = "decisions"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("voting.decisions.paper.urls")),
     path("", include("voting.decisions.door.urls")),
 ]

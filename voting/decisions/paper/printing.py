@@ -5,7 +5,8 @@ title, period, every matter with its boxes, the signature line and how to return
 per voting unit with its owner, room, area, 投票权数, code and QR code (agora/infra/pdf.py). The
 QR code holds the entry address with the code (``…/paper/enter/?code=…``): a phone's camera opens
 the entry page, a USB scanner types it into the code field. Memory: the roster's units and their
-codes (a few hundred bytes a unit); the PDF itself is written as it goes.
+codes, read before the first page (a few hundred bytes a unit: about 3 MiB for 10,000); the PDF
+itself is written as it goes.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ def ballot_fills(decision: Decision, *, building_id: int | None, entry_url: str)
 
 
 def ballots_pdf(decision: Decision, *, building_id: int | None, building_name: str = "", entry_url: str) -> Iterator[bytes]:
-    """The ballots as PDF chunks (``entry_url``: the absolute entry address ending in ``code=``)."""
+    """The ballots as PDF chunks (``entry_url``: the absolute entry address ending in ``code=``).
+
+    The roster is read here, in the caller's thread and transaction; only the stamping runs as the
+    chunks are taken (under ASGI in a thread of its own, ``agora.infra.pdf.in_thread``), with no
+    database access there."""
     template = PdfTemplate.from_template(TEMPLATE, ballot_context(decision, building_name=building_name))
-    return stream_pdf(template, ballot_fills(decision, building_id=building_id, entry_url=entry_url), title=decision.title)
+    fills = list(ballot_fills(decision, building_id=building_id, entry_url=entry_url))
+    return stream_pdf(template, iter(fills), title=decision.title)
