@@ -37,6 +37,10 @@ KIND_LABELS: dict[str, Any] = {
     "roster.owner": _("Owner reference changed"),
     "roster.household_added": _("Household added"),
     "roster.household_removed": _("Household removed"),
+    "decision.door_vote": _("Ballot recorded door to door (assisted)"),
+    "decision.proxy_recorded": _("Proxy recorded"),
+    "decision.proxy_revoked": _("Proxy revoked"),
+    "decision.proxy_vote": _("Ballot cast by proxy"),
 }
 # The roster facts that decide who may vote and with what weight (agora/roster/changes.py).
 ROSTER_KINDS = tuple(kind for kind in KIND_LABELS if kind.startswith("roster."))
