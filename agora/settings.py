@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agora.roster.context_processors.display_preferences",
+                "voting.decisions.pages.context_processors.decision_reminders",
             ],
         },
     },

@@ -15,6 +15,7 @@ class VotingConfig(AppConfig):
         from sessions.panels import Panel, panel_register
         from voting import live  # noqa: F401  (registers WebSocket handlers)
         from voting.announce import open_tally_events, open_vote_events
+        from voting.decisions.pages.panels import decisions_panel
         from voting.panels import motions_close_open, motions_open_count, screen_result_event, votes_panel
 
         sources.provide(
@@ -25,5 +26,6 @@ class VotingConfig(AppConfig):
             screen_result=screen_result_event,
         )
         panel_register(Panel(name="votes", order=40, template="voting/partials/_session_motions.html", build=votes_panel))
+        panel_register(Panel(name="decisions", order=45, template="voting/decisions/pages/_room_panel.html", build=decisions_panel))
 
         KIND_LABELS.setdefault("motion.tie_drawn", _("Tie decided by a public draw"))

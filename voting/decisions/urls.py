@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 app_name = "decisions"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("voting.decisions.pages.urls")),
     path("", include("voting.decisions.paper.urls")),
     path("", include("voting.decisions.door.urls")),
 ]
