@@ -16,6 +16,7 @@ class VotingConfig(AppConfig):
         from voting import live  # noqa: F401  (registers WebSocket handlers)
         from voting.announce import open_tally_events, open_vote_events
         from voting.decisions.pages.panels import decisions_panel
+        from voting.decisions.progress import announce as decision_progress
         from voting.panels import motions_close_open, motions_open_count, screen_result_event, votes_panel
 
         sources.provide(
@@ -29,3 +30,5 @@ class VotingConfig(AppConfig):
         panel_register(Panel(name="decisions", order=45, template="voting/decisions/pages/_room_panel.html", build=decisions_panel))
 
         KIND_LABELS.setdefault("motion.tie_drawn", _("Tie decided by a public draw"))
+        KIND_LABELS.setdefault("decision.corrected", _("Decision result corrected after a recount"))
+        decision_progress.connect()  # the progress page's live frames (voting/decisions/progress/announce.py)

@@ -44,6 +44,8 @@ class DecisionUnit:
     phones: list[str] = field(default_factory=list)
     area: Decimal = Decimal("0")
     area_missing: bool = False
+    # building id -> the area of this unit's households in it (the progress page's per-building bars)
+    building_areas: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -78,15 +80,16 @@ def decision_households(decision: Decision) -> QuerySet[Household]:
     return households
 
 
-def decision_units(decision: Decision, *, building_id: int | None = None) -> list[DecisionUnit]:
+def decision_units(decision: Decision, *, building_id: int | None = None, owners: bool = True) -> list[DecisionUnit]:
     """Every voting unit of the decision, in roster order (``building_id``: those with a
     household in that building). Owners' names and phones come from the roster's verified
-    owners of each household."""
+    owners of each household (``owners=False``: not read, for counts that need only the weights)."""
     households = list(decision_households(decision).select_related("building").order_by("building__name", "unit", "room", "pk"))
-    owners: dict[int, list[Resident]] = defaultdict(list)
-    residents = Resident.objects.filter(household_id__in=[h.pk for h in households], tenure=Tenure.OWNER).select_related("user")
-    for resident in residents.order_by("pk"):
-        owners[resident.household_id].append(resident)
+    owners_of: dict[int, list[Resident]] = defaultdict(list)
+    if owners:
+        residents = Resident.objects.filter(household_id__in=[h.pk for h in households], tenure=Tenure.OWNER).select_related("user")
+        for resident in residents.order_by("pk"):
+            owners_of[resident.household_id].append(resident)
     units: dict[str, DecisionUnit] = {}
     for household in households:
         key = unit_key_for(mode=decision.unit_mode, household_id=household.pk, owner_key=household.owner_key)
@@ -98,7 +101,10 @@ def decision_units(decision: Decision, *, building_id: int | None = None) -> lis
             unit.area_missing = True
         else:
             unit.area += household.exclusive_area
-        for resident in owners[household.pk]:
+            unit.building_areas[household.building_id] = (
+                unit.building_areas.get(household.building_id, Decimal("0")) + household.exclusive_area
+            )
+        for resident in owners_of[household.pk]:
             name = display_name(resident.user)
             if name not in unit.owner_names:
                 unit.owner_names.append(name)
@@ -189,7 +195,8 @@ class DecisionBase:
     unit_areas: dict[str, Decimal]
 
 
-def decision_base(decision: Decision) -> DecisionBase:
-    units = decision_units(decision)
+def decision_base(decision: Decision, *, units: list[DecisionUnit] | None = None) -> DecisionBase:
+    """``units``: the decision's units already read (``decision_units``), not read again."""
+    units = decision_units(decision, owners=False) if units is None else units
     areas = {u.unit_key: u.area for u in units if u.has_area}
     return DecisionBase(len(units), sum(areas.values(), Decimal("0")), areas)

@@ -15,7 +15,7 @@ renders each from its sealed body).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,10 +33,11 @@ from agora.roster.models import Building, Community
 from agora.roster.roles import is_moderator
 from sessions.models import TopicSession
 from voting.closing import close_locked
-from voting.decisions.ballots import matters_of, options_of, when_text
+from voting.decisions.ballots import ballots_remove, ballots_write, choices_digest, clean_choices, matters_of, options_of, when_text
 from voting.decisions.chain import step_seal
 from voting.decisions.events import step_taken_on_commit
 from voting.models import (
+    Channel,
     Decision,
     DecisionState,
     DecisionStep,
@@ -44,13 +45,16 @@ from voting.models import (
     Motion,
     MotionState,
     Objection,
+    PaperEntry,
     Resolution,
     StepKind,
     UnitMode,
     VoteState,
 )
+from voting.results import resolution_compute
+from voting.secrecy import seal, sealed_ballots_mix
 from voting.services import MotionSettings, matter_create
-from voting.units import decision_base, needs_area
+from voting.units import decision_base, decision_unit, needs_area
 
 MAX_MATTERS = 20
 MAX_PERIOD_DAYS = 90
@@ -460,6 +464,96 @@ def decision_finalize(*, decision: Decision, by: User, counting_officers: Sequen
         audit_record(kind="decision.final", community=locked.community_id, actor=by, decision_id=locked.pk)
         step_taken_on_commit(decision_id=locked.pk, kind=StepKind.FINAL)
     return locked
+
+
+@dataclass(frozen=True)
+class Reentry:
+    """A disputed paper ballot entered again after a recount: the counted paper vote and the
+    choices the recount read off the signed 表决票."""
+
+    vote_id: int
+    choices: Mapping[int, Any]
+
+
+def decision_correct(*, decision: Decision, by: User, reason: str, reentries: Sequence[Reentry]) -> DecisionStep:
+    """A correction after a recount (复核更正), during the objection window: each disputed paper
+    ballot is voided (with the reason) and entered again with the recount's choices, every
+    matter's resolution is computed again from the ballots, and the corrected result is sealed
+    as a CORRECTED step beside the preliminary one (which stays on record). Nothing else changes
+    a published result. The re-entered ballot keeps the unit's place (it voted when it voted);
+    a secret decision's re-entered ballot is mixed into the counted rows like every other."""
+    import secrets
+
+    _require_moderator(by, decision.community_id)
+    reason = clean_plain_text(reason)[:1000]
+    if not reason:
+        raise Refused(
+            _("Please give the reason for the correction (for example, what the recount found); the correction notice shows it."),
+            code="invalid",
+        )
+    if not reentries:
+        raise Refused(_("Choose the paper ballot that the recount entered again."), code="invalid")
+    with transaction.atomic():
+        locked = Decision.objects.select_for_update().get(pk=decision.pk)
+        if locked.state != DecisionState.PRELIMINARY or locked.objections_close_at is None:
+            raise Refused(_("A result can be corrected only while the preliminary result is published."), code="state")
+        now = clock.now()
+        if now >= locked.objections_close_at:
+            raise Refused(
+                _("The objection window closed at %(time)s; the result can no longer be corrected.")
+                % {"time": when_text(locked.objections_close_at)},
+                code="closed",
+            )
+        matters = list(Motion.objects.select_for_update().filter(decision=locked).order_by("position", "pk"))
+        before = {r.motion_id: r.outcome for r in Resolution.objects.filter(motion__in=matters)}
+        seen: set[int] = set()
+        reentered: list[str] = []
+        for entry in reentries:
+            vote = DecisionVote.objects.select_for_update().filter(pk=entry.vote_id, decision=locked).first()
+            if vote is None or vote.channel != Channel.PAPER or vote.state != VoteState.COUNTED or vote.pk in seen:
+                raise Refused(_("Only a counted paper ballot of this decision can be entered again."), code="not_paper")
+            seen.add(vote.pk)
+            unit = decision_unit(locked, vote.unit_key)
+            if unit is None:
+                raise Refused(_("This ballot's unit is no longer on the decision's roster; it cannot be entered again."), code="invalid")
+            clean = clean_choices(locked, matters, entry.choices)
+            ballots_remove(vote=vote)
+            vote.state = VoteState.VOIDED
+            vote.voided_at = now
+            vote.voided_by = by
+            vote.void_reason = reason[:200]
+            vote.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
+            receipt = secrets.token_urlsafe(18)
+            again = DecisionVote.objects.create(
+                decision=locked,
+                unit_key=vote.unit_key,
+                channel=Channel.PAPER,
+                state=VoteState.COUNTED,
+                at=vote.at,
+                recorded_by=by,
+                code=vote.code,
+                sealed_receipt=seal(matters[0].pk, {"receipt": receipt}),
+            )
+            PaperEntry.objects.create(vote=again, entered_by=by, at=now, round=1, digest=choices_digest(clean))
+            ballots_write(vote=again, unit=unit, matters=matters, choices=clean, receipt=receipt)
+            reentered.append(unit.label)
+        for matter in matters:
+            sealed_ballots_mix(motion=matter)  # the re-entered ballot of a secret matter, among the others
+            outcome, data, hashes = resolution_compute(motion=matter)
+            Resolution.objects.filter(motion=matter).update(outcome=outcome, data=data, receipt_hashes=hashes)
+        body = {
+            **result_body(locked),
+            "objections_close_at": iso_utc(locked.objections_close_at),
+            "reason": reason,
+            "reentered": reentered,
+            "outcomes_before": [{"position": m.position, "outcome": before.get(m.pk, "")} for m in matters],
+        }
+        step = step_seal(decision=locked, kind=StepKind.CORRECTED, body=body, by=by, at=now)
+        audit_record(
+            kind="decision.corrected", community=locked.community_id, actor=by, decision_id=locked.pk, reason=reason, ballots=len(reentered)
+        )
+        step_taken_on_commit(decision_id=locked.pk, kind=StepKind.CORRECTED)
+    return step
 
 
 def notices_of(decision: Decision) -> list[DecisionStep]:

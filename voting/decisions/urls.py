@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("voting.decisions.pages.urls")),
     path("", include("voting.decisions.paper.urls")),
     path("", include("voting.decisions.door.urls")),
+    path("", include("voting.decisions.progress.urls")),
 ]
