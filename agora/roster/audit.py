@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agora.roster.models import AuditEvent, Community, Membership, Resident, Tag, Tenure
-from agora.roster.names import display_name
+from agora.roster.names import display_name, join_names
 from agora.roster.roles import AnyUser, moderated_communities
 
 # kind → how the audit page names it. Other apps record their own kinds with audit_record().
@@ -41,6 +41,12 @@ KIND_LABELS: dict[str, Any] = {
     "decision.proxy_recorded": _("Proxy recorded"),
     "decision.proxy_revoked": _("Proxy revoked"),
     "decision.proxy_vote": _("Ballot cast by proxy"),
+    "decision.paper_prepared": _("Paper ballot codes prepared"),
+    "decision.paper_issued": _("Paper ballots handed out"),
+    "decision.paper_entered": _("Paper ballot entered"),
+    "decision.paper_conflict": _("Paper ballot returned for a unit that had voted (conflict)"),
+    "decision.paper_reviewed": _("Paper ballot reviewed"),
+    "decision.paper_voided": _("Paper ballot voided"),
 }
 # The roster facts that decide who may vote and with what weight (agora/roster/changes.py).
 ROSTER_KINDS = tuple(kind for kind in KIND_LABELS if kind.startswith("roster."))
@@ -93,7 +99,7 @@ def _roster_value(kind: str, value: Any, tags: dict[str, Tag], language: str | N
     if kind == "roster.verified":
         return str(_("yes") if value else _("no"))
     if kind == "roster.tags":
-        return "、".join(tags[slug].label(language) if slug in tags else slug for slug in value)
+        return join_names(tags[slug].label(language) if slug in tags else slug for slug in value)
     if kind == "roster.area":
         return f"{value} m²"
     return str(value)
