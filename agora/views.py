@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from agora.infra.refusals import refusal_sentence
 from agora.roster.audit import KIND_LABELS, audit_events_for
-from agora.roster.models import Community
+from agora.roster.audit_details import detail_rows
+from agora.roster.models import Community, Tag
 from agora.roster.preferences import ELDER_COOKIE, elder_cookie_set, elder_mode_set
 from agora.roster.roles import is_moderator
 
@@ -49,7 +50,8 @@ def audit_log(request: HttpRequest, community_slug: str) -> HttpResponse:
     if not is_moderator(user=request.user, community=community):
         raise Http404
     page_obj = Paginator(audit_events_for(user=request.user, community=community), 50).get_page(request.GET.get("page"))
-    rows = [(event, KIND_LABELS.get(event.kind, event.kind)) for event in page_obj]
+    tags = {tag.slug: tag.label(translation.get_language()) for tag in Tag.objects.all()}
+    rows = [(event, KIND_LABELS.get(event.kind, event.kind), detail_rows(event.kind, event.detail, tags=tags)) for event in page_obj]
     return render(request, "agora/audit_log.html", {"community": community, "page_obj": page_obj, "rows": rows})
 
 

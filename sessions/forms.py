@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agora.infra.forms import model_choice_field
 from agora.roster.models import Community, Tag
+from agora.roster.names import display_name
 from sessions.models import Category, TopicSession
 
 
@@ -51,6 +52,8 @@ class TopicSessionForm(forms.Form):
             memberships__community=community, memberships__role="observer"
         )
         self.fields["audience_tags"].label_from_instance = lambda tag: tag.label(language)  # type: ignore[attr-defined]
+        # An observer by the name people know them by (王科长), not their login (obs_wang).
+        model_choice_field(self, "observers").label_from_instance = display_name  # type: ignore[method-assign,assignment]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

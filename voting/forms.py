@@ -33,7 +33,7 @@ class MotionForm(forms.Form):
         label=_("Options (one per line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For single choice, approval and ranked votes. Approve/reject and Art. 278 use 赞成/反对/弃权."),
+        help_text=_("For single choice, approval and ranked votes. Approve/reject and Art. 278 always use Yes, No and Abstain."),
     )
     eligibility = forms.ChoiceField(label=_("Who may vote"), choices=Eligibility.choices)
     ballot_unit = forms.ChoiceField(label=_("Ballots"), choices=BallotUnit.choices)

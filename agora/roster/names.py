@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from django.utils.translation import pgettext
 
 
 def display_name(user: Any) -> str:
@@ -10,3 +13,13 @@ def display_name(user: Any) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+def list_separator() -> str:
+    """What joins names in a list in the current language: "、" in Chinese, ", " in English."""
+    return pgettext("list separator", ", ")
+
+
+def join_names(names: Iterable[Any]) -> str:
+    """Names (or labels) as one list in the current language: 张三、李四 / Zhang San, Li Si."""
+    return list_separator().join(str(name) for name in names)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from agora.infra.text_language import differs_from_page
+from agora.roster.names import join_names as names_joined
+from agora.roster.names import list_separator as separator
 
 register = template.Library()
 
@@ -26,3 +29,15 @@ def lang_attr(text: object) -> str:
     language, else nothing: ``<p{{ m.text_html|lang_attr }}>``."""
     language = differs_from_page(str(text) if text is not None else None, translation.get_language())
     return mark_safe(f' lang="{language}"') if language else ""  # noqa: S308 — one of two constants
+
+
+@register.filter
+def join_names(items: Any) -> str:
+    """``{{ labels|join_names }}``: 车主、租户 in Chinese, Car owner, Renter in English."""
+    return names_joined(items or ())
+
+
+@register.simple_tag
+def list_separator() -> str:
+    """``{% if not forloop.last %}{% list_separator %}{% endif %}``: 、 or ", " by the page's language."""
+    return separator()

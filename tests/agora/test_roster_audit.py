@@ -115,7 +115,7 @@ def test_the_moderator_reads_roster_changes_in_the_security_log(world: World) ->
     admin_change_resident(client, tenant, tenure=Tenure.TENANT)
     client.cookies["django_language"] = "en"
     page = client.get(reverse("audit_log", kwargs={"community_slug": world.community.slug})).content.decode()
-    assert "Tenure changed" in page and "tenant" in page
+    assert "Tenure changed" in page and "After: Tenant" in page and "Before: Owner" in page
 
 
 def test_roster_import_changes_are_audited_as_the_import(world: World) -> None:
