@@ -126,4 +126,7 @@ class ProxyForm(forms.Form):
 
 class RevokeForm(forms.Form):
     reason = forms.CharField(label=_("Reason for revoking"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
-    confirm = forms.BooleanField(label=_("I understand: the holder can no longer vote for this unit."))
+    confirm = forms.BooleanField(
+        label=_("I understand: the holder can no longer vote for this unit."),
+        error_messages={"required": _("Please tick the box to confirm the revocation.")},
+    )

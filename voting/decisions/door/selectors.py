@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from agora.roster.models import Building
 from agora.roster.names import display_name
-from voting.decisions.ballots import when_text
 from voting.decisions.rules import DecisionFacts, canvasses, manages
 from voting.models import Channel, Decision, DecisionVote, Proxy, VoteState
 from voting.units import DecisionUnit, decision_unit, decision_units
@@ -70,7 +68,7 @@ def door_buildings(decision: Decision, f: DecisionFacts, *, room: str = "") -> l
     room = room.strip()
     rows: dict[int, BuildingRows] = {}
     for unit in decision_units(decision):
-        if room and not any(room in label.rsplit("-", 1)[-1] or room in label for label in unit.labels):
+        if room and not any(room in label for label in unit.labels):
             continue
         for building_id in sorted(unit.building_ids, key=lambda b: names.get(b, "")):
             if not canvasses(f, building_ids={building_id}):
@@ -175,12 +173,3 @@ def proxy_votes(decision: Decision) -> list[ProxyVote]:
     if not holder_of:
         return []
     return [ProxyVote(u.label, holder_of[u.unit_key]) for u in decision_units(decision) if u.unit_key in holder_of]
-
-
-def vote_sentence(vote: DecisionVote) -> str:
-    """When and how a unit voted, for the lists ("door to door, 12月3日 10:20")."""
-    return f"{vote.get_channel_display()} · {when_text(vote.at)}"
-
-
-def unit_area(unit: DecisionUnit) -> Decimal | None:
-    return unit.area if unit.has_area else None

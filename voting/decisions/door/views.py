@@ -25,6 +25,7 @@ from agora.infra.csv_safe import safe_writer
 from agora.infra.errors import NotAllowed, Refused
 from agora.infra.http import AuthenticatedHttpRequest
 from agora.infra.refusals import refusal_on
+from agora.roster.names import display_name
 from voting.decisions.ballots import clean_choices, matters_of, period_refusal, when_text
 from voting.decisions.door import selectors, services
 from voting.decisions.door.forms import MatterRow, ProxyForm, RevokeForm, ballot_rows, choices_of, hidden_fields, reason_choices
@@ -217,7 +218,9 @@ def proxies(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResponse
                 terms=services.ProxyTerms(data["kind"], data["scope"], data["valid_from"], data["valid_until"]),
                 document=data["document"],
             )
-            messages.success(request, _("The proxy was recorded: %(name)s may now vote for this unit.") % {"name": proxy.holder})
+            messages.success(
+                request, _("The proxy was recorded: %(name)s may now vote for this unit.") % {"name": display_name(proxy.holder)}
+            )
             return redirect(reverse("decisions:door_proxies", kwargs={"decision_id": decision.pk}))
     if request.method == "POST" and form.errors and request.FILES:
         form.add_error("document", _("Please choose the file again: a browser cannot keep it when the form is shown again."))
