@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from agora.infra.forms import choice_pairs
 from agora.infra.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from agora.infra.refusals import refusal_on, refusals_answered
-from records import exports, rules, selectors, services, verification
+from records import exports, rules, selectors, services, verification, voting_bridge
 from records.access import access_record
 from records.forms import ActionItemForm, ArchiveFilterForm, CorrectionForm, DraftForm
 from records.models import ActionItem, MinutesRecord
@@ -54,6 +54,7 @@ def archive_list(request: HtmxHttpRequest) -> HttpResponse:
         excerpts = {pk: selectors.search_excerpts(record=rec, query=query) for pk, rec in full.items()}
     params = request.GET.copy()
     params.pop("page", None)
+    decisions = voting_bridge.final_decisions(user=request.user, community_slug=filters.community)
     filter_fields = []
     for name in ("community", "year", "month", "category", "outcome"):
         current = request.GET.get(name, "")
@@ -80,11 +81,16 @@ def archive_list(request: HtmxHttpRequest) -> HttpResponse:
                 "satisfaction": satisfaction.get(r.session_id),
                 "excerpts": [{**e, "html": marked(e["segments"])} for e in excerpts.get(r.pk, [])],
                 "title_html": marked(_title(r, query)),
+                "decisions": [d for d in decisions if r.session_id in d["session_ids"]],
             }
             for r in rows
         ],
         "query": query,
         "querystring": params.urlencode(),
+        # Owners' decisions made final, beside the minutes (listed on the first page of an unfiltered list).
+        "decisions": decisions
+        if query.empty and page.number == 1 and not any(request.GET.get(n) for n in ("year", "month", "category", "outcome"))
+        else [],
     }
     template = "minutes/partials/_results.html" if request.htmx and request.htmx.target == "archive-results" else "minutes/archive.html"
     return render(request, template, context)

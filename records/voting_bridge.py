@@ -12,7 +12,8 @@ from django.utils import translation
 
 from agora.infra.isotime import iso_utc
 from sessions.models import TopicSession
-from voting.choices import option_label as option_label  # the exports name options as the ballot does
+from voting.choices import option_label as option_label
+from voting.decisions.pages.selectors import archive_decisions  # the exports name options as the ballot does
 from voting.models import (
     Base,
     Channel,
@@ -127,3 +128,9 @@ def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
 
 def resolution_ids(*, session: TopicSession) -> set[int]:
     return {r["id"] for r in session_votes(session=session)["resolutions"]}
+
+
+def final_decisions(*, user: Any, community_slug: str = "") -> list[dict[str, Any]]:
+    """The owners' decisions made final that the user may read, for the archive beside the
+    minutes of their sessions (voting/decisions/pages/selectors.py)."""
+    return archive_decisions(user=user, community_slug=community_slug)

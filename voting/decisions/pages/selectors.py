@@ -189,7 +189,14 @@ def decision_page(*, decision: Decision, facts: DecisionFacts, user: AnyUser) ->
         "channels_how": [CHANNEL_HOW[c] for c in (Channel.ONLINE, Channel.PAPER, Channel.DOOR, Channel.PROXY)],
         "room_how": CHANNEL_HOW[Channel.IN_PERSON],
         "state_line": state_line(decision),
-        "matters": [{"item": item, "kind_text": matter_kind_text(item.matter.kind, item.matter.major_matter)} for item in shown],
+        "matters": [
+            {
+                "item": item,
+                "kind_text": matter_kind_text(item.matter.kind, item.matter.major_matter),
+                "option_text": " / ".join(str(o["label"]) for o in item.options),
+            }
+            for item in shown
+        ],
         "base": base,
         "buildings": [b.name for b in decision.buildings.order_by("name")],
         "sessions": list(decision.sessions.order_by("starts_at")),
@@ -403,22 +410,21 @@ def archive_decisions(*, user: AnyUser, community_slug: str = "") -> list[dict[s
         qs = qs.filter(community_id__in=ids)
     if community_slug:
         qs = qs.filter(community__slug=community_slug)
-    out = []
-    for d in qs.prefetch_related("sessions").order_by("-final_at", "-pk")[:50]:
-        final = DecisionStep.objects.filter(decision=d, kind=StepKind.FINAL).order_by("-seq").first()
-        out.append(
-            {
-                "id": d.pk,
-                "title": d.title,
-                "community": d.community.name,
-                "final_at": when_text(d.final_at) if d.final_at else "",
-                "url": reverse("decisions:pages_detail", args=[d.pk]),
-                "notice_url": reverse("decisions:pages_notice", args=[d.pk, final.pk]) if final else "",
-                "session_ids": [s.pk for s in d.sessions.all()],
-                "session_titles": [s.title for s in d.sessions.all()],
-            }
-        )
-    return out
+    decisions = list(qs.prefetch_related("sessions").order_by("-final_at", "-pk")[:50])
+    finals = dict(DecisionStep.objects.filter(decision__in=decisions, kind=StepKind.FINAL).order_by("seq").values_list("decision_id", "pk"))
+    return [
+        {
+            "id": d.pk,
+            "title": d.title,
+            "community": d.community.name,
+            "final_at": when_text(d.final_at) if d.final_at else "",
+            "url": reverse("decisions:pages_detail", args=[d.pk]),
+            "notice_url": reverse("decisions:pages_notice", args=[d.pk, finals[d.pk]]) if d.pk in finals else "",
+            "session_ids": [s.pk for s in d.sessions.all()],
+            "session_titles": [s.title for s in d.sessions.all()],
+        }
+        for d in decisions
+    ]
 
 
 def area_text(value: Decimal | str | None) -> str:
