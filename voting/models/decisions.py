@@ -215,7 +215,11 @@ class DecisionVote(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     void_reason = models.CharField(max_length=200, blank=True)
+    # Online: sha256 of the client's idempotency key (a replay gets its receipt back).
     key_digest = models.CharField(max_length=64, blank=True)
+    # The vote's receipt sealed with the server's key (voting/secrecy.py), so that a void before
+    # close can find the matters' ballots; the database alone cannot open it.
+    sealed_receipt = models.BinaryField(null=True, blank=True)
 
     class Meta:
         ordering = ["decision", "at", "pk"]
