@@ -433,12 +433,11 @@
     if (latest) latest.scrollIntoView({ block: "end", behavior: "instant" });
     focusPart(first || target);
     markCurrent(key);
-    // The scroll this tap just made does not move the mark (its scroll events come in the next
-    // frame); the reader's own scrolling after it does.
-    spyHeld = true;
-    requestAnimationFrame(function () { requestAnimationFrame(function () { spyHeld = false; }); });
+    tapped = { key: key, el: first || target };
   }
-  var spyHeld = false;
+  // The part last tapped stays marked while its start is on screen (a short last part cannot be
+  // scrolled to the top); once the reader scrolls it away, the position decides.
+  var tapped = null;
   function markCurrent(key) {
     if (!tabs) return;
     tabs.querySelectorAll(".room-tab").forEach(function (a) {
@@ -461,7 +460,11 @@
     var spyQueued = false;
     var spy = function () {
       spyQueued = false;
-      if (spyHeld) return;
+      if (tapped) {
+        var top = tapped.el.getBoundingClientRect().top;
+        if (top >= -4 && top < window.innerHeight - barHeight()) { markCurrent(tapped.key); return; }
+        tapped = null;
+      }
       var line = window.innerHeight / 3, current = null;
       parts.slice().sort(function (a, b) { return a.el.getBoundingClientRect().top - b.el.getBoundingClientRect().top; })
         .forEach(function (p) { if (p.el.getBoundingClientRect().top <= line) current = p.key; });
