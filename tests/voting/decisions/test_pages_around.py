@@ -158,3 +158,15 @@ def test_a_final_decision_is_in_the_archive_beside_its_sessions_minutes_for_memb
     assert "已生效的业主决定" in member and d.title in member and f"/decisions/{d.pk}/" in member
     assert d.title not in client_for(dw.outsider).get("/archive/").content.decode()
     assert d.title not in Client().get("/archive/").content.decode()
+
+
+def test_a_notice_checks_the_whole_chain_on_request(dw: DecisionWorld) -> None:
+    d, _code = closed(dw)
+    step = d.steps.get(kind=StepKind.PRELIMINARY)
+    page = Client().get(f"/decisions/{d.pk}/notices/{step.pk}/", {"verify": "1"}).content.decode()
+    assert f"表决链完整：共{d.steps.count()}个已封存的步骤" in page
+    from voting.models import DecisionStep
+
+    DecisionStep.objects.filter(pk=d.steps.get(kind=StepKind.ANNOUNCED).pk).update(canonical=step.canonical)
+    broken = Client().get(f"/decisions/{d.pk}/notices/{step.pk}/", {"verify": "1"}).content.decode()
+    assert "表决链在第 1 号处断开" in broken

@@ -17,14 +17,16 @@ from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils import formats, timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agora.infra import clock
 from agora.roster.models import Community, Resident, Tenure
 from agora.roster.roles import AnyUser, member_community_ids
 from voting.choices import option_label
-from voting.decisions.ballots import CHANNEL_SENTENCES, matters_of, options_of, when_text
+from voting.decisions.ballots import CHANNEL_SENTENCES, matters_of, options_of
 from voting.decisions.chain import step_body
 from voting.decisions.lifecycle import notices_of
 from voting.decisions.rules import DecisionFacts, manages, sees_canvass_list
@@ -45,8 +47,21 @@ from voting.models import (
 )
 from voting.units import DecisionUnit, decision_base, unit_of_user
 
+# Kinds whose options the moderator wrote (the others are 赞成/反对/弃权, said once on the ballot).
+CUSTOM_OPTIONS = {MotionKind.SINGLE, MotionKind.APPROVAL, MotionKind.RANKED}
+
 # Where each channel's own pages live (the other features' packages; fixed paths, docs/decisions-over-days.md).
 FEATURE_PATHS = {"progress": "progress", "paper": "paper", "door": "door", "results": "results"}
+
+
+def when_text(at: datetime) -> str:
+    """A time as the reader's language writes it, in the community's time zone: Chinese as
+    Django writes it (2026年12月28日 23:59), English on a 24-hour clock (Dec. 28, 2026, 23:59),
+    so a sentence ending in a full stop never reads "p.m.."."""
+    local = timezone.localtime(at)
+    if (get_language() or "").startswith("zh"):
+        return formats.date_format(local, "DATETIME_FORMAT")
+    return formats.date_format(local, "N j, Y, H:i")
 
 
 def when(value: str | datetime | None) -> str:
@@ -184,6 +199,8 @@ def decision_page(*, decision: Decision, facts: DecisionFacts, user: AnyUser) ->
     prefix = f"/decisions/{decision.pk}/"
     return {
         "decision": decision,
+        "period_start": when_text(decision.opens_at),
+        "period_end": when_text(decision.closes_at),
         "moderator": moderator,
         "canvasser": sees_canvass_list(facts),
         "channels_how": [CHANNEL_HOW[c] for c in (Channel.ONLINE, Channel.PAPER, Channel.DOOR, Channel.PROXY)],
@@ -193,14 +210,14 @@ def decision_page(*, decision: Decision, facts: DecisionFacts, user: AnyUser) ->
             {
                 "item": item,
                 "kind_text": matter_kind_text(item.matter.kind, item.matter.major_matter),
-                "option_text": " / ".join(str(o["label"]) for o in item.options),
+                "option_text": " / ".join(str(o["label"]) for o in item.options) if item.matter.kind in CUSTOM_OPTIONS else "",
             }
             for item in shown
         ],
         "base": base,
         "buildings": [b.name for b in decision.buildings.order_by("name")],
         "sessions": list(decision.sessions.order_by("starts_at")),
-        "notices": [{"step": s, "title": StepKind(s.kind).label} for s in notices_of(decision)],
+        "notices": [{"step": s, "title": StepKind(s.kind).label, "at": when_text(s.at)} for s in notices_of(decision)],
         "objections": objections,
         "unit": unit,
         "unit_reason": unit_reason,
@@ -281,7 +298,7 @@ def notice_content(kind: str, body: dict[str, Any]) -> dict[str, Any]:
                     {
                         **m,
                         "kind_text": matter_kind_text(m.get("kind", ""), bool(m.get("major_matter"))),
-                        "option_labels": [option_label(o) for o in m.get("options", [])],
+                        "option_labels": [option_label(o) for o in m.get("options", [])] if m.get("kind") in CUSTOM_OPTIONS else [],
                     }
                     for m in body.get("matters", [])
                 ],

@@ -31,10 +31,12 @@ from agora.infra.refusals import refusal_on
 from agora.roster.models import Community
 from agora.roster.roles import is_member, is_moderator
 from voting.decisions import lifecycle
-from voting.decisions.ballots import clean_choices, period_refusal, when_text
+from voting.decisions.ballots import clean_choices, period_refusal
 from voting.decisions.pages import selectors
+from voting.decisions.pages.selectors import when_text
 from voting.decisions.pages.forms import AnnounceForm, AnswerForm, DecisionForm, ExtendForm, FinalizeForm, ObjectionForm, ballot_choices
 from voting.decisions.pages.services import owner_ballot_cast, owner_unit, room_of
+from voting.decisions.chain import chain_verify
 from voting.decisions.rules import DecisionFacts, decision_facts, manages, reads
 from voting.models import Decision, DecisionState, DecisionStep, Objection, StepKind
 
@@ -368,7 +370,8 @@ def decision_notice(request: HttpRequest, decision_id: int, step_id: int) -> Htt
     if receipt and step.kind != StepKind.ANNOUNCED and step.kind != StepKind.EXTENDED:
         checked = selectors.receipt_in_notice(step, receipt)
     member = request.user.is_authenticated and is_member(user=request.user, community=step.decision.community_id)
-    context = {"notice": notice, "decision": step.decision, "receipt": receipt, "checked": checked, "member": member}
+    verdict = chain_verify(community=step.decision.community) if request.GET.get("verify") == "1" else None
+    context = {"notice": notice, "decision": step.decision, "receipt": receipt, "checked": checked, "member": member, "verdict": verdict}
     return render(request, "voting/decisions/pages/notice.html", context)
 
 
