@@ -19,7 +19,7 @@ import pytest
 from agora.infra import clock
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, new_page
 from tests.servers import DaphneServer, server_env
-from tests.voting.decisions.helpers import DecisionWorld, decision_world
+from tests.voting.decisions.helpers import decision_world
 from voting.models import Channel, Decision, DecisionState, DecisionVote
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(420)]
@@ -78,7 +78,7 @@ def vote_on_phone(page: Any, url: str, decision: Decision, *, shots: str = "") -
 
 
 def test_a_decision_from_draft_to_final_in_the_browser(clocked_server: DaphneServer, browser: Any) -> None:
-    dw: DecisionWorld = decision_world()
+    decision_world()
     url = clocked_server.url
 
     # The moderator drafts on a desktop; a wrong end keeps everything typed.

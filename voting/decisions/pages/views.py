@@ -32,11 +32,11 @@ from agora.roster.models import Community
 from agora.roster.roles import is_member, is_moderator
 from voting.decisions import lifecycle
 from voting.decisions.ballots import clean_choices, period_refusal
-from voting.decisions.pages import selectors
-from voting.decisions.pages.selectors import when_text
-from voting.decisions.pages.forms import AnnounceForm, AnswerForm, DecisionForm, ExtendForm, FinalizeForm, ObjectionForm, ballot_choices
-from voting.decisions.pages.services import owner_ballot_cast, owner_unit, room_of
 from voting.decisions.chain import chain_verify
+from voting.decisions.pages import selectors
+from voting.decisions.pages.forms import AnnounceForm, AnswerForm, DecisionForm, ExtendForm, FinalizeForm, ObjectionForm, ballot_choices
+from voting.decisions.pages.selectors import when_text
+from voting.decisions.pages.services import owner_ballot_cast, owner_unit, room_of
 from voting.decisions.rules import DecisionFacts, decision_facts, manages, reads
 from voting.models import Decision, DecisionState, DecisionStep, Objection, StepKind
 
