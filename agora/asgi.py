@@ -6,14 +6,12 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agora.settings")
 
-from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 # Django must be set up before consumers (and their models) are imported.
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from agora.infra import server_internals  # noqa: E402
 from agora.infra.live_auth import LiveAuthMiddlewareStack  # noqa: E402
@@ -24,11 +22,11 @@ from agora.routing import websocket_urlpatterns  # noqa: E402
 # The fast path's self-check (once) and autobahn's debug line made lazy (the fence: docs/decisions.md, "Live path").
 server_internals.install()
 
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.AGORA_SERVE_STATIC else django_asgi_app
 
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        # Static files come through WhiteNoise's middleware (settings.AGORA_SERVE_STATIC).
+        "http": django_asgi_app,
         # Scheme, host and port of the Origin, not the host name only (agora/infra/websocket_origin.py).
         "websocket": SameOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Text responses gzipped (agora/infra/compression.py: BREACH and why it is safe here).
+    "agora.infra.compression.TextGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -291,9 +293,34 @@ LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365 * 5
 # --- Static ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# The embedded server serves its own static files; behind a proxy, the proxy does.
+STATIC_ROOT = Path(os.environ.get("AGORA_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# The embedded server serves its own static files (WhiteNoise, below); behind a proxy that serves
+# STATIC_ROOT itself, AGORA_SERVE_STATIC=0.
 AGORA_SERVE_STATIC = _env_bool("AGORA_SERVE_STATIC", True)
+# `manage.py collectstatic` (make run does it) writes every file under a content-hashed name with a
+# .gz and a .br beside it; pages link the hashed names, which are cached for a year and never go
+# stale (docs/decisions.md, "Static files and compression"). AGORA_STATIC_MANIFEST=0 links the plain
+# names and needs no collectstatic: the in-process tests (tests/conftest.py).
+AGORA_STATIC_MANIFEST = _env_bool("AGORA_STATIC_MANIFEST", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if AGORA_STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Without the manifest, WhiteNoise serves the source files (short cache, no .br): tests only.
+WHITENOISE_USE_FINDERS = not AGORA_STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = False
+# Files without a hash in their name (favicon.ico at the root, a stale link): a day.
+WHITENOISE_MAX_AGE = 60 * 60 * 24
+# The favicon at /favicon.ico, where browsers look first.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+if AGORA_SERVE_STATIC:
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 # --- Uploaded files ---------------------------------------------------------------------
 # Signed proxies (委托书): stored under MEDIA_ROOT with a random name and served only through a

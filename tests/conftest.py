@@ -21,9 +21,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test.utils import override_settings
 
 from tests.factories import World, make_world
 from tests.servers import DaphneServer, fail_if_service_missing, services_required
+
+# Pages rendered in this process link static files by their plain names, so the tests need no
+# collectstatic (the settings were read before this file: pytest-django loads them first). The
+# servers tests start use the hashed names, as production does (tests/servers.py).
+override_settings(
+    STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    WHITENOISE_USE_FINDERS=True,
+).enable()
 
 
 def _close_old_connections_off_the_main_thread() -> None:

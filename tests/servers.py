@@ -8,12 +8,14 @@ CI (CI=true) a missing one fails: no test may be skipped there for want of a ser
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -88,6 +90,28 @@ def fail_if_service_missing(item: pytest.Item) -> None:
             pytest.fail(f"CI must not skip, but this test {reason}")
 
 
+def collected_static() -> Path:
+    """STATIC_ROOT for the servers tests start: ``collectstatic`` of today's static/ (hashed names,
+    .gz and .br), made once per content and shared by every test process (made aside, then renamed
+    into place, so a process never sees a half-made one)."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "static").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    target = Path(tempfile.gettempdir()) / f"agora-static-{digest.hexdigest()[:16]}"
+    if (target / "staticfiles.json").exists():
+        return target
+    building = Path(tempfile.mkdtemp(prefix="agora-static-building-"))
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({"AGORA_STATIC_MANIFEST": "1", "AGORA_STATIC_ROOT": str(building), "DJANGO_SETTINGS_MODULE": "agora.settings"})
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    try:
+        building.rename(target)
+    except OSError:  # another process made it meanwhile
+        shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
 def server_env(*, redis_url: str | None = None, prefix: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for a daphne subprocess on this test's database.
 
@@ -106,6 +130,9 @@ def server_env(*, redis_url: str | None = None, prefix: str | None = None, extra
         env["AGORA_SQLITE_PATH"] = str(db["NAME"])
     env["DJANGO_SETTINGS_MODULE"] = "agora.settings"
     env["AGORA_SERVE_STATIC"] = "1"
+    # As in production: hashed, precompressed files from collectstatic (settings, "Static").
+    env["AGORA_STATIC_MANIFEST"] = "1"
+    env["AGORA_STATIC_ROOT"] = str(collected_static())
     if redis_url is not None:
         env["REDIS_URL"] = redis_url
     # This process's prefix (per xdist worker, tests/conftest.py), so the server and the test share groups.
