@@ -19,11 +19,13 @@ os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test.utils import override_settings
 
+from tests.dbtemplate import TEMPLATE_KEY, drop_template, setup_from_template, template_name
 from tests.factories import World, make_world
 from tests.servers import DaphneServer, fail_if_service_missing, services_required
 
@@ -118,9 +120,63 @@ def django_db_modify_db_settings_xdist_suffix(request: pytest.FixtureRequest) ->
         if db["ENGINE"] == "django.db.backends.sqlite3":
             if test.get("NAME") and test["NAME"] != ":memory:":
                 path = Path(test["NAME"])
+                test[TEMPLATE_KEY] = template_name(str(path), "sqlite")
                 test["NAME"] = str(path.with_name(f"{path.stem}-{worker}{path.suffix}"))
         else:
-            test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{worker}"
+            base = test.get("NAME") or "test_" + db["NAME"]
+            test[TEMPLATE_KEY] = template_name(base, "postgresql")
+            test["NAME"] = f"{base}_{worker}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_use_migrations: bool,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's test databases, except that an xdist worker copies its database from the
+    pass's migrated template instead of migrating its own (tests/dbtemplate.py). Without xdist,
+    with --reuse-db or --nomigrations: pytest-django's own setup, as it does it."""
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    template = settings.DATABASES["default"].get("TEST", {}).get(TEMPLATE_KEY)
+    run_id = getattr(request.config, "workerinput", {}).get("testrunuid")
+    with django_db_blocker.unblock():
+        if template and run_id and django_db_use_migrations and not django_db_keepdb and aliases == {"default"}:
+            db_cfg = setup_from_template(template, run_id, verbosity, serialized_aliases)
+        else:
+            if not django_db_use_migrations:
+                _disable_migrations()
+            db_cfg = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized_aliases,
+                keepdb=django_db_keepdb and not django_db_createdb,
+            )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The xdist controller drops the run's template database once every worker has finished."""
+    if hasattr(session.config, "workerinput") or not getattr(session.config.option, "numprocesses", None):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    if blocking_manager_key in session.config.stash:
+        with session.config.stash[blocking_manager_key].unblock():
+            drop_template()
 
 
 @pytest.fixture(autouse=True)
