@@ -105,11 +105,19 @@ def test_cleaning_makes_each_payload_inert(payload: str) -> None:
     assert clean_rich_text(clean_rich_text(payload)) == clean_rich_text(payload)
 
 
+# The corpus through the session's inputs in contiguous shares (together: every payload once, in
+# order), so pytest-xdist spreads it over workers: the whole corpus in one test took 25–60 s.
+SESSION_INPUT_SHARES = 6
+
+
 @pytest.mark.django_db
-def test_every_session_input_is_inert_on_pages_and_live_fragments(world: World) -> None:
+@pytest.mark.parametrize("share", range(SESSION_INPUT_SHARES), ids=lambda share: f"{share + 1}of{SESSION_INPUT_SHARES}")
+def test_every_session_input_is_inert_on_pages_and_live_fragments(world: World, share: int) -> None:
     client = Client()
     client.force_login(world.moderator)
-    for i, payload in enumerate(CORPUS):
+    start, stop = share * len(CORPUS) // SESSION_INPUT_SHARES, (share + 1) * len(CORPUS) // SESSION_INPUT_SHARES
+    assert stop > start, f"share {share + 1} of {SESSION_INPUT_SHARES} is empty"
+    for i, payload in enumerate(CORPUS[start:stop], start=start):
         session = services.topic_session_create(
             community=world.community,
             by=world.moderator,
