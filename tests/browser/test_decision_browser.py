@@ -213,3 +213,30 @@ def test_a_decision_from_draft_to_final_in_the_browser(clocked_server: DaphneSer
     shot(anyone, "final-notice-zh-phone")
     owner.goto(f"{url}/archive/")
     assert d.title in owner.locator(".archive-decisions").inner_text()
+
+
+def test_an_owner_votes_in_the_room_from_the_session_page_on_a_phone(clocked_server: DaphneServer, browser: Any) -> None:
+    from sessions.models import SessionState
+    from tests.factories import session_make
+    from tests.voting.decisions.helpers import open_decision
+
+    dw = decision_world()
+    session = session_make(dw.community, dw.moderator, state=SessionState.LIVE, title="停车位议事会")
+    d = open_decision(dw, session_ids=[session.pk])
+    url = clocked_server.url
+    page = new_page(browser, viewport=PHONE, base_url=url)
+    login(page, url, "owner1101")
+    page.goto(f"{url}/sessions/{session.pk}/")
+    panel = page.locator("#decisions-room")
+    assert "正在表决的业主决定" in panel.inner_text() and "在小区东侧空地增设70个停车位" in panel.inner_text()
+    for matter in panel.locator(".ballot-matter").all():
+        matter.locator(".choice-no").click()
+    panel.screenshot(path=str(SCREENSHOTS / "decisions-room-panel-zh-phone.png"))
+    panel.locator("button[type=submit]").click()
+    assert page.locator(".confirm-choice").all_inner_texts() == ["反对", "反对"]
+    page.click("#cast")
+    assert len(page.locator("#receipt-code").inner_text()) >= 20
+    page.click("text=返回会议")
+    page.wait_for_url(f"**/sessions/{session.pk}/")
+    assert "在会场" in page.locator("#decisions-room").inner_text()
+    assert DecisionVote.objects.get(decision=d).channel == Channel.IN_PERSON
