@@ -236,6 +236,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(
                     pytest.mark.skip(reason="same on both passes (marker same_on_both_passes): runs in the embedded pass of make test")
                 )
+    if hasattr(config, "workerinput"):
+        items[:] = slow_modules_first(items)
+
+
+def _weight(item: pytest.Item) -> int:
+    """How long a test is likely to take, from what it uses: a browser (3), committed data, so a
+    real server or several threads or processes (2), neither (1); 0 when it will be skipped."""
+    if item.get_closest_marker("skip") is not None:
+        return 0
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if "/tests/browser/" in str(item.fspath) or item.get_closest_marker("browser") is not None or fixtures & {"browser", "shared_browser"}:
+        return 3
+    db = item.get_closest_marker("django_db")
+    if fixtures & {"transactional_db", "tx_world", "daphne_server", "live_server"} or (db is not None and db.kwargs.get("transaction")):
+        return 2
+    return 1
+
+
+def slow_modules_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Under xdist: whole modules, those with the slowest kinds of test first (then the most work).
+
+    ``--dist worksteal`` hands each worker a contiguous share of this order and lets an idle one
+    take the end of a busy one's queue: with browsers and servers first, the tests left for the
+    end are short ones, and no worker sits idle while another finishes a long test. Modules stay
+    whole (their module fixtures, a shared Chromium or daphne, are set up once per worker); the
+    order inside a module is kept, and so is the order of modules of equal weight. Every worker
+    computes the same order (xdist requires it)."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(str(item.fspath), []).append(item)
+
+    def key(module: list[pytest.Item]) -> tuple[int, int]:
+        weights = [_weight(item) for item in module]
+        return (-max(weights), -sum(weights))
+
+    return [item for module in sorted(modules.values(), key=key) for item in module]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
