@@ -20,7 +20,7 @@ from django.conf import settings
 from agora.infra.broadcast import broadcast_now
 from agora.infra.coalesce import Coalescer, run_later
 from voting.decisions.events import decision_group, step_taken, vote_recorded
-from voting.decisions.progress.selectors import open_counts, progress_of
+from voting.decisions.progress.selectors import open_counts, progress_of, roster_forget
 from voting.models import Decision
 
 EVENT_TYPE = "progress.update"
@@ -67,7 +67,14 @@ def _on_step_taken(sender: Any, decision_id: int, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Listen to the decision events (voting/apps.py ``VotingConfig.ready``)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from agora.roster.models import Building, Household
+
     vote_recorded.connect(_on_vote_recorded, dispatch_uid="decisions.progress.vote_recorded")
+    for model in (Household, Building):
+        post_save.connect(roster_forget, sender=model, dispatch_uid=f"decisions.progress.roster.{model.__name__}.save")
+        post_delete.connect(roster_forget, sender=model, dispatch_uid=f"decisions.progress.roster.{model.__name__}.delete")
     step_taken.connect(_on_step_taken, dispatch_uid="decisions.progress.step_taken")
 
 

@@ -12,7 +12,9 @@ households there: an owner with flats in two buildings is in both buildings' bar
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +22,7 @@ from agora.infra.isotime import iso_utc
 from voting.decisions.ballots import matters_of, options_of
 from voting.models import Ballot, Channel, Decision, DecisionVote, MotionKind, StepKind, VoteState
 from voting.models import DecisionStep as Step
-from voting.units import decision_base, decision_units
+from voting.units import DecisionBase, DecisionUnit, decision_base, decision_units
 
 CHANNEL_ORDER = [Channel.ONLINE, Channel.PAPER, Channel.DOOR, Channel.PROXY, Channel.IN_PERSON]
 # The quorum of Art. 278: two thirds of all owners, by headcount and by area.
@@ -56,12 +58,56 @@ def _bar(voted: Decimal, base: Decimal, *, area: bool) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Roster:
+    """What progress counts against, read from the roster: the units, their buildings and areas,
+    the base (``decision_base``), whether a matter is under Art. 278, the buildings' names."""
+
+    units: list[DecisionUnit]
+    base: DecisionBase
+    art278: bool
+    names: dict[int, str]
+
+
+# The roster part, per decision, for ROSTER_SECONDS in each process: the base changes only with
+# the roster (rare while a decision runs), the votes with every ballot, and they are read each time.
+ROSTER_SECONDS = 30.0
+_rosters: dict[int, tuple[float, _Roster]] = {}
+_rosters_lock = threading.Lock()
+
+
+def _roster(decision: Decision) -> _Roster:
+    now = time.monotonic()
+    with _rosters_lock:
+        cached = _rosters.get(decision.pk)
+    if cached is not None and now - cached[0] < ROSTER_SECONDS:
+        return cached[1]
+    from agora.roster.models import Building
+
+    units = decision_units(decision, owners=False)
+    building_ids = {b for u in units for b in u.building_ids}
+    roster = _Roster(
+        units=units,
+        base=decision_base(decision, units=units),
+        art278=any(m.kind == MotionKind.ART278 for m in matters_of(decision)),
+        names=dict(Building.objects.filter(pk__in=building_ids).values_list("pk", "name")),
+    )
+    with _rosters_lock:
+        _rosters[decision.pk] = (now, roster)
+    return roster
+
+
+def roster_forget(*args: Any, **kwargs: Any) -> None:
+    """Read the roster again next time (a roster change in this process; others wait ROSTER_SECONDS)."""
+    with _rosters_lock:
+        _rosters.clear()
+
+
 def progress_of(decision: Decision) -> dict[str, Any]:
     """The decision's participation now: ``headcount`` and ``area`` bars (all units), per
     building, per channel, and the paper ballots still held for their second entry."""
-    units = decision_units(decision, owners=False)
-    base = decision_base(decision, units=units)
-    art278 = any(m.kind == MotionKind.ART278 for m in matters_of(decision))
+    roster = _roster(decision)
+    units, base, art278, names = roster.units, roster.base, roster.art278, roster.names
     votes = list(DecisionVote.objects.filter(decision=decision).exclude(state=VoteState.VOIDED).values_list("unit_key", "channel", "state"))
     counted = {key for key, _channel, state in votes if state == VoteState.COUNTED}
     per_channel: dict[str, int] = {}
@@ -81,17 +127,17 @@ def progress_of(decision: Decision) -> dict[str, Any]:
 
     buildings: dict[int, dict[str, Any]] = {}
     for unit in units:
-        for building_id in sorted(unit.building_ids):
+        voted = unit.unit_key in counted
+        for building_id in unit.building_ids:
             row = buildings.setdefault(building_id, {"id": building_id, "hb": 0, "hv": 0, "ab": Decimal(0), "av": Decimal(0)})
-            voted = unit.unit_key in counted
             if in_headcount(unit.unit_key):
                 row["hb"] += 1
                 row["hv"] += 1 if voted else 0
             if unit.has_area:
                 share = unit.building_areas.get(building_id, Decimal(0))
                 row["ab"] += share
-                row["av"] += share if voted else Decimal(0)
-    names = _building_names(decision, list(buildings))
+                if voted:
+                    row["av"] += share
     building_rows = [
         {
             "id": row["id"],
@@ -99,7 +145,7 @@ def progress_of(decision: Decision) -> dict[str, Any]:
             "headcount": _bar(Decimal(row["hv"]), Decimal(row["hb"]), area=False),
             "area": _bar(row["av"], row["ab"], area=True),
         }
-        for row in sorted(buildings.values(), key=lambda r: names.get(r["id"], ""))
+        for row in sorted(buildings.values(), key=lambda r: _building_order(names.get(r["id"], "")))
     ]
     return {
         "decision_id": decision.pk,
@@ -119,10 +165,10 @@ def progress_of(decision: Decision) -> dict[str, Any]:
     }
 
 
-def _building_names(decision: Decision, ids: list[int]) -> dict[int, str]:
-    from agora.roster.models import Building
-
-    return dict(Building.objects.filter(pk__in=ids).values_list("pk", "name"))
+def _building_order(name: str) -> tuple[int, str]:
+    """Buildings in their numbers' order (2号楼 before 10号楼), then by name."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 1 << 30, name)
 
 
 def open_counts(decision: Decision) -> list[dict[str, Any]]:
