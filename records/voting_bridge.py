@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from agora.infra.isotime import iso_utc
 from sessions.models import TopicSession
@@ -56,7 +57,8 @@ def online_voter_ids(*, session: TopicSession) -> set[int]:
 
 
 def _summary(motion: Motion, data: dict[str, Any]) -> str:
-    """The rule and the participation in words, frozen in Chinese (the community's language)."""
+    """The rule and the participation in words, in Chinese, as minutes sealed them before the rule
+    was kept as data (``_rule``); still sealed beside it for readers of older exports."""
     with translation.override("zh-hans"):
         parts = [str(MotionKind(motion.kind).label)]
         if motion.kind == MotionKind.APPROVE_REJECT:
@@ -68,6 +70,42 @@ def _summary(motion: Motion, data: dict[str, Any]) -> str:
         if p:
             parts.append(f"{p.get('total', 0)}/{eligible if eligible is not None else '?'} ({p.get('rate', '')}%)")
         return " · ".join(parts)
+
+
+def _rule(motion: Motion, data: dict[str, Any]) -> dict[str, Any]:
+    """The rule and the participation as data, sealed with the minutes and put in words in the
+    reader's language when shown (``rule_words``): the words are not sealed, the facts are."""
+    p = data.get("participation") or {}
+    eligible = (data.get("eligible") or {}).get("weight")
+    return {
+        "kind": motion.kind,
+        "base": motion.base if motion.kind == MotionKind.APPROVE_REJECT else "",
+        "threshold": motion.threshold if motion.kind == MotionKind.APPROVE_REJECT else "",
+        "quorum": motion.quorum_text if motion.quorum is not None else "",
+        "took_part": str(p.get("total", 0)) if p else "",
+        "eligible": str(eligible) if p and eligible is not None else "",
+        "rate": str(p.get("rate", "")) if p else "",
+    }
+
+
+def rule_words(item: dict[str, Any]) -> str:
+    """A sealed motion's or resolution's rule in the current language; minutes sealed before the
+    rule was kept as data show the summary they were sealed with."""
+    rule = item.get("rule")
+    if not isinstance(rule, dict):
+        return str(item.get("summary", ""))
+    kind = rule.get("kind", "")
+    parts = [str(MotionKind(kind).label) if kind in MotionKind.values else str(kind)]
+    if rule.get("base") in Base.values and rule.get("threshold") in Threshold.values:
+        parts.append(_("%(base)s, %(threshold)s") % {"base": Base(rule["base"]).label, "threshold": Threshold(rule["threshold"]).label})
+    if rule.get("quorum"):
+        parts.append(_("quorum %(quorum)s") % {"quorum": rule["quorum"]})
+    if rule.get("took_part"):
+        parts.append(
+            _("%(n)s of %(eligible)s took part (%(rate)s%%)")
+            % {"n": rule["took_part"], "eligible": rule.get("eligible") or "?", "rate": rule.get("rate", "")}
+        )
+    return " · ".join(parts)
 
 
 def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
@@ -96,6 +134,7 @@ def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
         ]
         outcome = resolution.outcome if resolution is not None else "open"
         summary = _summary(motion, data)
+        rule = _rule(motion, data)
         motions.append(
             {
                 "id": motion.pk,
@@ -106,6 +145,7 @@ def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
                 "outcome": outcome,
                 "options": options,
                 "summary": summary,
+                "rule": rule,
                 "opened_at": iso_utc(motion.opened_at),
                 "closed_at": iso_utc(motion.closed_at),
                 "result": data,
@@ -119,6 +159,7 @@ def session_votes(*, session: TopicSession) -> dict[str, list[dict[str, Any]]]:
                     "text": motion.text,
                     "outcome": resolution.outcome,
                     "summary": summary,
+                    "rule": rule,
                     "decided_at": iso_utc(resolution.created_at),
                     "receipt_count": len(resolution.receipt_hashes),
                 }

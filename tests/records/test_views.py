@@ -147,3 +147,25 @@ def test_the_page_says_so_when_the_next_record_no_longer_links_to_it(world) -> N
     second = published(world, title="议题二")
     MinutesRecord.objects.filter(pk=second.pk).update(prev_hash="f" * 64)
     assert "Verification failed:" in Client().get(f"/minutes/{first.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_rule_of_published_minutes_is_shown_in_the_readers_language(client, world) -> None:  # type: ignore[no-untyped-def]
+    """The rule is sealed as data and put in words for each reader; the seal still verifies."""
+    from records import services as minutes_services
+    from records.verification import record_verify
+    from tests.records.helpers import voted_session
+
+    session = voted_session(world)
+    minutes_services.minutes_draft_save(session=session, by=world.moderator, summaries={"general": "通过。"}, visibility="public")
+    record = minutes_services.minutes_publish(session=session, by=world.moderator)
+    assert record.content["resolutions"][0]["rule"]["kind"] == "approve_reject"
+    assert record_verify(record=record) is None
+    url = f"/minutes/{record.pk}/"
+    client.cookies["django_language"] = "en"
+    en = client.get(url).content.decode()
+    assert "Approve / reject · " in en and "took part" in en
+    assert "赞成/反对" not in en and "法定人数" not in en
+    client.cookies["django_language"] = "zh-hans"
+    zh = client.get(url).content.decode()
+    assert "quorum" not in zh
+    assert "人参与" in zh
