@@ -212,6 +212,7 @@ def test_a_resident_takes_part_with_the_keyboard_alone(
 
     # The moderator closes the vote: the result is announced politely, and the focus stays in the
     # motion the resident was on (its ballot form is gone), never at the top of the page.
+    moderator.click(f"{motion} summary.close-motion-ask")  # closing early asks first
     moderator.click(f"{motion} button.close-motion")
     page.wait_for_selector(f"{motion}[data-state=closed] .outcome")
     closed_text = page.locator("#motions").get_attribute("data-msg-closed") or ""

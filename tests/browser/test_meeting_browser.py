@@ -40,8 +40,9 @@ def test_hand_floor_projector_and_hiding_a_message(tx_world: World, daphne_serve
 
     # The moderator starts the first agenda item; everyone (and the wall) sees it.
     moderator.click("#agenda-next")
-    for page in (alice, bob, screen):
+    for page in (alice, bob):
         page.wait_for_selector(".agenda-title:has-text('车辆登记办法')")
+    screen.wait_for_selector("#screen-now-item:has-text('车辆登记办法')")  # the wall: in its header, whatever it shows
 
     # Alice raises her hand; the moderator sees the queue and gives her the floor with a limit.
     moderator.select_option("#floor-limit", "120")
@@ -69,11 +70,11 @@ def test_hand_floor_projector_and_hiding_a_message(tx_world: World, daphne_serve
     moderator.wait_for_selector("#messages .message:has-text('小超市打折')")
     alice.wait_for_selector("#messages .message:has-text('小超市打折')")
     item = moderator.locator("#messages .message:has-text('小超市打折')")
-    item.locator("summary.msg-hide-open").click()
+    item.locator("summary.msg-menu-open").click()  # one menu holds a message's actions
     item.locator(".hide-form input[name=reason]").fill("与议题无关的广告")
     item.locator("button.msg-hide").click()
     alice.wait_for_selector("#messages .message:has-text('小超市打折')", state="detached")
-    bob.wait_for_selector("#messages .message:has-text('小超市打折')", state="detached")
+    bob.wait_for_selector("#messages .message.own-hidden")  # the author is told it was hidden, and why
     moderator.wait_for_selector("#messages .message.is-hidden:has-text('与议题无关的广告')")
     assert Message.objects.get(text_html__contains="小超市打折").hidden
     alice.reload()

@@ -76,6 +76,7 @@ def test_moderator_opens_three_residents_vote_everyone_sees_the_resolution(tx_wo
     away = residents[1]
     away.context.set_offline(True)
     away.wait_for_selector("#live-status.offline")
+    moderator.click(f"{card} summary.close-motion-ask")  # closing early asks first
     moderator.click(f"{card} .close-motion")
     moderator.wait_for_selector(f"{card} .resolution")
     away.context.set_offline(False)
