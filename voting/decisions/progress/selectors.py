@@ -67,6 +67,12 @@ class _Roster:
     base: DecisionBase
     art278: bool
     names: dict[int, str]
+    # Read once per roster, so a page costs its votes only: the headcount base, each unit's
+    # buildings (building id, its area there, whether it is in the headcount), each building's base.
+    head_base: int
+    in_head: frozenset[str]
+    unit_places: dict[str, list[tuple[int, Decimal]]]
+    building_base: dict[int, tuple[int, Decimal]]
 
 
 # The roster part, per decision, for ROSTER_SECONDS in each process: the base changes only with
@@ -86,11 +92,29 @@ def _roster(decision: Decision) -> _Roster:
 
     units = decision_units(decision, owners=False)
     building_ids = {b for u in units for b in u.building_ids}
+    base = decision_base(decision, units=units)
+    art278 = any(m.kind == MotionKind.ART278 for m in matters_of(decision))
+    # An Art. 278 matter counts the owners with an area on record (voting.selectors.eligible_base):
+    # the headcount bar goes by the same base, so the page and the result agree.
+    in_head = frozenset(u.unit_key for u in units if not art278 or u.unit_key in base.unit_areas)
+    places: dict[str, list[tuple[int, Decimal]]] = {}
+    building_base: dict[int, tuple[int, Decimal]] = {}
+    for unit in units:
+        places[unit.unit_key] = []
+        for building_id in unit.building_ids:
+            share = unit.building_areas.get(building_id, Decimal(0)) if unit.has_area else Decimal(0)
+            places[unit.unit_key].append((building_id, share))
+            heads, area = building_base.get(building_id, (0, Decimal(0)))
+            building_base[building_id] = (heads + (1 if unit.unit_key in in_head else 0), area + share)
     roster = _Roster(
         units=units,
-        base=decision_base(decision, units=units),
-        art278=any(m.kind == MotionKind.ART278 for m in matters_of(decision)),
+        base=base,
+        art278=art278,
         names=dict(Building.objects.filter(pk__in=building_ids).values_list("pk", "name")),
+        head_base=len(in_head),
+        in_head=in_head,
+        unit_places=places,
+        building_base=building_base,
     )
     with _rosters_lock:
         _rosters[decision.pk] = (now, roster)
@@ -116,36 +140,23 @@ def progress_of(decision: Decision) -> dict[str, Any]:
             per_channel[channel] = per_channel.get(channel, 0) + 1
     held = sum(1 for _k, _c, state in votes if state != VoteState.COUNTED)
 
-    # An Art. 278 matter counts the owners with an area on record (voting.selectors.eligible_base):
-    # the headcount bar goes by the same base, so the page and the result agree.
-    def in_headcount(unit_key: str) -> bool:
-        return not art278 or unit_key in base.unit_areas
-
-    head_base = sum(1 for u in units if in_headcount(u.unit_key))
-    head_voted = sum(1 for u in units if u.unit_key in counted and in_headcount(u.unit_key))
+    head_base = roster.head_base
+    head_voted = sum(1 for k in counted if k in roster.in_head)
     area_voted = sum((base.unit_areas[k] for k in counted if k in base.unit_areas), Decimal("0"))
-
-    buildings: dict[int, dict[str, Any]] = {}
-    for unit in units:
-        voted = unit.unit_key in counted
-        for building_id in unit.building_ids:
-            row = buildings.setdefault(building_id, {"id": building_id, "hb": 0, "hv": 0, "ab": Decimal(0), "av": Decimal(0)})
-            if in_headcount(unit.unit_key):
-                row["hb"] += 1
-                row["hv"] += 1 if voted else 0
-            if unit.has_area:
-                share = unit.building_areas.get(building_id, Decimal(0))
-                row["ab"] += share
-                if voted:
-                    row["av"] += share
+    voted_in: dict[int, list[Any]] = {b: [0, Decimal(0)] for b in roster.building_base}
+    for key in counted:
+        for building_id, share in roster.unit_places.get(key, ()):
+            row = voted_in[building_id]
+            row[0] += 1 if key in roster.in_head else 0
+            row[1] += share
     building_rows = [
         {
-            "id": row["id"],
-            "name": names.get(row["id"], ""),
-            "headcount": _bar(Decimal(row["hv"]), Decimal(row["hb"]), area=False),
-            "area": _bar(row["av"], row["ab"], area=True),
+            "id": building_id,
+            "name": names.get(building_id, ""),
+            "headcount": _bar(Decimal(voted_in[building_id][0]), Decimal(heads), area=False),
+            "area": _bar(voted_in[building_id][1], area, area=True),
         }
-        for row in sorted(buildings.values(), key=lambda r: _building_order(names.get(r["id"], "")))
+        for building_id, (heads, area) in sorted(roster.building_base.items(), key=lambda kv: _building_order(names.get(kv[0], "")))
     ]
     return {
         "decision_id": decision.pk,
