@@ -175,7 +175,7 @@ def decision_announce(request: AuthenticatedHttpRequest, decision_id: int) -> Ht
     if decision.state != DecisionState.DRAFT:
         messages.error(request, _("This decision has already been announced."))
         return redirect(_detail(decision))
-    form = AnnounceForm(request.POST or None)
+    form = AnnounceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         with refusal_on(form):
             lifecycle.decision_announce(decision=decision, by=request.user, shortened_reason=form.cleaned_data["shortened_reason"])
@@ -196,7 +196,10 @@ def decision_announce(request: AuthenticatedHttpRequest, decision_id: int) -> Ht
 @login_required
 def decision_extend(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResponse:
     decision = _managed(request, decision_id)
-    form = ExtendForm(request.POST or None, initial={"closes_at": timezone.localtime(decision.closes_at) + timedelta(days=7)})
+    form = ExtendForm(
+        request.POST if request.method == "POST" else None,
+        initial={"closes_at": timezone.localtime(decision.closes_at) + timedelta(days=7)},
+    )
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirmed") != "1":
             form.add_error(None, _("Tick the box to confirm: the extension notice is published at once and cannot be withdrawn."))
@@ -219,7 +222,7 @@ def decision_extend(request: AuthenticatedHttpRequest, decision_id: int) -> Http
 @login_required
 def decision_finalize(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResponse:
     decision = _managed(request, decision_id)
-    form = FinalizeForm(request.POST or None)
+    form = FinalizeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirmed") != "1":
             form.add_error(None, _("Tick the box to confirm: the final announcement is sealed and cannot be changed."))
