@@ -92,10 +92,6 @@ def choices_of(rows: list[MatterRow]) -> dict[int, Any]:
     return choices
 
 
-class CodeForm(forms.Form):
-    code = forms.CharField(label=_("Ballot code"), max_length=400, required=False, strip=True)
-
-
 class FilledForm(forms.Form):
     filled_on = forms.DateField(
         label=_("Date written on the ballot (if any)"),

@@ -17,7 +17,7 @@ from agora.infra.http import AuthenticatedHttpRequest
 from agora.infra.pdf import streaming_pdf_response
 from agora.infra.refusals import refusals_answered
 from voting.decisions.paper import selectors, services
-from voting.decisions.paper.forms import CodeForm, FilledForm, IssueForm, VoidForm, ballot_rows, choices_of
+from voting.decisions.paper.forms import FilledForm, IssueForm, VoidForm, ballot_rows, choices_of
 from voting.decisions.paper.printing import ballots_pdf
 from voting.models import Channel, Decision, DecisionVote, VoteState
 from voting.units import decision_units
@@ -132,13 +132,13 @@ def paper_enter(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResp
     """Scan or type a code (a GET: it writes nothing), see the unit, enter the choices, confirm."""
     decision = selectors.access_paper(request.user, decision_id)
     typed = (request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or ""
-    code_form = CodeForm({"code": typed})
     filled_form = FilledForm(request.POST or None)
     rows = ballot_rows(decision, request.POST if request.method == "POST" else None)
     stage, error = None, ""
     if typed.strip():
         try:
             stage = selectors.entry_stage(decision, selectors.ballot_code_find(decision, typed), clerk=request.user)
+            typed = stage.printed  # a scanned entry URL is shown as the code it holds
         except Refused as refusal:
             if isinstance(refusal, NotAllowed):
                 raise
@@ -164,7 +164,6 @@ def paper_enter(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResp
         "voting/decisions/paper/enter.html",
         {
             "decision": decision,
-            "code_form": code_form,
             "typed": typed,
             "stage": stage,
             "error": error,
