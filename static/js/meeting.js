@@ -1,8 +1,8 @@
-/* Agora hybrid meeting client: agenda, the floor (speakers' queue and timer), moderation,
- * and the projector screen (protocol: docs/protocol.md).
- * On the session page it rides on live.js (window.AgoraLive.on / .send); every control is a
- * normal form that also works without JavaScript. On the projector page (#projector) it opens
- * its own receive-only connection, admitted by the secret in the page's link. */
+/* Agora hybrid meeting client: agenda, the floor (speakers' queue and timer) and moderation
+ * (protocol: docs/protocol.md). On the session page it rides on live.js (window.AgoraLive.on /
+ * .send); every control is a normal form that also works without JavaScript. On the big screen
+ * (templates/sessions/projector.html) only its timers run: static/js/projector.js holds the
+ * screen's own receive-only connection. */
 (function () {
   "use strict";
 
@@ -50,9 +50,6 @@
     newest[kind] = t;
     return true;
   }
-
-  var projector = document.getElementById("projector");
-  if (projector) { runProjector(projector); return; }
 
   var live = window.AgoraLive;
   var panel = document.getElementById("meeting");
@@ -182,75 +179,4 @@
     list.querySelectorAll(".message").forEach(function (m) { if (Number(m.dataset.seq) > frame.seq && !after) after = m; });
     list.insertBefore(el, after);
   });
-
-  // --- the projector screen ----------------------------------------------------------------
-  function runProjector(root) {
-    var listeners = {};
-    var statusEl = document.getElementById("projector-status");
-    var socket = null, backoff = 500, pingTimer = null, closedForGood = false;
-    window.AgoraLive = {
-      on: function (type, fn) { (listeners[type] = listeners[type] || []).push(fn); },
-      send: function () { return false; },
-      sessionId: root.dataset.sessionId
-    };
-    function status(text) { if (statusEl) statusEl.textContent = text; }
-    // What the screen shows comes from the server (sessions/meeting/projector.py, SCREEN_KINDS):
-    // frame type → what the screen does with it. Nothing else is acted on.
-    var screenKinds = {};
-    try { screenKinds = JSON.parse(root.dataset.screenKinds || "{}"); } catch (e) { screenKinds = {}; }
-    var actions = {
-      floor: function (f) { if (isNewest("floor", f)) replaceInner(document.getElementById("projector-floor"), f.html); },
-      agenda: function (f) { if (isNewest("agenda", f)) replaceInner(document.getElementById("projector-agenda"), f.html); },
-      vote: function (f) { if (f.html) showVote(f); },
-      reload: function () { window.location.reload(); }
-    };
-    // The vote region holds every open motion (question, options, count); a tally replaces only
-    // its motion's count, a closed motion's result stays until the next vote opens.
-    function showVote(frame) {
-      var region = document.getElementById("projector-vote");
-      if (!region) return;
-      var t = document.createElement("template");
-      t.innerHTML = frame.html.trim();
-      var el = t.content.firstElementChild;
-      var current = el && el.id ? region.querySelector("#" + el.id) : null;
-      if (frame.type === "tally" && !current && region.querySelector("#motion-" + frame.motion_id)) return;
-      if (current) { current.replaceWith(el); tickTimers(); return; }
-      if (frame.type === "motion.opened") {
-        region.querySelectorAll(".motion:not([data-state=open])").forEach(function (m) { m.remove(); });
-        region.appendChild(el);
-        tickTimers();
-        return;
-      }
-      replaceInner(region, frame.html);
-    }
-    function connect() {
-      var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
-      socket = new WebSocket(proto + window.location.host + root.dataset.wsPath);
-      socket.onopen = function () {
-        backoff = 500;
-        status("");
-        clearInterval(pingTimer);
-        pingTimer = setInterval(function () { if (socket.readyState === 1) socket.send('{"type":"ping"}'); }, 25000);
-      };
-      socket.onmessage = function (ev) {
-        var frame;
-        try { frame = JSON.parse(ev.data); } catch (e) { return; }
-        // "closed" is the connection's own frame (the link was replaced), not a room event.
-        if (frame.type === "closed") { closedForGood = true; status(root.dataset.msgEnded); return; }
-        var action = Object.prototype.hasOwnProperty.call(screenKinds, frame.type) ? actions[screenKinds[frame.type]] : null;
-        if (!action) return;
-        action(frame);
-        (listeners[frame.type] || []).forEach(function (fn) { try { fn(frame); } catch (e) { console.error(e); } });
-      };
-      socket.onclose = function (ev) {
-        clearInterval(pingTimer);
-        if (ev.code === 4403 || closedForGood) { closedForGood = true; status(root.dataset.msgEnded); return; }
-        status(root.dataset.msgOffline);
-        setTimeout(connect, backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      };
-    }
-    window.addEventListener("online", function () { if (!closedForGood && socket && socket.readyState > 1) connect(); });
-    connect();
-  }
 })();

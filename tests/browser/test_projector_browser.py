@@ -14,6 +14,7 @@ from sessions.meeting import services
 from sessions.models import AgendaItem, FloorRequest, MeetingRoom
 from tests.browser.conftest import SCREENSHOTS, login, new_page
 from tests.factories import World
+from tests.servers import ROOT
 from tests.voting.helpers import open_motion, vote
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -37,10 +38,15 @@ OUTSIDE = """() => {
 }"""
 
 
-def fits(page: Any, name: str) -> None:
+DOCS = ROOT / "docs" / "screenshots"
+
+
+def fits(page: Any, name: str, docs: str = "") -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(300)  # projector.js fits the pane after a frame
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    if docs:
+        page.screenshot(path=str(DOCS / f"{docs}.png"), full_page=False)
     box = page.evaluate(OUTSIDE)
     assert box["scrollH"] <= box["h"] and box["scrollW"] <= box["w"], (name, box)
     assert box["outside"] == [], (name, box["outside"][:8])
@@ -94,7 +100,7 @@ def test_the_moderator_switches_the_big_screen_and_it_fits(tx_world: World, daph
     phone.wait_for_selector(f"#motion-{motion.pk} .ballot-status code.receipt")
     screen.wait_for_selector(f"#tally-{motion.pk} .tally-ballots:has-text('2')")
     assert question.is_visible() and "东门外侧空地" in question.inner_text()
-    fits(screen, f"projector-vote-tally-{size}")
+    fits(screen, f"projector-vote-tally-{size}", docs=f"big-screen-vote-{size}-zh")
 
     # The moderator puts the agenda on the screen, then the join code, then the speakers.
     moderator = new_page(browser, viewport=DESKTOP)
@@ -105,7 +111,7 @@ def test_the_moderator_switches_the_big_screen_and_it_fits(tx_world: World, daph
         moderator.click(f".screen-choice[data-screen='{pane}']")
         wait_pane(screen, pane)
         moderator.wait_for_selector(f".screen-choice[data-screen='{pane}'][aria-pressed='true']")
-        fits(screen, f"projector-{pane}-{size}")
+        fits(screen, f"projector-{pane}-{size}", docs=f"big-screen-{pane}-zh" if size == "1920" else "")
     assert MeetingRoom.objects.get(pk=room.pk).screen == "floor"
 
     # A reload shows what the room sees.
@@ -120,7 +126,7 @@ def test_the_moderator_switches_the_big_screen_and_it_fits(tx_world: World, daph
     moderator.click(f"#motion-{motion.pk} .show-on-screen")
     wait_pane(screen, "result")
     screen.wait_for_selector("#screen-result .outcome")
-    fits(screen, f"projector-result-{size}")
+    fits(screen, f"projector-result-{size}", docs=f"big-screen-result-{size}-zh")
     screen.reload()
     wait_pane(screen, "result")
     assert screen.is_visible("#screen-result .outcome")
@@ -162,7 +168,7 @@ def test_a_warning_before_the_speaking_time_runs_out(tx_world: World, daphne_ser
     background = screen.evaluate("() => getComputedStyle(document.querySelector('#projector-floor .floor-timer')).backgroundColor")
     assert background == "rgb(179, 92, 0)", background
     screen.wait_for_selector("#screen[data-tones='1']", timeout=3000)
-    fits(screen, "projector-timer-warning-1920")
+    fits(screen, "projector-timer-warning-1920", docs="big-screen-timer-warning-zh")
     screen.wait_for_timeout(1200)
     assert screen.get_attribute("#screen", "data-tones") == "1"  # one tone per speaker, not one per tick
     # Over time: red.
@@ -187,4 +193,36 @@ def test_a_result_on_its_own_screen_has_no_site_header(tx_world: World, daphne_s
     assert page.is_visible(".outcome")
     title = page.locator(".screen-title").bounding_box()
     assert title is not None and title["height"] < 120  # one line, not squeezed to a column of characters
-    fits(page, f"result-screen-{size}")
+    fits(page, f"result-screen-{size}", docs=f"result-screen-{size}-zh")
+
+
+def test_the_big_screen_in_english(tx_world: World, daphne_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from voting.services import motion_close
+
+    base = daphne_server.url
+    session = tx_world.session
+    AgendaItem.objects.create(session=session, position=1, title="Registering cars")
+    AgendaItem.objects.create(session=session, position=2, title="New parking spaces")
+    services.agenda_item_start(session=session, by=tx_world.moderator)
+    room = services.meeting_room_ensure(session=session)
+    motion = open_motion(
+        session, tx_world.moderator, text="Night parking on the lot outside the east gate", secret=False, results_live=True
+    )
+    vote(motion, tx_world.resident, "yes")
+    vote(motion, tx_world.resident2, "yes")
+    screen = new_page(browser, viewport=SIZES["1920"], language="en", base_url=base)
+    screen.goto(f"{base}/projector/{room.projector_token}/")
+    wait_pane(screen, "vote")
+    assert "ballots cast" in screen.inner_text("#projector-vote")
+    fits(screen, "projector-vote-en", docs="big-screen-vote-1920-en")
+    for pane in ("agenda", "join"):
+        services.projector_show(session=session, by=tx_world.moderator, screen=pane)
+        screen.reload()
+        wait_pane(screen, pane)
+        fits(screen, f"projector-{pane}-en", docs=f"big-screen-{pane}-en")
+    motion_close(motion=motion, by=tx_world.moderator)
+    services.projector_show(session=session, by=tx_world.moderator, screen="result", motion_id=motion.pk)
+    screen.reload()
+    wait_pane(screen, "result")
+    assert "Passed" in screen.inner_text("#screen-result .outcome")
+    fits(screen, "projector-result-en", docs="big-screen-result-1920-en")
