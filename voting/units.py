@@ -14,11 +14,12 @@ channel gives for a unit without one.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -80,11 +81,24 @@ def decision_households(decision: Decision) -> QuerySet[Household]:
     return households
 
 
-def decision_units(decision: Decision, *, building_id: int | None = None, owners: bool = True) -> list[DecisionUnit]:
-    """Every voting unit of the decision, in roster order (``building_id``: those with a
-    household in that building). Owners' names and phones come from the roster's verified
-    owners of each household (``owners=False``: not read, for counts that need only the weights)."""
-    households = list(decision_households(decision).select_related("building").order_by("building__name", "unit", "room", "pk"))
+def decision_units(
+    decision: Decision, *, building_id: int | None = None, building_ids: Iterable[int] = (), owners: bool = True
+) -> list[DecisionUnit]:
+    """Every voting unit of the decision, in roster order (``building_id`` / ``building_ids``:
+    those with a household in those buildings, read alone: with each its households elsewhere, so
+    its area is whole). Owners' names and phones come from the roster's verified owners of each
+    household (``owners=False``: not read, for counts that need only the weights)."""
+    scope = set(building_ids) | ({building_id} if building_id is not None else set())
+    in_decision = decision_households(decision)
+    if scope:
+        in_scope = in_decision.filter(building_id__in=scope)
+        if decision.unit_mode == UnitMode.OWNER:
+            # An owner's unit joins their households in every building (the same owner_key).
+            keys = in_scope.exclude(owner_key="").values("owner_key")
+            in_decision = in_decision.filter(Q(building_id__in=scope) | Q(owner_key__in=keys))
+        else:
+            in_decision = in_scope
+    households = list(in_decision.select_related("building").order_by("building__name", "unit", "room", "pk"))
     owners_of: dict[int, list[Resident]] = defaultdict(list)
     if owners:
         residents = Resident.objects.filter(household_id__in=[h.pk for h in households], tenure=Tenure.OWNER).select_related("user")
@@ -112,8 +126,8 @@ def decision_units(decision: Decision, *, building_id: int | None = None, owners
             if resident.phone and resident.phone not in unit.phones:
                 unit.phones.append(resident.phone)
     found = list(units.values())
-    if building_id is not None:
-        found = [u for u in found if building_id in u.building_ids]
+    if scope:
+        found = [u for u in found if u.building_ids & scope]
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,14 @@ from django.utils import translation
 
 from agora.infra.errors import NotAllowed, Refused
 from agora.roster.audit import KIND_LABELS
-from agora.roster.models import AuditEvent, Resident, Role
+from agora.roster.models import AuditEvent, Building, Resident, Role
 from tests.factories import staff_make
 from tests.voting.decisions.helpers import DecisionWorld, all_yes, choice_of, draft_decision, open_decision, unit_of
 from voting.decisions.ballots import vote_record
 from voting.decisions.door import selectors, services
 from voting.decisions.rules import decision_facts
 from voting.models import Channel, Decision, DecisionVote, Motion, Participation
+from voting.units import decision_units
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +209,49 @@ def test_the_canvass_csv_neutralises_formulas(dw: DecisionWorld) -> None:
     row = next(r for r in rows if r[1] == "1号楼-1-102")
     assert row[2] == '\'=HYPERLINK("http://evil","x")' and row[3] == "'+8613800001102" and row[4] == "95.00"
     assert {r[0] for r in rows[1:]} == {"1号楼"}
+
+
+def test_a_unit_without_area_in_an_art278_decision_is_refused_with_the_reason(dw: DecisionWorld) -> None:
+    d = open_decision(dw)
+    unit = unit_of(d, dw.no_area_household)
+    page = en(client_of(dw.moderator)).get(ballot_url(d), {"unit": unit.unit_key}).content.decode()
+    assert "3号楼-1-102 has no floor area on record" in page and 'class="door-ballot"' not in page
+    with translation.override("en"):
+        with pytest.raises(Refused) as refused:
+            services.door_vote_record(decision=d, by=dw.moderator, unit_key=unit.unit_key, choices=all_yes(d), reason="phone")
+        assert "has no floor area on record" in str(refused.value)
+    assert not DecisionVote.objects.filter(decision=d).exists()
+
+
+def test_a_large_roster_is_shown_one_building_at_a_time(dw: DecisionWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voting.decisions.door import views
+
+    monkeypatch.setattr(views, "UNITS_ON_ONE_PAGE", 2)
+    d = open_decision(dw)
+    services.door_vote_record(
+        decision=d, by=dw.moderator, unit_key=unit_of(d, dw.households[3]).unit_key, choices=all_yes(d), reason="sight"
+    )
+    start = reverse("decisions:door_start", kwargs={"decision_id": d.pk})
+    page = en(client_of(dw.moderator)).get(start)
+    assert [(s.name, s.voted, s.total) for s in page.context["summaries"]] == [("1号楼", 0, 3), ("2号楼", 1, 2), ("3号楼", 0, 2)]
+    assert "1号楼-1-101" not in page.content.decode()
+    two = Building.objects.get(community=dw.community, name="2号楼")
+    one_building = en(client_of(dw.moderator)).get(start, {"building": two.pk}).content.decode()
+    assert "2号楼-1-101" in one_building and "2号楼-1-102" in one_building and "1号楼" not in one_building.split("</h1>", 1)[1]
+    # A grid worker's own buildings past the limit: picked the same way; another building's is empty.
+    mine = en(client_of(dw.grid_worker)).get(start)
+    assert [s.name for s in mine.context["summaries"]] == ["1号楼"]
+    assert en(client_of(dw.grid_worker)).get(start, {"building": two.pk}).context["buildings"] == []
+    listing = en(client_of(dw.moderator)).get(reverse("decisions:door_list", kwargs={"decision_id": d.pk}))
+    assert listing.context["waiting"] == 6 and [s.waiting for s in listing.context["summaries"]] == [3, 1, 2]
+
+
+def test_an_owners_unit_read_by_building_keeps_its_other_buildings_area(dw: DecisionWorld) -> None:
+    from agora.roster.models import Household
+
+    Household.objects.filter(pk=dw.households[4].pk).update(owner_key=dw.households[0].owner_key)  # one owner: 1号楼-101 and 2号楼-102
+    d = open_decision(dw)
+    both = [u for u in decision_units(d, building_ids={dw.households[0].building_id}) if len(u.household_ids) == 2]
+    assert len(both) == 1 and both[0].area == Decimal("156.25") and both[0].labels == ["1号楼-1-101", "2号楼-1-102"]
+    assert decision_units(d, building_id=dw.households[4].building_id)[0].area == Decimal("156.25")
+    assert len(decision_units(d)) == 6

@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
-from agora.roster.models import Building
+from agora.roster.models import Building, Role
 from agora.roster.names import display_name
 from voting.decisions.rules import DecisionFacts, canvasses, manages
 from voting.models import Channel, Decision, DecisionVote, Proxy, VoteState
@@ -49,39 +49,93 @@ class BuildingRows:
         return [u for u in self.units if not u.voted]
 
 
-def votes_by_unit(decision: Decision) -> dict[str, DecisionVote]:
-    """Each unit's vote that is not voided (at most one: ``decision_vote_one_per_unit``)."""
-    return {v.unit_key: v for v in DecisionVote.objects.filter(decision=decision).exclude(state=VoteState.VOIDED)}
+def votes_by_unit(decision: Decision, unit_keys: Collection[str] | None = None) -> dict[str, DecisionVote]:
+    """Each unit's vote that is not voided (at most one: ``decision_vote_one_per_unit``); of
+    ``unit_keys`` only, if given."""
+    votes = DecisionVote.objects.filter(decision=decision).exclude(state=VoteState.VOIDED)
+    if unit_keys is not None:
+        votes = votes.filter(unit_key__in=list(unit_keys))
+    return {v.unit_key: v for v in votes}
 
 
-def _live_holders(decision: Decision) -> dict[str, str]:
+def _live_holders(decision: Decision, unit_keys: Collection[str] | None = None) -> dict[str, str]:
     proxies = Proxy.objects.filter(decision=decision, revoked_at__isnull=True).select_related("holder")
+    if unit_keys is not None:
+        proxies = proxies.filter(principal_unit_key__in=list(unit_keys))
     return {p.principal_unit_key: display_name(p.holder) for p in proxies}
 
 
-def door_buildings(decision: Decision, f: DecisionFacts, *, room: str = "") -> list[BuildingRows]:
-    """Per building the person canvasses (all of the decision's for a moderator), its units in
-    roster order with their votes; ``room``: only units whose room label contains it."""
-    votes = votes_by_unit(decision)
-    holders = _live_holders(decision)
+def canvassed_units(decision: Decision, f: DecisionFacts, *, building_id: int | None = None, owners: bool = True) -> list[DecisionUnit]:
+    """The units the person canvasses (in ``building_id`` only, if given): a moderator every
+    unit, a grid worker those of their grids' buildings (read alone), anyone else none."""
+    if building_id is not None:
+        if not canvasses(f, building_ids={building_id}):
+            return []
+        return decision_units(decision, building_ids={building_id}, owners=owners)
+    if manages(f):
+        return decision_units(decision, owners=owners)
+    if f.role != Role.GRID_WORKER or not f.grid_building_ids:
+        return []
+    return decision_units(decision, building_ids=f.grid_building_ids, owners=owners)
+
+
+@dataclass(frozen=True)
+class BuildingSummary:
+    building_id: int
+    name: str
+    voted: int
+    total: int
+
+    @property
+    def waiting(self) -> int:
+        return self.total - self.voted
+
+
+def building_summaries(decision: Decision, f: DecisionFacts) -> list[BuildingSummary]:
+    """Per building the person canvasses, how many of its units voted (the start page of a
+    large roster: one building's units are shown at a time)."""
+    units = canvassed_units(decision, f, owners=False)
+    votes = DecisionVote.objects.filter(decision=decision).exclude(state=VoteState.VOIDED)
+    if not manages(f):
+        votes = votes.filter(unit_key__in=[u.unit_key for u in units])
+    voted = set(votes.values_list("unit_key", flat=True))
     names = dict(Building.objects.filter(community_id=decision.community_id).values_list("pk", "name"))
+    counts: dict[int, list[int]] = {}
+    for unit in units:
+        for building_id in unit.building_ids:
+            if canvasses(f, building_ids={building_id}):
+                count = counts.setdefault(building_id, [0, 0])
+                count[0] += unit.unit_key in voted
+                count[1] += 1
+    return sorted((BuildingSummary(b, names.get(b, ""), v, t) for b, (v, t) in counts.items()), key=lambda s: s.name)
+
+
+def door_buildings(decision: Decision, f: DecisionFacts, *, room: str = "", building_id: int | None = None) -> list[BuildingRows]:
+    """Per building the person canvasses (all of the decision's for a moderator; ``building_id``:
+    that one), its units in roster order with their votes; ``room``: only units whose room label
+    contains it."""
+    units = canvassed_units(decision, f, building_id=building_id)
     room = room.strip()
+    if room:
+        units = [u for u in units if any(room in label for label in u.labels)]
+    keys = [u.unit_key for u in units] if not manages(f) or room or building_id is not None else None
+    votes = votes_by_unit(decision, keys)
+    holders = _live_holders(decision, keys)
+    names = dict(Building.objects.filter(community_id=decision.community_id).values_list("pk", "name"))
     rows: dict[int, BuildingRows] = {}
-    for unit in decision_units(decision):
-        if room and not any(room in label for label in unit.labels):
-            continue
-        for building_id in sorted(unit.building_ids, key=lambda b: names.get(b, "")):
-            if not canvasses(f, building_ids={building_id}):
+    for unit in units:
+        for building in sorted(unit.building_ids, key=lambda b: names.get(b, "")):
+            if not canvasses(f, building_ids={building}) or (building_id is not None and building != building_id):
                 continue
-            bucket = rows.setdefault(building_id, BuildingRows(building_id, names.get(building_id, "")))
+            bucket = rows.setdefault(building, BuildingRows(building, names.get(building, "")))
             bucket.units.append(UnitRow(unit, votes.get(unit.unit_key), holders.get(unit.unit_key, "")))
     return sorted(rows.values(), key=lambda b: b.name)
 
 
-def canvass_buildings(decision: Decision, f: DecisionFacts) -> list[BuildingRows]:
+def canvass_buildings(decision: Decision, f: DecisionFacts, *, building_id: int | None = None) -> list[BuildingRows]:
     """The 扫楼 list: per building, the units that have not voted yet (grid workers: their
-    buildings only; moderators: all)."""
-    buildings = door_buildings(decision, f)
+    buildings only; moderators: all; ``building_id``: that one)."""
+    buildings = door_buildings(decision, f, building_id=building_id)
     for b in buildings:
         b.units = b.waiting
     return buildings
@@ -95,14 +149,6 @@ def canvass_csv_rows(buildings: list[BuildingRows]) -> Iterator[list[object]]:
             u = row.unit
             area: object = u.area if u.has_area else _("no area on record")
             yield [b.name, u.label, u.owner_name, " ".join(u.phones), area, row.proxy_holder]
-
-
-def unit_for_door(decision: Decision, f: DecisionFacts, unit_key: str) -> DecisionUnit | None:
-    """The unit, if the person may record its ballot door to door (None otherwise)."""
-    unit = decision_unit(decision, unit_key)
-    if unit is None or not canvasses(f, building_ids=unit.building_ids):
-        return None
-    return unit
 
 
 @dataclass

@@ -29,9 +29,9 @@ from agora.roster.names import display_name
 from voting.decisions.ballots import clean_choices, matters_of, period_refusal, when_text
 from voting.decisions.door import selectors, services
 from voting.decisions.door.forms import MatterRow, ProxyForm, RevokeForm, ballot_rows, choices_of, hidden_fields, reason_choices
-from voting.decisions.rules import DecisionFacts, decision_facts, manages, reads, sees_canvass_list
+from voting.decisions.rules import DecisionFacts, canvasses, decision_facts, manages, reads, sees_canvass_list
 from voting.models import Decision, Proxy
-from voting.units import DecisionUnit, decision_unit, decision_units
+from voting.units import DecisionUnit, area_refusal, decision_unit, decision_units, needs_area
 
 
 def _decision(request: AuthenticatedHttpRequest, decision_id: int) -> tuple[Decision, DecisionFacts]:
@@ -63,6 +63,34 @@ def _period_sentence(decision: Decision) -> str | None:
     return None if refusal is None else str(refusal)
 
 
+# A roster larger than this is shown one building at a time (a phone gets ~80 KB, not megabytes).
+UNITS_ON_ONE_PAGE = 300
+
+
+def _building_of(request: AuthenticatedHttpRequest) -> int | None:
+    value = request.GET.get("building", "")
+    return int(value) if value.isdigit() else None
+
+
+def _summaries(decision: Decision, f: DecisionFacts) -> list[selectors.BuildingSummary] | None:
+    """The buildings to pick from, when their units are too many for one page (None: show them).
+    A grid worker's units are read with the page (a grid is a few hundred units); a moderator's
+    roster is counted first, without owners, as it may hold ten thousand."""
+    if not manages(f):
+        return None
+    summaries = selectors.building_summaries(decision, f)
+    return summaries if sum(s.total for s in summaries) > UNITS_ON_ONE_PAGE else None
+
+
+def _picked(
+    buildings: list[selectors.BuildingRows], summaries: list[selectors.BuildingSummary] | None, *, narrowed: bool
+) -> tuple[list[selectors.BuildingRows], list[selectors.BuildingSummary] | None]:
+    """A grid worker with more units than a page holds picks a building too (their rows counted)."""
+    if summaries is None and not narrowed and sum(len(b.units) for b in buildings) > UNITS_ON_ONE_PAGE:
+        return [], [selectors.BuildingSummary(b.building_id, b.name, b.voted, len(b.units)) for b in buildings]
+    return buildings, summaries
+
+
 @login_required
 def door_start(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResponse:
     """The start page: a grid worker's buildings and units to visit (a moderator's: all), and
@@ -72,13 +100,18 @@ def door_start(request: AuthenticatedHttpRequest, decision_id: int) -> HttpRespo
     if not sees_canvass_list(f) and not held:
         _canvassing(f)
     room = request.GET.get("room", "")[:40]
-    buildings = selectors.door_buildings(decision, f, room=room) if sees_canvass_list(f) else []
+    building = _building_of(request)
+    summaries = _summaries(decision, f) if sees_canvass_list(f) and not room and building is None else None
+    buildings = selectors.door_buildings(decision, f, room=room, building_id=building) if sees_canvass_list(f) and summaries is None else []
+    buildings, summaries = _picked(buildings, summaries, narrowed=bool(room) or building is not None)
     context = {
         "decision": decision,
         "held": held,
         "canvasser": sees_canvass_list(f),
         "moderator": manages(f),
         "buildings": buildings,
+        "summaries": summaries,
+        "building": building,
         "room": room,
         "units_shown": sum(len(b.units) for b in buildings),
         "closed_sentence": _period_sentence(decision),
@@ -90,13 +123,18 @@ def _door_unit(decision: Decision, f: DecisionFacts, unit_key: str) -> DecisionU
     unit = decision_unit(decision, unit_key)
     if unit is None:
         raise Http404
-    if selectors.unit_for_door(decision, f, unit_key) is None:
+    if not canvasses(f, building_ids=unit.building_ids):
         raise NotAllowed(_("This unit is not in the buildings of your grids, so you cannot record its ballot."))
     return unit
 
 
-def _ballot_context(decision: Decision, rows: list[MatterRow], **extra: Any) -> dict[str, Any]:
-    return {"decision": decision, "rows": rows, "closed_sentence": _period_sentence(decision), **extra}
+def _ballot_context(decision: Decision, rows: list[MatterRow], *, unit: DecisionUnit, **extra: Any) -> dict[str, Any]:
+    """What a ballot page shows; ``closed_sentence`` why no ballot is taken now (the period, or a
+    unit without area where a matter counts it: said before anything is marked)."""
+    closed = _period_sentence(decision)
+    if closed is None and not unit.has_area and needs_area(decision):
+        closed = str(area_refusal(unit))
+    return {"decision": decision, "rows": rows, "unit": unit, "closed_sentence": closed, **extra}
 
 
 @login_required
@@ -109,7 +147,7 @@ def door_ballot(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResp
     unit_key = (data if data is not None else request.GET).get("unit", "")
     unit = _door_unit(decision, f, unit_key)
     rows = ballot_rows(decision, data)
-    votes = selectors.votes_by_unit(decision)
+    votes = selectors.votes_by_unit(decision, [unit.unit_key])
     context = _ballot_context(
         decision,
         rows,
@@ -157,11 +195,16 @@ def canvass_list(request: AuthenticatedHttpRequest, decision_id: int) -> HttpRes
     """The 扫楼 list: per building, the units that have not voted, printable."""
     decision, f = _decision(request, decision_id)
     _canvassing(f)
-    buildings = selectors.canvass_buildings(decision, f)
+    building = _building_of(request)
+    summaries = _summaries(decision, f) if building is None else None
+    buildings = selectors.canvass_buildings(decision, f, building_id=building) if summaries is None else []
+    buildings, summaries = _picked(buildings, summaries, narrowed=building is not None)
     context = {
         "decision": decision,
         "buildings": buildings,
-        "waiting": sum(len(b.units) for b in buildings),
+        "summaries": summaries,
+        "building": building,
+        "waiting": sum(s.total - s.voted for s in summaries) if summaries is not None else sum(len(b.units) for b in buildings),
         "printed_at": when_text(clock.now()),
         "moderator": manages(f),
     }
@@ -174,7 +217,7 @@ def canvass_csv(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResp
     _canvassing(f)
     out = io.StringIO()
     out.write("\ufeff")  # spreadsheets in Chinese open UTF-8 with its mark
-    safe_writer(out).writerows(selectors.canvass_csv_rows(selectors.canvass_buildings(decision, f)))
+    safe_writer(out).writerows(selectors.canvass_csv_rows(selectors.canvass_buildings(decision, f, building_id=_building_of(request))))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(clock.now()).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="canvass-{decision.pk}-{stamp}.csv"'
@@ -292,7 +335,7 @@ def proxy_ballot(request: AuthenticatedHttpRequest, decision_id: int, proxy_id: 
         rows,
         unit=unit,
         proxy=proxy,
-        vote=selectors.votes_by_unit(decision).get(unit.unit_key),
+        vote=selectors.votes_by_unit(decision, [unit.unit_key]).get(unit.unit_key),
         action=reverse("decisions:door_proxy_ballot", kwargs={"decision_id": decision.pk, "proxy_id": proxy.pk}),
         idempotency_key=posted.get("idempotency_key") or secrets.token_urlsafe(18),
         error=None if proxy.revoked_at is None else _("This proxy was revoked, so it cannot be used to vote."),
