@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -19,6 +20,7 @@ from voting.decisions.lifecycle import Reentry, decision_close_due, decision_cor
 from voting.models import Channel, Decision, DecisionStep, DecisionVote, Motion, Objection, Resolution, StepKind, VoteState
 
 pytestmark = pytest.mark.django_db
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 def text(html: str) -> str:
@@ -175,6 +177,8 @@ def test_the_final_announcement_names_the_counting_officers_and_prints_as_a4(dw:
     assert final.content_hash in seen
     pdf = client(dw.owners[0], "zh-hans").get(f"{results}announcement/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "decisions-progress-announcement.pdf").write_bytes(pdf.content)  # to look at (pdftoppm)
     assert client(dw.outsider).get(f"{results}announcement/pdf/").status_code == 404
     assert step_body(final)["counting_officers"] == ["张三", "李四"]
     assert timedelta(0) <= final.at - d.objections_close_at  # type: ignore[operator]
