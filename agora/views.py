@@ -20,12 +20,15 @@ from agora.roster.audit_details import detail_rows
 from agora.roster.models import Community, Tag
 from agora.roster.preferences import ELDER_COOKIE, elder_cookie_set, elder_mode_set
 from agora.roster.roles import is_moderator
+from records.selectors import home_digest
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Signed in: the person's sessions. A visitor: what the hall is, the latest resolutions and
+    minutes they may read, and how a resident joins."""
     if request.user.is_authenticated:
         return redirect("topic_sessions:list")
-    return render(request, "agora/home.html")
+    return render(request, "agora/home.html", home_digest(user=request.user))
 
 
 def _safe_next(request: HttpRequest) -> str:

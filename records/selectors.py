@@ -260,3 +260,17 @@ def needs_communities(*, user: AnyUser) -> list[Community]:
     """The communities whose needs list the user may read (``rules.can_view_needs``), by name."""
     ids = member_community_ids(user=user)
     return list((Community.objects.all() if ids is None else Community.objects.filter(pk__in=ids)).order_by("name"))
+
+
+def home_digest(*, user: AnyUser, minutes: int = 4, resolutions: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """What the home page shows a visitor: the latest minutes they may read (notices of what was
+    decided, newest first) and the resolutions in them. Reads only the listing's columns, then
+    the content of those few records."""
+    records = list(current_only(readable_records(user=user)).select_related("community").order_by("-published_at", "-pk")[:minutes])
+    notices = [{"record": r, "community": r.community.name} for r in records]
+    decided: list[dict[str, Any]] = []
+    for record in records:
+        for resolution in record.content.get("resolutions", []):
+            if len(decided) < resolutions:
+                decided.append({"record": record, "text": resolution.get("text", ""), "outcome": resolution.get("outcome", "")})
+    return {"notices": notices, "resolutions": decided}
