@@ -129,6 +129,7 @@ def _on_role_saved(sender: Any, instance: Membership, created: bool, **kwargs: A
     audit_record(
         kind="role.granted" if created else "role.changed",
         community=instance.community_id,
+        actor=getattr(instance, "_agora_by", None),
         username=instance.user.get_username(),
         role=instance.role,
     )

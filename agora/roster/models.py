@@ -201,3 +201,36 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
+
+
+class RosterUpload(models.Model):
+    """An uploaded roster kept between its preview and its import (agora/roster/uploads.py): the
+    moderator confirms without sending the file again. Found by the hash of a random token that
+    only the uploader's page holds; removed after the import or when it expires."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class Invitation(models.Model):
+    """A one-time login code printed on an invitation sheet (agora/roster/invitations.py).
+
+    Only the code's keyed hash is stored. It works once, until ``expires_at``, unless revoked;
+    printing a new sheet revokes the person's codes not yet used."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="invitations")
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "used_at", "revoked_at"], name="invitation_open")]

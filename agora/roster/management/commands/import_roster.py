@@ -5,12 +5,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agora.roster.importer import roster_import
+from agora.infra.errors import Refused
+from agora.roster.importer import roster_import, roster_lines
 from agora.roster.models import Community
 
 
 class Command(BaseCommand):
-    help = "Import households and residents from a CSV file (docs/roster-import.md). All or nothing."
+    help = "Import households and residents from a CSV or XLSX file (docs/roster-import.md). All or nothing."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
@@ -22,10 +23,12 @@ class Command(BaseCommand):
         except Community.DoesNotExist as exc:
             raise CommandError(f"no community with the short name {community!r}") from exc
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            lines = roster_lines(file.read_bytes())
+        except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
-        report = roster_import(community=target, text=text)
+        except Refused as exc:
+            raise CommandError(str(exc)) from exc
+        report = roster_import(community=target, lines=lines)
         if report.errors:
             for error in report.errors:
                 self.stderr.write(str(error))
