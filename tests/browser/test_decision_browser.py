@@ -240,3 +240,54 @@ def test_an_owner_votes_in_the_room_from_the_session_page_on_a_phone(clocked_ser
     page.wait_for_url(f"**/sessions/{session.pk}/")
     assert "在会场" in page.locator("#decisions-room").inner_text()
     assert DecisionVote.objects.get(decision=d).channel == Channel.IN_PERSON
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_decision_pages_pass_axe_on_a_phone_in_both_modes(clocked_server: DaphneServer, browser: Any, language: str) -> None:
+    from tests.browser.test_accessibility import DESCRIBED_BY_JS, HORIZONTAL_OVERFLOW_JS, axe_violations, describe
+    from tests.voting.decisions.helpers import draft_decision, open_decision
+
+    dw = decision_world()
+    d = open_decision(dw)
+    draft = draft_decision(dw, days_until_open=5)
+    url = clocked_server.url
+    notice = d.steps.get(kind="announced")
+    problems: list[str] = []
+
+    def scan(page: Any, name: str, elder: bool) -> None:
+        where = f"{name} ({language}{', elder' if elder else ''})"
+        problems.extend(describe(where, v) for v in axe_violations(page, elder=elder))
+        problems.extend(f"{where}: {p}" for p in page.evaluate(HORIZONTAL_OVERFLOW_JS))
+        problems.extend(f"{where}: {p}" for p in page.evaluate(DESCRIBED_BY_JS))
+
+    for elder in (False, True):
+        owner = new_page(browser, viewport=PHONE, language=language, elder=elder, base_url=url)
+        login(owner, url, "owner1101" if not elder else "owner1102")
+        for name, path in (
+            ("detail", f"/decisions/{d.pk}/"),
+            ("list", "/decisions/"),
+            ("notice", f"/decisions/{d.pk}/notices/{notice.pk}/"),
+        ):
+            owner.goto(url + path)
+            scan(owner, name, elder)
+        owner.goto(f"{url}/decisions/{d.pk}/vote/")
+        scan(owner, "ballot", elder)
+        owner.locator("#ballot-next").click()  # nothing chosen: the sentence above the form
+        scan(owner, "ballot-refused", elder)
+        for matter in owner.locator(".ballot-matter").all():
+            matter.locator(".choice-abstain").click()
+        owner.locator("#ballot-next").click()
+        scan(owner, "ballot-confirm", elder)
+        owner.locator("#cast").click()
+        scan(owner, "receipt", elder)
+        mod = new_page(browser, viewport=PHONE, language=language, elder=elder, base_url=url)
+        login(mod, url, "mod")
+        mod.goto(f"{url}/decisions/c/{dw.community.slug}/new/")
+        mod.locator("#save-draft").click()
+        scan(mod, "create-refused", elder)
+        for name, path in (("announce", f"/decisions/{draft.pk}/announce/"), ("extend", f"/decisions/{d.pk}/extend/")):
+            mod.goto(url + path)
+            scan(mod, name, elder)
+        owner.context.close()
+        mod.context.close()
+    assert not problems, "\n".join(problems)
