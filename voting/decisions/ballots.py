@@ -58,7 +58,7 @@ from voting.models import (
     WeightMode,
 )
 from voting.secrecy import receipt_lookups, seal, sealed_ballot_insert, unseal
-from voting.units import DecisionUnit, area_refusal
+from voting.units import DecisionUnit, area_refusal, decision_unit
 
 CHANNEL_SENTENCES: dict[str, Promise] = {
     Channel.ONLINE: _("online"),
@@ -358,3 +358,29 @@ def ballots_remove(*, vote: DecisionVote) -> None:
         SealedBallot.objects.filter(motion=matter, lookup__in=receipt_lookups(matter.pk, matter_receipt)).delete()
         Participation.objects.filter(motion=matter, unit_key=vote.unit_key).delete()
         Ballot.objects.filter(motion=matter, receipt_hash=receipt_hash(matter_receipt)).delete()
+
+
+@dataclass(frozen=True)
+class HeldProxy:
+    """A live proxy the user holds in a decision: what the decision page says ("您受托为 X（房号）投票",
+    templates/voting/decisions/door/_held_proxies.html) and where the holder votes
+    (/decisions/<id>/door/proxy/<proxy_id>/)."""
+
+    proxy_id: int
+    unit_label: str
+    owner_name: str
+    voted: str  # how the principal's unit voted ("" while it has not)
+
+
+def proxies_held(*, decision: Decision, user: User) -> list[HeldProxy]:
+    """The live (not revoked) proxies ``user`` holds in ``decision``, with the principal's unit."""
+    if not user.is_authenticated:
+        return []
+    held = []
+    for proxy in Proxy.objects.filter(decision=decision, holder=user, revoked_at__isnull=True).order_by("pk"):
+        unit = decision_unit(decision, proxy.principal_unit_key)
+        if unit is None:
+            continue
+        vote = DecisionVote.objects.filter(decision=decision, unit_key=unit.unit_key).exclude(state=VoteState.VOIDED).first()
+        held.append(HeldProxy(proxy.pk, unit.label, unit.owner_name, vote.get_channel_display() if vote else ""))
+    return held

@@ -22,7 +22,7 @@ from agora.infra.errors import NotAllowed, Refused
 from agora.roster.models import AuditEvent, Role
 from tests.factories import staff_make
 from tests.voting.decisions.helpers import DecisionWorld, all_yes, choice_of, open_decision, unit_of
-from voting.decisions.ballots import vote_record
+from voting.decisions.ballots import proxies_held, vote_record
 from voting.decisions.door import selectors, services
 from voting.decisions.door.services import ProxyTerms
 from voting.decisions.rules import decision_facts
@@ -219,6 +219,10 @@ def test_the_holder_votes_for_the_principal_and_separately_for_their_own_unit(dw
     vote = DecisionVote.objects.get(decision=d, unit_key=proxy.principal_unit_key)
     assert vote.channel == Channel.PROXY and vote.voter == holder and vote.proxy == proxy
     assert AuditEvent.objects.filter(kind="decision.proxy_vote", actor=holder).count() == 1
+    with translation.override("en"):
+        held = proxies_held(decision=d, user=holder)
+        assert [(h.proxy_id, h.unit_label, h.voted) for h in held] == [(proxy.pk, "1号楼-1-101", "By proxy")]
+    assert "为该户投票" not in client.get(reverse("decisions:door_start", kwargs={"decision_id": d.pk})).content.decode()
     own, _reason = unit_of_user(d, holder.pk)
     assert own is not None
     vote_record(decision=d, unit=own, choices=all_yes(d), channel=Channel.ONLINE, voter=holder)

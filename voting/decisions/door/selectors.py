@@ -20,7 +20,7 @@ from agora.roster.models import Building, Role
 from agora.roster.names import display_name
 from voting.decisions.rules import DecisionFacts, canvasses, manages
 from voting.models import Channel, Decision, DecisionVote, Proxy, VoteState
-from voting.units import DecisionUnit, decision_unit, decision_units
+from voting.units import DecisionUnit, decision_units
 
 
 @dataclass
@@ -178,22 +178,6 @@ def proxies_of(decision: Decision, f: DecisionFacts) -> list[ProxyRow]:
                 p, unit.label if unit else p.principal_unit_key, unit.owner_name if unit else "", display_name(p.holder), used.get(p.pk)
             )
         )
-    return rows
-
-
-def held_proxies(decision: Decision, user: User) -> list[ProxyRow]:
-    """The live proxies the user holds in this decision, with the principal's unit and whether
-    it has voted (by this proxy or otherwise)."""
-    proxies = list(Proxy.objects.filter(decision=decision, holder=user, revoked_at__isnull=True).select_related("holder"))
-    if not proxies:
-        return []
-    votes = votes_by_unit(decision)
-    rows = []
-    for p in proxies:
-        unit = decision_unit(decision, p.principal_unit_key)
-        if unit is None:
-            continue
-        rows.append(ProxyRow(p, unit.label, unit.owner_name, display_name(p.holder), votes.get(p.principal_unit_key)))
     return rows
 
 

@@ -26,7 +26,7 @@ from agora.infra.errors import NotAllowed, Refused
 from agora.infra.http import AuthenticatedHttpRequest
 from agora.infra.refusals import refusal_on
 from agora.roster.names import display_name
-from voting.decisions.ballots import clean_choices, matters_of, period_refusal, when_text
+from voting.decisions.ballots import clean_choices, matters_of, period_refusal, proxies_held, when_text
 from voting.decisions.door import selectors, services
 from voting.decisions.door.forms import MatterRow, ProxyForm, RevokeForm, ballot_rows, choices_of, hidden_fields, reason_choices
 from voting.decisions.rules import DecisionFacts, canvasses, decision_facts, manages, reads, sees_canvass_list
@@ -96,7 +96,7 @@ def door_start(request: AuthenticatedHttpRequest, decision_id: int) -> HttpRespo
     """The start page: a grid worker's buildings and units to visit (a moderator's: all), and
     the proxies the person holds."""
     decision, f = _decision(request, decision_id)
-    held = selectors.held_proxies(decision, request.user)
+    held = proxies_held(decision=decision, user=request.user)
     if not sees_canvass_list(f) and not held:
         _canvassing(f)
     room = request.GET.get("room", "")[:40]
