@@ -170,3 +170,23 @@ def test_a_notice_checks_the_whole_chain_on_request(dw: DecisionWorld) -> None:
     DecisionStep.objects.filter(pk=d.steps.get(kind=StepKind.ANNOUNCED).pk).update(canonical=step.canonical)
     broken = Client().get(f"/decisions/{d.pk}/notices/{step.pk}/", {"verify": "1"}).content.decode()
     assert "表决链在第 1 号处断开" in broken
+
+
+def test_a_proxy_holder_is_shown_the_unit_they_vote_for_on_the_decision_page(dw: DecisionWorld) -> None:
+    from datetime import timedelta
+
+    from voting.models import Proxy
+
+    d = open_decision(dw)
+    unit = unit_of(d, dw.households[1])
+    proxy = Proxy.objects.create(
+        decision=d,
+        principal_unit_key=unit.unit_key,
+        holder=dw.tenant,
+        valid_from=clock.now() - timedelta(days=1),
+        valid_until=clock.now() + timedelta(days=30),
+        recorded_by=dw.moderator,
+    )
+    page = client_for(dw.tenant).get(f"/decisions/{d.pk}/").content.decode()
+    assert "1号楼-1-102" in page and f"/decisions/{d.pk}/door/proxy/{proxy.pk}/" in page
+    assert "只有业主可以参加本次表决" in page  # their own household's ballot is still not theirs

@@ -26,7 +26,7 @@ from agora.infra import clock
 from agora.roster.models import Community, Resident, Tenure
 from agora.roster.roles import AnyUser, member_community_ids
 from voting.choices import option_label
-from voting.decisions.ballots import CHANNEL_SENTENCES, matters_of, options_of
+from voting.decisions.ballots import CHANNEL_SENTENCES, matters_of, options_of, proxies_held
 from voting.decisions.chain import step_body
 from voting.decisions.lifecycle import notices_of
 from voting.decisions.rules import DecisionFacts, manages, sees_canvass_list
@@ -223,6 +223,8 @@ def decision_page(*, decision: Decision, facts: DecisionFacts, user: AnyUser) ->
         "unit_reason": unit_reason,
         "vote": vote,
         "voted_sentence": voted_sentence(vote) if vote is not None else "",
+        # A proxy holder votes for the principal's unit on the door package's page.
+        "held": proxies_held(decision=decision, user=user) if user.is_authenticated and decision.state == DecisionState.OPEN else [],
         "can_vote_now": unit is not None and vote is None and state == DecisionState.OPEN and decision.opens_at <= now < decision.closes_at,
         "can_object": unit is not None and in_window,
         "in_window": in_window,
