@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from sessions.meeting.commands import COMMANDS
 from tests.security.permissions import (
     test_agora,
+    test_decisions_door,
     test_decisions_pages,
     test_minutes,
     test_sessions,
@@ -27,6 +28,7 @@ TABLES = {
     "test_minutes": test_minutes.TABLE,
     "test_agora": test_agora.TABLE,
     "test_decisions_pages": test_decisions_pages.TABLE,
+    "test_decisions_door": test_decisions_door.TABLE,
 }
 EXCLUDED_NAMESPACES = ("admin:",)
 STATIC_VIEWS = ("django.views.static", "django.contrib.staticfiles.views")
