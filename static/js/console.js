@@ -25,7 +25,9 @@
             t.innerHTML = html.trim();
             var el = t.content.firstElementChild;
             var now = document.getElementById("next-step");
-            if (el && now) now.replaceWith(el);
+            // The same step again: keep the element (focus, and nothing re-read by screen readers).
+            if (!el || !now || (el.dataset.action === now.dataset.action && el.textContent.replace(/\s+/g, " ") === now.textContent.replace(/\s+/g, " "))) return;
+            now.replaceWith(el);
           })
           .catch(function () { /* offline: the next frame or a reload brings it */ });
       }, 250);

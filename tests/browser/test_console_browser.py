@@ -30,15 +30,14 @@ DOCS = ROOT / "docs" / "screenshots"
 
 
 def in_view(page: Any, selector: str) -> bool:
-    box = page.locator(selector).bounding_box()
     size = page.viewport_size
-    return (
-        bool(box)
-        and box["y"] >= 0
-        and box["y"] + box["height"] <= size["height"]
-        and box["x"] >= 0
-        and box["x"] + box["width"] <= size["width"]
-    )
+    for _attempt in range(5):  # the next step may be re-rendered just then (console.js refreshes it)
+        box = page.locator(selector).bounding_box()
+        if box:
+            inside_y = box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+            return inside_y and box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+        page.wait_for_timeout(100)
+    return False
 
 
 def shot(page: Any, name: str, *, docs: bool = False) -> None:
@@ -92,7 +91,7 @@ def test_two_panes_one_menu_per_message_and_the_next_step_in_view(tx_world: Worl
     for i in range(messages.count()):
         message = messages.nth(i)
         assert message.locator("summary.msg-menu-open").count() == 1
-        assert message.locator("button:visible").count() == 3  # agree, disagree, reply; the moderation is in the menu
+        assert message.locator(":is(.msg-pin, .msg-hide, .msg-mute, .msg-remove):visible").count() == 0  # in the menu, closed
         assert (message.bounding_box() or {"height": 999})["height"] < 170
     menu = messages.nth(12)
     menu.locator("summary.msg-menu-open").click()
@@ -216,3 +215,21 @@ def test_a_past_start_time_is_warned_and_an_added_agenda_item_is_said_at_once(tx
     page.wait_for_selector("#agenda-add-feedback:has-text('已添加议程：充电桩选址')", timeout=3000)
     assert page.input_value("#agenda-add-title") == ""
     assert AgendaItem.objects.filter(session=created, title="充电桩选址").exists()
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_on_a_phone_the_next_step_stays_in_view(tx_world: World, daphne_server, browser, elder: bool) -> None:  # type: ignore[no-untyped-def]
+    base = daphne_server.url
+    a_busy_meeting(tx_world)
+    page = new_page(browser, viewport={"width": 390, "height": 844}, elder=elder, base_url=base)
+    login(page, base, "mod")
+    page.goto(f"{base}/sessions/{tx_world.session.pk}/")
+    page.wait_for_selector("#live-status.online")
+    for y in (0, 1500, 6000, 100000):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(150)
+        assert in_view(page, "#next-step") and in_view(page, "#next-votes"), y
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    page.evaluate("window.scrollTo(0, document.getElementById('motions').offsetTop - 120)")
+    page.wait_for_timeout(150)
+    shot(page, f"console-phone{'-elder' if elder else ''}-zh", docs=True)
