@@ -288,3 +288,14 @@ def test_the_canvass_list_names_the_proxy_holder(dw: DecisionWorld) -> None:
     record(dw, d, 1, dw.tenant)
     rows = selectors.canvass_buildings(d, decision_facts(user=dw.grid_worker, decision=d))[0].units
     assert [r.proxy_holder for r in rows if r.unit.label == "1号楼-1-102"] == ["tenant1"]
+
+
+def test_the_door_ballot_links_the_proxy_form_for_that_unit_only(dw: DecisionWorld) -> None:
+    d = open_decision(dw)
+    unit = unit_of(d, dw.households[2])
+    client = client_of(dw.moderator)
+    ballot = client.get(reverse("decisions:door_ballot", kwargs={"decision_id": d.pk}), {"unit": unit.unit_key}).content.decode()
+    assert "?unit=" in ballot and "record it" in ballot
+    page = client.get(reverse("decisions:door_proxies", kwargs={"decision_id": d.pk}), {"unit": unit.unit_key})
+    assert [key for key, _label in page.context["form"].fields["unit"].choices if key] == [unit.unit_key]
+    assert len(client.get(reverse("decisions:door_proxies", kwargs={"decision_id": d.pk})).context["form"].fields["unit"].choices) == 8

@@ -153,6 +153,7 @@ def door_ballot(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResp
         rows,
         unit=unit,
         vote=votes.get(unit.unit_key),
+        moderator=manages(f),
         action=reverse("decisions:door_ballot", kwargs={"decision_id": decision.pk}),
         reasons=reason_choices(),
         reason=posted.get("reason", ""),
@@ -227,13 +228,17 @@ def canvass_csv(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResp
 # Proxies.
 
 
-def _proxy_units(decision: Decision) -> list[tuple[str, str]]:
-    """The units a proxy may be recorded for now: not voted, no live proxy."""
-    votes = selectors.votes_by_unit(decision)
+def _proxy_units(decision: Decision, unit_key: str = "") -> list[tuple[str, str]]:
+    """The units a proxy may be recorded for now: not voted, no live proxy (``unit_key``: that
+    one only, as the door pages link it, so a large roster is not one long list)."""
+    picked = decision_unit(decision, unit_key) if unit_key else None
+    units = [picked] if picked is not None else decision_units(decision)
+    keys = [u.unit_key for u in units] if picked is not None else None
+    votes = selectors.votes_by_unit(decision, keys)
     held = set(Proxy.objects.filter(decision=decision, revoked_at__isnull=True).values_list("principal_unit_key", flat=True))
     return [
         (u.unit_key, f"{u.label} · {u.owner_name}" if u.owner_name else u.label)
-        for u in decision_units(decision)
+        for u in units
         if u.unit_key not in votes and u.unit_key not in held
     ]
 
@@ -249,7 +254,9 @@ def proxies(request: AuthenticatedHttpRequest, decision_id: int) -> HttpResponse
         "valid_from": now.replace(second=0, microsecond=0),
         "valid_until": timezone.localtime(decision.closes_at),
     }
-    form = ProxyForm(request.POST or None, request.FILES or None, units=_proxy_units(decision), initial=initial)
+    form = ProxyForm(
+        request.POST or None, request.FILES or None, units=_proxy_units(decision, request.GET.get("unit", "")), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         with refusal_on(form):
             data = form.cleaned_data
