@@ -87,7 +87,10 @@ def options_of(motion: Motion) -> list[MotionOption]:
 
 
 def when_text(at: datetime) -> str:
-    return formats.date_format(timezone.localtime(at), "DATETIME_FORMAT")
+    """The date in the reader's format and the time on a 24-hour clock: inside a sentence,
+    English's "11:59 p.m." would end in "p.m.." before the sentence's own full stop."""
+    local = timezone.localtime(at)
+    return f"{formats.date_format(local, 'DATE_FORMAT')} {local:%H:%M}"
 
 
 def _already(existing: DecisionVote) -> Refused:
