@@ -32,7 +32,7 @@ translations: install
 run: install translations
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py collectstatic --noinput -v0
+	AGORA_STATIC_MANIFEST=1 $(PY) manage.py collectstatic --noinput -v0
 	@echo ""
 	@echo "Agora runs at http://$(HOST):$(PORT)/  (demo logins: moderator, observer, resident01 … resident40; password agora-demo)"
 	$(PY) -m agora.server -b $(HOST) -p $(PORT)

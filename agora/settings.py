@@ -299,9 +299,11 @@ STATIC_ROOT = Path(os.environ.get("AGORA_STATIC_ROOT", BASE_DIR / "staticfiles")
 AGORA_SERVE_STATIC = _env_bool("AGORA_SERVE_STATIC", True)
 # `manage.py collectstatic` (make run does it) writes every file under a content-hashed name with a
 # .gz and a .br beside it; pages link the hashed names, which are cached for a year and never go
-# stale (docs/decisions.md, "Static files and compression"). AGORA_STATIC_MANIFEST=0 links the plain
-# names and needs no collectstatic: the in-process tests (tests/conftest.py).
-AGORA_STATIC_MANIFEST = _env_bool("AGORA_STATIC_MANIFEST", True)
+# stale (docs/decisions.md, "Static files and compression"). Without a collectstatic yet (a fresh
+# clone's `python -m agora.server`, a benchmark) pages link the plain names, served from static/;
+# production always links the hashed ones (run collectstatic: docs/deployment.md).
+# AGORA_STATIC_MANIFEST=1 forces the hashed names (collectstatic itself: make run, tests/servers.py).
+AGORA_STATIC_MANIFEST = _env_bool("AGORA_STATIC_MANIFEST", PRODUCTION or (STATIC_ROOT / "staticfiles.json").exists())
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
