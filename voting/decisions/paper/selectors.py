@@ -105,23 +105,12 @@ def _entry_of(vote: DecisionVote, round_: int) -> PaperEntry | None:
 
 
 def entry_stage(decision: Decision, code: BallotCode, *, clerk: User) -> Stage:
-    """What entering the ballot of ``code`` by ``clerk`` does now, or why it is refused."""
-    unit = decision_unit(decision, code.unit_key)
-    if unit is None:
-        raise Refused(_("This ballot's unit is no longer on the decision's roster. Please ask the residents' committee."), code="no_unit")
-    if needs_area(decision) and not unit.has_area:
-        raise Refused(area_refusal(unit), code="no_area")
+    """What entering the ballot of ``code`` by ``clerk`` does now, or why it is refused. A code
+    already used is refused first, before the roster is read (most of a busy desk's refusals)."""
     shown = code_printed(code.code)
     own = DecisionVote.objects.filter(decision=decision, code=code).exclude(state=VoteState.VOIDED).first()
-    if own is not None:
-        first = _entry_of(own, 1)
-        if own.state == VoteState.AWAITING_CHECK and decision.double_entry:
-            if first is not None and first.entered_by_id == clerk.pk:
-                raise Refused(
-                    _("You entered the ballot %(code)s the first time. A second clerk must enter it again to check it.") % {"code": shown},
-                    code="same_clerk",
-                )
-            return Stage("second", code, unit, own, display_name(first.entered_by) if first else "")
+    first = _entry_of(own, 1) if own is not None else None
+    if own is not None and not (own.state == VoteState.AWAITING_CHECK and decision.double_entry):
         if own.state == VoteState.MISMATCH:
             raise Refused(
                 _("The ballot %(code)s was entered twice and the two readings disagree; it waits for a moderator's review.")
@@ -133,6 +122,18 @@ def entry_stage(decision: Decision, code: BallotCode, *, clerk: User) -> Stage:
             % {"code": shown, "time": when_text(first.at if first else own.at), "clerk": display_name(first.entered_by) if first else ""},
             code="code_used",
         )
+    if own is not None and first is not None and first.entered_by_id == clerk.pk:
+        raise Refused(
+            _("You entered the ballot %(code)s the first time. A second clerk must enter it again to check it.") % {"code": shown},
+            code="same_clerk",
+        )
+    unit = decision_unit(decision, code.unit_key)
+    if unit is None:
+        raise Refused(_("This ballot's unit is no longer on the decision's roster. Please ask the residents' committee."), code="no_unit")
+    if needs_area(decision) and not unit.has_area:
+        raise Refused(area_refusal(unit), code="no_area")
+    if own is not None:
+        return Stage("second", code, unit, own, display_name(first.entered_by) if first else "")
     other = DecisionVote.objects.filter(decision=decision, unit_key=code.unit_key).exclude(state=VoteState.VOIDED).first()
     if other is not None:
         return Stage("conflict", code, unit, other)
