@@ -188,3 +188,18 @@ def test_anonymous_is_sent_to_log_in(community) -> None:  # type: ignore[no-unty
     user_make("nobody")
     response = Client().get(reverse("roster:upload", args=["gyl"]))
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_command_reads_the_same_files(community, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "roster.csv"
+    path.write_bytes(GOOD_ZH.encode("gbk"))
+    out = StringIO()
+    call_command("import_roster", str(path), community="gyl", stdout=out, stderr=StringIO())
+    assert "created 2 household" in out.getvalue()
+    out = StringIO()
+    call_command("import_roster", str(path), community="gyl", stdout=out, stderr=StringIO())
+    assert out.getvalue().strip() == "Nothing changed: the roster is already up to date."
