@@ -210,6 +210,18 @@ class DaphneServer:
         end_process(self.process, sig)
 
 
+def wait_ready_all(servers: list[DaphneServer], timeout: float = 20.0) -> None:
+    """Wait for each of ``servers`` (spawned together); if one does not start, stop them all before
+    raising: a server left running holds the test database, and the next run could not drop it."""
+    try:
+        for server in servers:
+            server.wait_ready(timeout)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+
+
 @contextmanager
 def daphne_servers(
     count: int, *, log_dir: Path, env: Mapping[str, str] | None = None, timeout: float = 30.0
@@ -220,8 +232,7 @@ def daphne_servers(
         # All start at once (each spends its first seconds importing Django), then each is waited for.
         for _ in range(count):
             servers.append(DaphneServer.spawn(log_dir=log_dir, env=env))
-        for server in servers:
-            server.wait_ready(timeout)
+        wait_ready_all(servers, timeout)
         yield servers
     finally:
         for server in servers:

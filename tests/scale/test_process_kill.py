@@ -15,7 +15,7 @@ import pytest
 from sessions.models import Message
 from tests.factories import World, resident_make
 from tests.scale.residents import Resident, until
-from tests.servers import DaphneServer
+from tests.servers import DaphneServer, wait_ready_all
 from tests.sessions.live_helpers import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.postgres]
@@ -27,8 +27,7 @@ POSTS_EACH = 5  # the rate limit is 5 per 10 s
 
 def test_killed_process_residents_reconnect_elsewhere_with_no_gaps_or_duplicates(tx_world: World, tmp_path: Path) -> None:
     servers = [DaphneServer.spawn(log_dir=tmp_path) for _ in range(3)]  # the three start at once
-    for server in servers:
-        server.wait_ready(30)
+    wait_ready_all(servers, 30)
     users = [resident_make(tx_world.community, tags=[tx_world.car_owner], building=f"{i % 5 + 1}号楼") for i in range(RESIDENTS)]
     people = [Resident(f"r{i}", session_cookie(user), tx_world.session.pk) for i, user in enumerate(users)]
     acked: list[int] = []

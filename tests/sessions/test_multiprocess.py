@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from tests.factories import World
-from tests.servers import DaphneServer
+from tests.servers import DaphneServer, wait_ready_all
 from tests.sessions.live_helpers import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.postgres]
@@ -39,8 +39,7 @@ async def _until(ws, frame_type: str, timeout: float = 10) -> list[dict]:  # typ
 
 def test_a_message_posted_to_one_process_reaches_a_client_on_another(tx_world: World, tmp_path: Path) -> None:
     one, two = DaphneServer.spawn(log_dir=tmp_path), DaphneServer.spawn(log_dir=tmp_path)  # both start at once
-    one.wait_ready()
-    two.wait_ready()
+    wait_ready_all([one, two])
     alice = session_cookie(tx_world.resident)
     bob = session_cookie(tx_world.resident2)
 
@@ -69,8 +68,7 @@ def test_a_client_of_a_killed_process_reconnects_elsewhere_and_catches_up(tx_wor
     import signal
 
     one, two = DaphneServer.spawn(log_dir=tmp_path), DaphneServer.spawn(log_dir=tmp_path)  # both start at once
-    one.wait_ready()
-    two.wait_ready()
+    wait_ready_all([one, two])
     alice = session_cookie(tx_world.resident)
     bob = session_cookie(tx_world.resident2)
 
