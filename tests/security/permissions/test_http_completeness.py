@@ -18,6 +18,7 @@ from tests.security.permissions import (
     test_decisions_door,
     test_decisions_pages,
     test_minutes,
+    test_roster,
     test_sessions,
     test_voting,
 )
@@ -29,6 +30,7 @@ TABLES = {
     "test_agora": test_agora.TABLE,
     "test_decisions_pages": test_decisions_pages.TABLE,
     "test_decisions_door": test_decisions_door.TABLE,
+    "test_roster": test_roster.TABLE,
 }
 EXCLUDED_NAMESPACES = ("admin:",)
 STATIC_VIEWS = ("django.views.static", "django.contrib.staticfiles.views")
