@@ -135,6 +135,9 @@ def entry_stage(decision: Decision, code: BallotCode, *, clerk: User) -> Stage:
     if own is not None:
         return Stage("second", code, unit, own, display_name(first.entered_by) if first else "")
     other = DecisionVote.objects.filter(decision=decision, unit_key=code.unit_key).exclude(state=VoteState.VOIDED).first()
+    if other is not None and other.code_id == code.pk:
+        # another clerk's entry of this very ballot committed while the roster was read
+        return entry_stage(decision, code, clerk=clerk)
     if other is not None:
         return Stage("conflict", code, unit, other)
     return Stage("first", code, unit, None)
