@@ -235,7 +235,7 @@ def motion_open(*, motion: Motion, by: User, closes_at: datetime | None = None) 
     if closes_at is not None and closes_at <= timezone.now():
         raise Refused(_("The closing time must be in the future."), code="invalid")
     with transaction.atomic():
-        locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
+        locked = Motion.objects.select_for_update(of=("self",)).select_related("session").get(pk=motion.pk)
         if locked.state != MotionState.DRAFT:
             raise Refused(_("This motion is already open or closed."), code="not_draft")
         if locked.room.state != SessionState.LIVE:
@@ -284,7 +284,7 @@ def motion_tie_draw(*, motion: Motion, by: User, public_value: str) -> Resolutio
     if not value:
         raise Refused(_("Enter the public value for the draw (for example numbers called out by witnesses)."), code="invalid")
     with transaction.atomic():
-        locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
+        locked = Motion.objects.select_for_update(of=("self",)).select_related("session").get(pk=motion.pk)
         resolution = Resolution.objects.select_for_update().filter(motion=locked).first()
         if resolution is None or resolution.outcome != "tie" or "draw" in resolution.data:
             raise Refused(_("Only a tied result that has not been drawn yet can be decided by a draw."), code="not_tied")
@@ -346,7 +346,7 @@ def in_person_count_enter(*, motion: Motion, by: User, entries: Sequence[InPerso
     by_household = motion.ballot_unit == BallotUnit.HOUSEHOLD or motion.kind == MotionKind.ART278
     options = list(motion.options.all())
     with transaction.atomic():
-        locked = Motion.objects.select_for_update().select_related("session").get(pk=motion.pk)
+        locked = Motion.objects.select_for_update(of=("self",)).select_related("session").get(pk=motion.pk)
         if locked.state != MotionState.OPEN:
             raise Refused(_("In-person counts can only be entered while voting is open."), code="not_open")
         rows: list[InPersonCount] = []
