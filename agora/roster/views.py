@@ -268,6 +268,8 @@ def roster_staff_grids(request: AuthenticatedHttpRequest, community_slug: str, m
 
 # --- Logging in with a code (anyone) ----------------------------------------------------------
 
+CODE_LOGIN = "agora_code_login"  # set in the session by a code login, until the person has chosen
+
 
 @require_http_methods(["GET", "POST"])
 def code_login(request: HttpRequest, code: str = "") -> HttpResponse:
@@ -281,6 +283,7 @@ def code_login(request: HttpRequest, code: str = "") -> HttpResponse:
                 user_id = request.user.pk if request.user.is_authenticated else None
                 person = invitation_redeem(typed=form.cleaned_data["code"], ip_address=client_ip(request), user_id=user_id)
                 login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+                request.session[CODE_LOGIN] = True
                 return redirect("code_welcome")
             status = attempt.status if attempt.refusal and attempt.refusal.code == "rate_limited" else 400
         else:
@@ -291,16 +294,22 @@ def code_login(request: HttpRequest, code: str = "") -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def code_welcome(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """After a code: choose how to log in next time — a password, or a new sheet each time."""
+    """After a code: choose how to log in next time — a password, or a new sheet each time. Only
+    right after a code login (a session flag): an open session alone must not change a password
+    without the old one."""
+    if not request.session.get(CODE_LOGIN):
+        return redirect("home")
     form = ChoosePasswordForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if request.POST.get("choice") == "sheet":
+            request.session.pop(CODE_LOGIN, None)
             messages.success(request, _("Fine: no password. When you are logged out, ask your residents' committee for a new sheet."))
             return redirect("home")
         if form.is_valid():
             with refusal_on(form):
                 password_choose(user=request.user, password=form.cleaned_data["new_password1"], ip_address=client_ip(request))
                 login(request, request.user, backend="django.contrib.auth.backends.ModelBackend")  # the password changed: keep this login
+                request.session.pop(CODE_LOGIN, None)
                 messages.success(
                     request,
                     _("Your password is set. Next time, log in with your login name %(name)s and this password.")

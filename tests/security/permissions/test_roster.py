@@ -70,6 +70,14 @@ def _memberships(c: RosterCtx) -> list[Any]:
     return list(Membership.objects.order_by("pk").values_list("pk", "role"))
 
 
+def _no_password_set(c: RosterCtx, role: str, allowed: bool, response: Any, client: Any) -> str:
+    user = getattr(c.world, role, None)
+    if user is None:
+        return ""
+    user.refresh_from_db()
+    return "the password was changed without a code login" if user.check_password(NEW_PASSWORD["new_password1"]) else ""
+
+
 NEW_PASSWORD = {"new_password1": "lantern-courtyard-77", "new_password2": "lantern-courtyard-77"}
 
 # (url name, method) -> the roles allowed; every other role is refused (403 with a sentence; a visitor is sent to log in).
@@ -156,8 +164,11 @@ CASES: dict[tuple[str, str], Case] = {
         snapshot=lambda c: Invitation.objects.filter(used_at__isnull=False).count(),
     ),
     ("code_login", "get"): Case(url=lambda c: reverse("code_login", args=[c.issued.code])),
-    ("code_welcome", "get"): Case(url=lambda c: reverse("code_welcome")),
-    ("code_welcome", "post"): Case(url=lambda c: reverse("code_welcome"), ok=302, data=lambda c: {"choice": "sheet"}),
+    # Without a code login in this session: sent home, and no password is set.
+    ("code_welcome", "get"): Case(url=lambda c: reverse("code_welcome"), ok=302),
+    ("code_welcome", "post"): Case(
+        url=lambda c: reverse("code_welcome"), ok=302, data=lambda c: {"choice": "password", **NEW_PASSWORD}, check=_no_password_set
+    ),
 }
 
 
