@@ -4,8 +4,8 @@
   with every unit and whether it has voted, filtered by room.
 - ``canvass_buildings``: the 扫楼 list, per building the units that have not voted, with owner
   names, phones and area; ``canvass_csv_rows`` the same as spreadsheet rows.
-- ``proxies_of`` (the moderator's list), ``held_proxies`` (what a holder may vote for),
-  ``proxy_votes`` (the published result's "由 X 代为表决").
+- ``proxies_of`` (the moderator's list), ``held_proxies`` (what a holder may vote for).
+  The published result's "由 X 代为表决" is ``voting.decisions.records.proxy_votes``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from agora.roster.models import Building, Role
 from agora.roster.names import display_name
 from voting.decisions.rules import DecisionFacts, canvasses, manages
-from voting.models import Channel, Decision, DecisionVote, Proxy, VoteState
+from voting.models import Decision, DecisionVote, Proxy, VoteState
 from voting.units import DecisionUnit, decision_units
 
 
@@ -183,23 +183,3 @@ def proxies_of(decision: Decision, f: DecisionFacts) -> list[ProxyRow]:
 
 def proxy_of_holder(decision: Decision, user: User, proxy_id: int) -> Proxy | None:
     return Proxy.objects.filter(decision=decision, holder=user, pk=proxy_id).first()
-
-
-@dataclass(frozen=True)
-class ProxyVote:
-    unit_label: str
-    holder_name: str
-
-
-def proxy_votes(decision: Decision) -> list[ProxyVote]:
-    """Where a proxy voted: (unit label, holder name), in roster order — for the published
-    result's "由 X 代为表决" (names for members only: ``rules.sees_names``)."""
-    votes = (
-        DecisionVote.objects.filter(decision=decision, channel=Channel.PROXY)
-        .exclude(state=VoteState.VOIDED)
-        .select_related("proxy__holder", "voter")
-    )
-    holder_of = {v.unit_key: display_name(v.proxy.holder if v.proxy else v.voter) for v in votes}
-    if not holder_of:
-        return []
-    return [ProxyVote(u.label, holder_of[u.unit_key]) for u in decision_units(decision) if u.unit_key in holder_of]
