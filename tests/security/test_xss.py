@@ -77,6 +77,8 @@ PAGE_TAGS = {
     "dd",
     "mark",
     "caption",  # minutes, follow-up and needs pages; search hits are <mark>ed
+    "figure",
+    "figcaption",  # the big screen's join and check-in QR codes
     *(f"{{http://www.w3.org/2000/svg}}{tag}" for tag in ("svg", "rect", "text", "title")),
 }  # a resolution's chart
 SCRIPT_URL_PREFIXES = ("javascript:", "vbscript:", "data:")
