@@ -17,6 +17,8 @@ from tests.security.permissions import (
     test_agora,
     test_decisions_door,
     test_decisions_pages,
+    test_decisions_paper,
+    test_decisions_progress,
     test_minutes,
     test_roster,
     test_sessions,
@@ -30,6 +32,8 @@ TABLES = {
     "test_agora": test_agora.TABLE,
     "test_decisions_pages": test_decisions_pages.TABLE,
     "test_decisions_door": test_decisions_door.TABLE,
+    "test_decisions_paper": test_decisions_paper.TABLE,
+    "test_decisions_progress": test_decisions_progress.TABLE,
     "test_roster": test_roster.TABLE,
 }
 EXCLUDED_NAMESPACES = ("admin:",)
