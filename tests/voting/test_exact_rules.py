@@ -259,7 +259,7 @@ def test_a_ranked_tie_that_changes_the_winner_is_decided_by_a_draw_and_counted_o
     assert (result.outcome, result.data["reason"]) == ("tie", "elimination_tie_unresolved")
     assert result.data["possible_winners"] == [option(motion, "B"), option(motion, "C")]
     html = client_for(world.resident).get(url("results", motion)).content.decode()
-    assert "Depending on it, the winner could be: B、C." in html
+    assert "Depending on it, the winner could be: B, C." in html  # names joined the English way
     resolution = services.motion_tie_draw(motion=motion, by=world.moderator, public_value="witnesses: 5 8 1")
     draw = resolution.data["draw"]
     assert draw["winner"] in (option(motion, "B"), option(motion, "C"))
