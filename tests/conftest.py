@@ -187,6 +187,17 @@ def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language_for_each_test() -> Iterator[None]:
+    """Each test starts in the default language: a test (or a view it ran in this thread) that
+    activated English must not make the next one on the same worker read English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_persistent_db_connections() -> None:
     """Settings were read before this file (pytest-django): close worker threads' connections too."""
